@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "jiayuan-kiosk",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "jiayuan", targets: ["jiayuan"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure domain: cards, members, venues, config, the check-in decision. No I/O.
+        .target(
+            name: "JiayuanDomain",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // libqrencode, wrapped by exactly one Swift target (JiayuanQR).
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        .target(name: "JiayuanQR", dependencies: ["CQREncode"]),
+        // Storage: GRDB, WAL, migrations, the attendance log.
+        .target(
+            name: "JiayuanStore",
+            dependencies: ["JiayuanDomain", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Application services: data directory, check-in service, members, reports, demo, bench.
+        .target(
+            name: "JiayuanKit",
+            dependencies: [
+                "JiayuanDomain", "JiayuanStore", "JiayuanQR",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The thin command-line executable.
+        .executableTarget(
+            name: "jiayuan",
+            dependencies: ["JiayuanKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Test helpers.
+        .target(
+            name: "JiayuanTestSupport",
+            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKit"],
+            path: "Tests/JiayuanTestSupport"
+        ),
+        .testTarget(
+            name: "JiayuanDomainTests",
+            dependencies: [
+                "JiayuanDomain", "JiayuanTestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(name: "JiayuanStoreTests", dependencies: ["JiayuanStore", "JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanKitTests", dependencies: ["JiayuanKit", "JiayuanQR", "JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport"]),
+    ]
+)

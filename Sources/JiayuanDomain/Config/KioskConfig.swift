@@ -1,0 +1,272 @@
+import Foundation
+
+/// A problem in `jiayuan.toml`, with the line it is on.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var message: String
+
+    /// Creates an error.
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// `FILE:LINE: message`.
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// The kiosk's settings, read from `jiayuan.toml`.
+public struct KioskConfig: Sendable {
+    /// This kiosk's id in the district (also the upload identity).
+    public var kioskID: String
+    /// The home centre this kiosk belongs to.
+    public var centreID: String
+    public var timeZone: TimeZone
+    public var debounceSeconds: Double
+    public var minimumStaySeconds: Double
+    /// How long a new card is valid.
+    public var cardValidityDays: Int
+    /// Where slips and receipts go (`file:DIR` or `cups:QUEUE`).
+    public var printerTarget: String
+    public var venues: [Venue]
+
+    /// Creates a config.
+    public init(
+        kioskID: String, centreID: String = "centre-1", timeZone: TimeZone, debounceSeconds: Double = 5,
+        minimumStaySeconds: Double = 60, cardValidityDays: Int = 1825, printerTarget: String = "file:prints",
+        venues: [Venue]
+    ) {
+        self.kioskID = kioskID
+        self.centreID = centreID
+        self.timeZone = timeZone
+        self.debounceSeconds = debounceSeconds
+        self.minimumStaySeconds = minimumStaySeconds
+        self.cardValidityDays = cardValidityDays
+        self.printerTarget = printerTarget
+        self.venues = venues
+    }
+
+    /// The timing rules for the engine.
+    public var policy: CheckInPolicy {
+        CheckInPolicy(debounceSeconds: debounceSeconds, minimumStaySeconds: minimumStaySeconds, timeZone: timeZone)
+    }
+
+    /// The venue with this id.
+    public func venue(_ id: String) -> Venue? { venues.first { $0.id == id } }
+
+    /// Parses the text of `jiayuan.toml`; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> KioskConfig {
+        let root: TOMLTable
+        do {
+            root = try TOML.parse(text)
+        } catch let e as TOMLError {
+            throw ConfigError(file: file, line: e.line, message: e.message)
+        } catch {
+            throw ConfigError(file: file, line: 1, message: "\(error)")
+        }
+        var reader = TableReader(table: root, file: file, path: "")
+        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "venue"])
+        let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
+        let centreID = try reader.identifier("centre_id") ?? "centre-1"
+        let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
+        guard let zone = TimeZone(identifier: zoneName) else {
+            throw reader.error("time_zone", "unknown time zone \"\(zoneName)\" (use a name like \"Asia/Shanghai\")")
+        }
+
+        var checkin = try reader.table("checkin")
+        try checkin?.allow(["debounce_seconds", "minimum_stay_seconds"])
+        let debounce = try checkin?.integer("debounce_seconds", in: 0...3600) ?? 5
+        let minStay = try checkin?.integer("minimum_stay_seconds", in: 0...86400) ?? 60
+
+        var cards = try reader.table("cards")
+        try cards?.allow(["validity_days"])
+        let validity = try cards?.integer("validity_days", in: 1...36500) ?? 1825
+
+        var printer = try reader.table("printer")
+        try printer?.allow(["target"])
+        let target = try printer?.string("target") ?? "file:prints"
+        guard target.hasPrefix("file:") || target.hasPrefix("cups:"), target.count > 5 else {
+            throw printer!.error("target", "the printer target must look like \"file:DIR\" or \"cups:QUEUE\", not \"\(target)\"")
+        }
+
+        var venues: [Venue] = []
+        for var v in try reader.tableArray("venue") {
+            let venue = try v.venue()
+            if let first = venues.first(where: { $0.id == venue.id }) {
+                throw ConfigError(file: file, line: v.table.line, message: "the venue id \"\(first.id)\" is used twice")
+            }
+            venues.append(venue)
+        }
+        if venues.isEmpty {
+            throw ConfigError(file: file, line: root.line, message: "no venues are configured: add at least one [[venue]] section")
+        }
+        return KioskConfig(
+            kioskID: kioskID, centreID: centreID, timeZone: zone, debounceSeconds: Double(debounce),
+            minimumStaySeconds: Double(minStay), cardValidityDays: validity, printerTarget: target, venues: venues)
+    }
+}
+
+/// Reads typed values out of a TOML table, turning every mistake into a `ConfigError` with a line.
+struct TableReader {
+    var table: TOMLTable
+    var file: String
+    var path: String
+
+    func error(_ key: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: table.line(of: key) ?? table.line, message: message)
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// Rejects keys not in `known`, suggesting the closest one for a typo.
+    func allow(_ known: [String]) throws(ConfigError) {
+        for key in table.keys where !known.contains(key) {
+            let guess = known.min { editDistance($0, key) < editDistance($1, key) }
+            let hint = guess.flatMap { editDistance($0, key) <= 3 ? " (did you mean \"\($0)\"?)" : nil } ?? ""
+            throw error(key, "unknown setting \"\(name(key))\"\(hint)")
+        }
+    }
+
+    func string(_ key: String) throws(ConfigError) -> String? {
+        guard let v = table[key] else { return nil }
+        guard case .string(let s) = v else { throw error(key, "\"\(name(key))\" must be a string in quotes, not \(v.typeName)") }
+        return s
+    }
+
+    func identifier(_ key: String) throws(ConfigError) -> String? {
+        guard let s = try string(key) else { return nil }
+        let ok = !s.isEmpty && s.count <= 64
+            && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        guard ok else { throw error(key, "\"\(name(key))\" may only use letters, digits, - and _ (got \"\(s)\")") }
+        return s
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard let v = table[key] else { return nil }
+        guard case .integer(let n) = v else { throw error(key, "\"\(name(key))\" must be a whole number, not \(v.typeName)") }
+        guard range.contains(n) else {
+            throw error(key, "\"\(name(key))\" must be between \(range.lowerBound) and \(range.upperBound), not \(n)")
+        }
+        return n
+    }
+
+    func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let v = table[key] else { return nil }
+        guard case .bool(let b) = v else { throw error(key, "\"\(name(key))\" must be true or false, not \(v.typeName)") }
+        return b
+    }
+
+    func choice<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) throws(ConfigError) -> E? where E.RawValue == String {
+        guard let s = try string(key) else { return nil }
+        guard let e = E(rawValue: s) else {
+            let options = E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw error(key, "\"\(name(key))\" must be one of \(options), not \"\(s)\"")
+        }
+        return e
+    }
+
+    func table(_ key: String) throws(ConfigError) -> TableReader? {
+        guard let v = table[key] else { return nil }
+        guard case .table(let t) = v else { throw error(key, "\"\(name(key))\" must be a section (a table), not \(v.typeName)") }
+        return TableReader(table: t, file: file, path: name(key))
+    }
+
+    func tableArray(_ key: String) throws(ConfigError) -> [TableReader] {
+        guard let v = table[key] else { return [] }
+        guard case .array(let items) = v else { throw error(key, "\"\(name(key))\" must be written as [[\(name(key))]] sections") }
+        var out: [TableReader] = []
+        for item in items {
+            guard case .table(let t) = item else { throw error(key, "\"\(name(key))\" must be written as [[\(name(key))]] sections") }
+            out.append(TableReader(table: t, file: file, path: name(key)))
+        }
+        return out
+    }
+
+    mutating func venue() throws(ConfigError) -> Venue {
+        try allow([
+            "id", "name", "hours", "capacity", "checkout", "groups", "min_age", "guardian_code", "at_closing",
+            "max_stay_minutes", "receipt", "fees", "legacy_cards", "time_zone",
+        ])
+        guard let id = try identifier("id") else {
+            throw ConfigError(file: file, line: table.line, message: "this [[venue]] has no id (add a line like id = \"gym\")")
+        }
+        path = "venue \(id)"
+        var venueName = Bilingual(zh: id, en: id)
+        if let n = table["name"] {
+            switch n {
+            case .string(let s): venueName = Bilingual(zh: s, en: s)
+            case .table(let t):
+                let r = TableReader(table: t, file: file, path: name("name"))
+                try r.allow(["zh", "en"])
+                let zh = try r.string("zh") ?? id
+                let en = try r.string("en") ?? zh
+                venueName = Bilingual(zh: zh, en: en)
+            default: throw error("name", "\"\(name("name"))\" must be a string or { zh = \"…\", en = \"…\" }")
+            }
+        }
+        guard let hoursText = try string("hours") else { throw error("id", "venue \"\(id)\" has no hours (e.g. hours = \"08:30-20:30\" or \"24h\")") }
+        guard let hours = OpeningHours(hoursText) else {
+            throw error("hours", "\"\(name("hours"))\" must look like \"08:30-20:30\" or \"24h\", not \"\(hoursText)\"")
+        }
+        guard let capacity = try integer("capacity", in: 1...100_000) else {
+            throw error("id", "venue \"\(id)\" has no capacity (e.g. capacity = 30)")
+        }
+        var groups: Set<MemberGroup> = []
+        if let g = table["groups"] {
+            guard case .array(let items) = g else { throw error("groups", "\"\(name("groups"))\" must be a list like [\"elder\", \"veteran\"]") }
+            for item in items {
+                guard case .string(let s) = item, let group = MemberGroup(rawValue: s) else {
+                    let options = MemberGroup.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw error("groups", "\"\(name("groups"))\" may only name the groups \(options)")
+                }
+                groups.insert(group)
+            }
+        }
+        var fees: DaycareFees?
+        if var f = try table("fees") {
+            try f.allow(["half_day_fen", "full_day_fen", "lunch_fen", "half_day_minutes", "lunch_time"])
+            let lunchText = try f.string("lunch_time") ?? "12:00"
+            guard let lunch = OpeningHours.minutes(lunchText), lunch < 1440 else {
+                throw f.error("lunch_time", "\"\(f.name("lunch_time"))\" must be a time like \"12:00\"")
+            }
+            fees = DaycareFees(
+                halfDayFen: try f.integer("half_day_fen", in: 0...1_000_000) ?? 0,
+                fullDayFen: try f.integer("full_day_fen", in: 0...1_000_000) ?? 0,
+                lunchFen: try f.integer("lunch_fen", in: 0...1_000_000) ?? 0,
+                halfDayMinutes: try f.integer("half_day_minutes", in: 1...1440) ?? 240, lunchMinute: lunch)
+            _ = f
+        }
+        var zone: TimeZone?
+        if let z = try string("time_zone") {
+            guard let tz = TimeZone(identifier: z) else { throw error("time_zone", "unknown time zone \"\(z)\"") }
+            zone = tz
+        }
+        let checkout = try choice("checkout", CheckoutMode.self) ?? .optional
+        return Venue(
+            id: id, name: venueName, hours: hours, capacity: capacity, checkout: checkout, groups: groups,
+            minimumAge: try integer("min_age", in: 0...120), guardianCode: try bool("guardian_code") ?? false,
+            atClosing: try choice("at_closing", ClosingAction.self) ?? (checkout == .required ? .alert : .checkout),
+            maxStayMinutes: try integer("max_stay_minutes", in: 1...10080) ?? (checkout == .optional ? 240 : nil),
+            receipt: try choice("receipt", ReceiptPolicy.self) ?? .never, fees: fees,
+            acceptsLegacyCards: try bool("legacy_cards") ?? false, timeZone: zone)
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    var row = Array(0...b.count)
+    for i in 1...a.count {
+        var prev = row[0]
+        row[0] = i
+        for j in stride(from: 1, through: b.count, by: 1) {
+            let cur = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+            prev = cur
+        }
+    }
+    return row[b.count]
+}

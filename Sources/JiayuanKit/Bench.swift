@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import JiayuanDomain
+import JiayuanStore
+
+/// Throughput and latency of one benchmark loop.
+public struct BenchFigures: Sendable {
+    public var name: String
+    public var count: Int
+    public var seconds: Double
+    /// Per-operation latencies in seconds, sorted.
+    public var latencies: [Double]
+
+    public var perSecond: Double { Double(count) / seconds }
+    public func percentile(_ p: Double) -> Double {
+        latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+    }
+}
+
+/// `jiayuan bench checkin`: the real engine and store against a bare SQLite INSERT loop with the
+/// same durability settings (WAL, `synchronous=FULL`, one transaction per row) on the same disk.
+public enum CheckInBench {
+    /// Runs `count` accepted check-ins and `count` bare inserts, interleaved in rounds so both see the same disk.
+    public static func run(count: Int, in directory: String, rounds: Int = 4) throws -> (engine: BenchFigures, bare: BenchFigures) {
+        let base = directory + "/jiayuan-bench-\(getpid())"
+        try? FileManager.default.removeItem(atPath: base)
+        try FileManager.default.createDirectory(atPath: base + "/kiosk/keys", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+
+        // The kiosk: one 24-hour venue, 200 members with cards.
+        let data = DataDirectory(path: base + "/kiosk")
+        let config = """
+            kiosk_id = "bench"
+            [[venue]]
+            id = "hall"
+            hours = "24h"
+            capacity = 100000
+            checkout = "optional"
+            """
+        try Data(config.utf8).write(to: URL(fileURLWithPath: data.configPath))
+        let key = CardSigningKey(keyID: 1)
+        try DataDirectory.writePrivateFile(data.signingKeyPath, contents: key.fileText)
+        _ = try AppDatabase.open(path: data.databasePath)
+        let start = Date(timeIntervalSince1970: 1_790_000_000)
+        let kiosk = try Kiosk.open(data, clock: { start })
+        let members = try kiosk.database.addMembers(
+            (0..<200).map { NewMember(name: "会员\($0)", group: .resident, born: 1980) }, at: start)
+        var codes: [String] = []
+        for m in members {
+            codes.append(
+                try kiosk.database.issueCard(member: m.id, keyID: 1, today: kiosk.today(at: start), validityDays: 365, at: start, sign: key.sign).code)
+        }
+        let service = try CheckInService(kiosk: kiosk)
+
+        // The baseline: the same row shape, inserted with the same settings.
+        let bare = try DatabasePool(path: base + "/bare.sqlite", configuration: AppDatabase.configuration())
+        try bare.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE event (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL, venue TEXT NOT NULL,
+                      member INTEGER, "group" TEXT, direction TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT, via TEXT NOT NULL,
+                      code_digest TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)
+                    """)
+        }
+
+        var engineLatencies: [Double] = []
+        var bareLatencies: [Double] = []
+        var engineTime = 0.0
+        var bareTime = 0.0
+        var rng = SeededRandom(seed: 7)
+        let perRound = max(1, count / rounds)
+        var done = 0
+        let clock = ContinuousClock()
+        while done < count {
+            let n = min(perRound, count - done)
+            let bareStart = clock.now
+            for i in done..<(done + n) {
+                let t0 = clock.now
+                try bare.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
+                            VALUES (?, ?, ?, 'hall', ?, 'resident', 'in', 'accepted', NULL, 'scan', ?, ?, ?)
+                            """,
+                        arguments: [
+                            i + 1, UUID().uuidString, ISOTime.format(start.addingTimeInterval(Double(i))), i % 200 + 1,
+                            String(i), String(repeating: "0", count: 64), String(format: "%064d", i),
+                        ])
+                }
+                bareLatencies.append((clock.now - t0).seconds)
+            }
+            bareTime += (clock.now - bareStart).seconds
+            let engineStart = clock.now
+            for i in done..<(done + n) {
+                let t0 = clock.now
+                let at = start.addingTimeInterval(Double(i) * 61)
+                let d = try service.checkIn(code: codes[i % codes.count], venue: "hall", at: at, guardianCode: nil, via: .scan, rng: &rng)
+                engineLatencies.append((clock.now - t0).seconds)
+                guard d.accepted, !d.isRepeat else {
+                    throw KioskError("benchmark check-in \(i) was not accepted: \(d.reason?.rawValue ?? "repeat")")
+                }
+            }
+            engineTime += (clock.now - engineStart).seconds
+            done += n
+        }
+        return (
+            BenchFigures(name: "engine check-in", count: count, seconds: engineTime, latencies: engineLatencies.sorted()),
+            BenchFigures(name: "bare INSERT", count: count, seconds: bareTime, latencies: bareLatencies.sorted())
+        )
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,76 @@
+import Crypto
+import Foundation
+import JiayuanDomain
+import JiayuanStore
+
+/// One opened kiosk: its settings, database and card keys, with an injected clock and random source.
+/// The command line and the server both work through this.
+public struct Kiosk: Sendable {
+    public let data: DataDirectory
+    public let config: KioskConfig
+    public let database: AppDatabase
+    /// The current time (injected so rules can be tested with a fixed clock).
+    public let clock: @Sendable () -> Date
+
+    /// Opens the kiosk in `data`: reads the config (refusing a broken one) and opens the database.
+    public static func open(_ data: DataDirectory, clock: @escaping @Sendable () -> Date = { Date() }) throws -> Kiosk {
+        let config = try data.loadConfig()
+        return Kiosk(data: data, config: config, database: try data.openDatabase(), clock: clock)
+    }
+
+    /// The check-in engine with this kiosk's timing rules.
+    public var engine: CheckInEngine { CheckInEngine(policy: config.policy) }
+
+    /// The venue with this id, or an error listing the configured ones.
+    public func venue(_ id: String) throws -> Venue {
+        guard let venue = config.venue(id) else {
+            throw KioskError("unknown venue \"\(id)\"; this kiosk has: \(config.venues.map(\.id).joined(separator: ", "))")
+        }
+        return venue
+    }
+
+    /// Today's date on the kiosk's wall calendar.
+    public func today(at now: Date? = nil) -> CivilDate { LocalTime(now ?? clock(), in: config.timeZone).date }
+
+    /// A digest of the scanned text for the debounce rule; the text itself is never stored.
+    public static func codeDigest(_ code: String) -> String {
+        Array(SHA256.hash(data: Array(code.trimmingWhitespace().utf8)).prefix(16)).hexString
+    }
+}
+
+/// Checks members in and out: the one path used by the CLI, the kiosk screen and staff.
+public struct CheckInService: Sendable {
+    public let kiosk: Kiosk
+    public let keys: CardKeyring
+
+    /// A service for `kiosk` trusting `keys`.
+    public init(kiosk: Kiosk, keys: CardKeyring) {
+        self.kiosk = kiosk
+        self.keys = keys
+    }
+
+    /// A service with the keys from the kiosk's data directory.
+    public init(kiosk: Kiosk) throws {
+        self.init(kiosk: kiosk, keys: try kiosk.data.loadKeyring())
+    }
+
+    /// Reads the code, decides and records durably; returns the decision object.
+    public func checkIn(
+        code: String, venue venueID: String, at: Date? = nil, guardianCode: String? = nil, via: Via = .scan
+    ) throws -> Decision {
+        var rng = SystemRandomNumberGenerator()
+        return try checkIn(code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, rng: &rng)
+    }
+
+    /// As `checkIn(code:venue:at:guardianCode:via:)` with an injected random source.
+    public func checkIn(
+        code: String, venue venueID: String, at: Date?, guardianCode: String?, via: Via,
+        rng: inout some RandomNumberGenerator
+    ) throws -> Decision {
+        let venue = try kiosk.venue(venueID)
+        let reading = ScanReading.read(code, keys: keys)
+        return try kiosk.database.recordCheckIn(
+            reading, codeDigest: Kiosk.codeDigest(code), venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
+            via: via, engine: kiosk.engine, rng: &rng)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import JiayuanDomain
+import JiayuanStore
+
+/// What `jiayuan init` created.
+public struct InitResult: Sendable {
+    public var config: KioskConfig
+    /// Demo members with their cards (empty without `--demo`).
+    public var demoMembers: [(Member, IssuedCard)]
+}
+
+extension DataDirectory {
+    /// Creates the data directory: config, database (migrated), and a new card-signing key.
+    /// Refuses a directory that already holds a kiosk, so nothing is overwritten.
+    public func initialize(
+        kioskID: String, keyID: UInt8 = 1, demo: Bool, now: Date, rng: inout some RandomNumberGenerator
+    ) throws -> InitResult {
+        let fm = FileManager.default
+        for existing in [configPath, databasePath, signingKeyPath] where fm.fileExists(atPath: existing) {
+            throw KioskError("\(existing) already exists: this directory already holds a kiosk, nothing was changed")
+        }
+        let text = DefaultConfig.text(kioskID: kioskID, demo: demo)
+        let config = try KioskConfig.parse(text, file: configPath)
+        do {
+            try fm.createDirectory(atPath: keysPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw KioskError("cannot create \(keysPath): \(error.localizedDescription)")
+        }
+        let key = CardSigningKey(keyID: keyID)
+        try DataDirectory.writePrivateFile(signingKeyPath, contents: key.fileText)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: configPath), options: .atomic)
+        let database = try AppDatabase.open(path: databasePath)
+        var seeded: [(Member, IssuedCard)] = []
+        if demo {
+            seeded = try DemoData.seed(
+                database, key: key, today: LocalTime(now, in: config.timeZone).date, validityDays: config.cardValidityDays,
+                now: now, rng: &rng)
+        }
+        return InitResult(config: config, demoMembers: seeded)
+    }
+}
+
+/// The `jiayuan.toml` written by `jiayuan init`.
+public enum DefaultConfig {
+    /// The config text; `demo` adds the five venues of the home centre (DESIGN.md §1).
+    public static func text(kioskID: String, demo: Bool) -> String {
+        let header = """
+            # Jiayuan kiosk settings. Times are local to time_zone; money is in fen (1 yuan = 100 fen).
+            # After editing, check the file with `jiayuan doctor` or any command: mistakes are reported with the line.
+
+            kiosk_id = "\(kioskID)"
+            centre_id = "jinan-jiayuan"
+            time_zone = "Asia/Shanghai"
+
+            [checkin]
+            # The identical code again within this many seconds shows the same result and records nothing.
+            debounce_seconds = 5
+            # A second scan sooner than this after check-in is not a check-out.
+            minimum_stay_seconds = 60
+
+            [cards]
+            validity_days = 1825
+
+            [printer]
+            # "file:DIR" writes each print job as a file (the default, no printer needed); "cups:QUEUE" prints through CUPS.
+            target = "file:prints"
+
+            # Venues. hours: "HH:MM-HH:MM" (may pass midnight) or "24h". checkout: "optional" (a second scan checks out)
+            # or "required". groups: who may enter (empty = everyone): resident, elder, child, veteran, serviceman,
+            # military_family. at_closing: "checkout" (automatic) or "alert" (staff are told). receipt: never, ask, always.
+
+            """
+        if !demo {
+            return header + """
+                [[venue]]
+                id = "main"
+                name = { zh = "活动室", en = "Activity Room" }
+                hours = "08:00-20:00"
+                capacity = 50
+                checkout = "optional"
+                max_stay_minutes = 240
+
+                """
+        }
+        return header + """
+            [[venue]]
+            id = "gym"
+            name = { zh = "我型我塑健身房", en = "Gym" }
+            hours = "06:00-21:00"
+            capacity = 30
+            checkout = "optional"
+            max_stay_minutes = 180
+            min_age = 14
+            groups = []
+
+            [[venue]]
+            id = "library"
+            name = { zh = "悦读图书厅", en = "Reading Room" }
+            hours = "08:30-20:30"
+            capacity = 60
+            checkout = "optional"
+            max_stay_minutes = 240
+
+            [[venue]]
+            id = "daycare"
+            name = { zh = "老年人日间照料中心", en = "Elderly Day Care" }
+            hours = "07:30-18:00"
+            capacity = 40
+            checkout = "required"
+            groups = ["elder"]
+            at_closing = "alert"
+            receipt = "always"
+
+            [venue.fees]
+            half_day_fen = 1000
+            full_day_fen = 1800
+            lunch_fen = 800
+            half_day_minutes = 240
+            lunch_time = "12:00"
+
+            [[venue]]
+            id = "kids"
+            name = { zh = "暑期课业辅导", en = "Summer Homework Club" }
+            hours = "08:00-17:30"
+            capacity = 25
+            checkout = "required"
+            guardian_code = true
+            groups = ["child"]
+            at_closing = "alert"
+            receipt = "always"
+
+            [[venue]]
+            id = "veterans"
+            name = { zh = "绿色双拥港", en = "Green Harbour" }
+            hours = "24h"
+            capacity = 50
+            checkout = "optional"
+            max_stay_minutes = 240
+            groups = ["veteran", "serviceman", "military_family"]
+            legacy_cards = true
+
+            """
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import JiayuanDomain
+
+/// The result of `jiayuan verify`.
+public struct VerifyReport: Hashable, Sendable {
+    /// Lines from `PRAGMA integrity_check` other than `ok`.
+    public var integrityProblems: [String]
+    /// Events checked.
+    public var eventCount: Int64
+    /// The first broken link of the chain, if any.
+    public var chainProblem: ChainCheck.Problem?
+
+    /// True when the database and the chain are sound.
+    public var ok: Bool { integrityProblems.isEmpty && chainProblem == nil }
+}
+
+/// Figures for a period (DESIGN.md §3.1 `report`).
+public struct AttendanceReport: Hashable, Sendable {
+    /// Accepted check-ins per venue and group.
+    public var visits: [String: [MemberGroup: Int]] = [:]
+    /// Distinct members checked in per venue.
+    public var uniqueMembers: [String: Int] = [:]
+    /// Distinct members over all venues.
+    public var uniqueMembersTotal = 0
+    /// Denials per venue and reason.
+    public var denials: [String: [DenialReason: Int]] = [:]
+    /// Automatic check-outs per venue.
+    public var autoCheckouts: [String: Int] = [:]
+}
+
+extension AppDatabase {
+    /// `PRAGMA integrity_check` and the whole event chain, read in one snapshot.
+    public func verify() throws -> VerifyReport {
+        try writer.read { db in
+            let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            var previousSeq: Int64 = 0
+            var previousHash = AttendanceEvent.genesisHash
+            var problem: ChainCheck.Problem?
+            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY seq")
+            var count: Int64 = 0
+            while let row = try cursor.next() {
+                count += 1
+                let event = try Self.decodeEvent(row)
+                if let p = ChainCheck.check(event, previousSeq: previousSeq, previousHash: previousHash) {
+                    problem = p
+                    break
+                }
+                previousSeq = event.seq
+                previousHash = event.hash
+            }
+            return VerifyReport(integrityProblems: integrity, eventCount: count, chainProblem: problem)
+        }
+    }
+
+    /// Events with seq greater than `after`, in order, at most `limit` (read by primary-key range).
+    public func events(after: Int64, limit: Int) throws -> [AttendanceEvent] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [after, limit]
+            ).map(Self.decodeEvent)
+        }
+    }
+
+    /// The newest event, if any.
+    public func lastEvent() throws -> AttendanceEvent? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM event ORDER BY seq DESC LIMIT 1").map(Self.decodeEvent)
+        }
+    }
+
+    /// Figures for events with `from <= at < to`.
+    public func report(from: Date, to: Date) throws -> AttendanceReport {
+        try writer.read { db in
+            var r = AttendanceReport()
+            let args: StatementArguments = [Stamp.text(from), Stamp.text(to)]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT venue, "group", COUNT(*) AS n FROM event
+                    WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in' GROUP BY venue, "group"
+                    """, arguments: args)
+            {
+                if let g = MemberGroup(rawValue: row["group"] ?? "") { r.visits[row["venue"], default: [:]][g] = row["n"] }
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT venue, COUNT(DISTINCT member) AS n FROM event
+                    WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in' GROUP BY venue
+                    """, arguments: args)
+            {
+                r.uniqueMembers[row["venue"]] = row["n"]
+            }
+            r.uniqueMembersTotal = try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(DISTINCT member) FROM event WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in'",
+                arguments: args) ?? 0
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT venue, reason, COUNT(*) AS n FROM event
+                    WHERE at >= ? AND at < ? AND outcome = 'denied' GROUP BY venue, reason
+                    """, arguments: args)
+            {
+                if let reason = DenialReason(rawValue: row["reason"] ?? "") { r.denials[row["venue"], default: [:]][reason] = row["n"] }
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT venue, COUNT(*) AS n FROM event
+                    WHERE at >= ? AND at < ? AND via = 'auto' GROUP BY venue
+                    """, arguments: args)
+            {
+                r.autoCheckouts[row["venue"]] = row["n"]
+            }
+            return r
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import GRDB
+
+extension AppDatabase {
+    /// The schema, one migration per shipped change. Shipped migrations are never edited.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: members, cards, attendance log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE member (
+                      id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 999999),
+                      name TEXT NOT NULL CHECK (length(trim(name)) BETWEEN 1 AND 64),
+                      "group" TEXT NOT NULL CHECK ("group" IN ('resident','elder','child','veteran','serviceman','military_family')),
+                      born INTEGER CHECK (born IS NULL OR born BETWEEN 1900 AND 2100),
+                      phone TEXT CHECK (phone IS NULL OR length(phone) BETWEEN 3 AND 20),
+                      flags TEXT NOT NULL DEFAULT '',
+                      active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+                      created_at TEXT NOT NULL
+                    );
+                    CREATE INDEX member_phone ON member(phone);
+                    CREATE TABLE guardian (
+                      child INTEGER NOT NULL REFERENCES member(id),
+                      guardian INTEGER NOT NULL REFERENCES member(id),
+                      PRIMARY KEY (child, guardian),
+                      CHECK (child <> guardian)
+                    );
+                    CREATE TABLE card (
+                      member INTEGER NOT NULL REFERENCES member(id),
+                      serial INTEGER NOT NULL CHECK (serial BETWEEN 1 AND 65535),
+                      key_id INTEGER NOT NULL CHECK (key_id BETWEEN 0 AND 255),
+                      issued_day INTEGER NOT NULL,
+                      valid_until_day INTEGER NOT NULL CHECK (valid_until_day >= issued_day),
+                      code TEXT NOT NULL UNIQUE,
+                      issued_at TEXT NOT NULL,
+                      revoked_at TEXT,
+                      PRIMARY KEY (member, serial)
+                    );
+                    CREATE TABLE legacy_card (
+                      number TEXT PRIMARY KEY CHECK (length(number) BETWEEN 4 AND 20),
+                      member INTEGER NOT NULL REFERENCES member(id),
+                      registered_at TEXT NOT NULL
+                    );
+                    CREATE TABLE event (
+                      seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+                      id TEXT NOT NULL UNIQUE,
+                      at TEXT NOT NULL,
+                      venue TEXT NOT NULL,
+                      member INTEGER,
+                      "group" TEXT,
+                      direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+                      outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'denied')),
+                      reason TEXT CHECK ((outcome = 'accepted') = (reason IS NULL)),
+                      via TEXT NOT NULL CHECK (via IN ('scan', 'auto', 'staff')),
+                      code_digest TEXT,
+                      prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+                      hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+                    );
+                    CREATE INDEX event_code ON event(code_digest, venue, seq) WHERE code_digest IS NOT NULL;
+                    CREATE INDEX event_at ON event(at);
+                    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+                      BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
+                    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+                      BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
+                    CREATE TABLE presence (
+                      venue TEXT NOT NULL,
+                      member INTEGER NOT NULL,
+                      "group" TEXT NOT NULL,
+                      since TEXT NOT NULL,
+                      since_seq INTEGER NOT NULL REFERENCES event(seq),
+                      pickup_code TEXT,
+                      PRIMARY KEY (venue, member)
+                    );
+                    CREATE TABLE pickup_code (
+                      day TEXT NOT NULL,
+                      code TEXT NOT NULL CHECK (length(code) = 3),
+                      venue TEXT NOT NULL,
+                      member INTEGER NOT NULL,
+                      checkin_seq INTEGER NOT NULL REFERENCES event(seq),
+                      checkout_seq INTEGER REFERENCES event(seq),
+                      PRIMARY KEY (day, code)
+                    );
+                    CREATE TABLE daycare_fee (
+                      checkout_seq INTEGER PRIMARY KEY REFERENCES event(seq),
+                      member INTEGER NOT NULL,
+                      venue TEXT NOT NULL,
+                      checkin_at TEXT NOT NULL,
+                      checkout_at TEXT NOT NULL,
+                      kind TEXT NOT NULL CHECK (kind IN ('half_day', 'full_day')),
+                      lunch INTEGER NOT NULL CHECK (lunch IN (0, 1)),
+                      amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+                      free INTEGER NOT NULL CHECK (free IN (0, 1)),
+                      paid_at TEXT
+                    );
+                    CREATE TABLE alert (
+                      id INTEGER PRIMARY KEY,
+                      kind TEXT NOT NULL,
+                      venue TEXT NOT NULL,
+                      member INTEGER,
+                      since_seq INTEGER,
+                      raised_at TEXT NOT NULL,
+                      resolved_at TEXT,
+                      UNIQUE (kind, venue, member, since_seq)
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import JiayuanDomain
+import JiayuanKit
+import JiayuanStore
+
+/// `jiayuan`: the home-centre kiosk. Exit codes: 0 success, 3 check-in denied, 1 error, 64 usage.
+@main
+struct Jiayuan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jiayuan",
+        abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
+        subcommands: [
+            Init.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Bench.self,
+        ])
+
+    /// Runs the command; errors become one plain line on stderr and exit code 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch let error as KioskError {
+            fail(error.message)
+        } catch let error as ConfigError {
+            fail("the configuration is broken: \(error)")
+        } catch let error as StoreError {
+            fail(error.message)
+        } catch let error as MemberBatchError {
+            fail(error.description)
+        } catch {
+            if error is CleanExit || error is ValidationError || "\(type(of: error))".contains("ParserError")
+                || "\(type(of: error))".contains("CommandError")
+            {
+                exit(withError: error)
+            }
+            fail("\(error)")
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("jiayuan: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// `--data DIR`, shared by every command.
+struct DataOption: ParsableArguments {
+    @Option(name: .long, help: "The kiosk's data directory (default: $JIAYUAN_DATA, else /var/lib/jiayuan).")
+    var data: String?
+
+    var directory: DataDirectory { DataDirectory.resolve(data) }
+    func open() throws -> Kiosk { try Kiosk.open(directory) }
+}
+
+func parseInstant(_ text: String?, zone: TimeZone) throws -> Date? {
+    guard let text else { return nil }
+    guard let date = ISOTime.parse(text, defaultZone: zone) else {
+        throw KioskError("\"\(text)\" is not a time like 2026-11-28T08:05:00+08:00 (or without a zone: local time)")
+    }
+    return date
+}
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create the data directory: jiayuan.toml, jiayuan.sqlite, keys/.")
+    @OptionGroup var data: DataOption
+    @Flag(help: "Add the five venues of the home centre and about 200 fictional members with cards.") var demo = false
+    @Option(help: "This kiosk's id in the district.") var kioskID = "kiosk-1"
+    @Option(help: "The id of this desk's card-signing key (give each issuing desk its own).") var keyID: UInt8 = 1
+
+    func run() throws {
+        let dir = data.directory
+        guard !kioskID.isEmpty, kioskID.count <= 64, kioskID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw KioskError("the kiosk id may only use letters, digits, - and _")
+        }
+        var rng: any RandomNumberGenerator = demo ? SeededRandom(seed: 2026) : SystemRandomNumberGenerator()
+        let result = try dir.initialize(kioskID: kioskID, keyID: keyID, demo: demo, now: Date(), rng: &rng)
+        print("Created kiosk \(kioskID) in \(dir.path)")
+        print("  venues: \(result.config.venues.map(\.id).joined(separator: ", "))")
+        if demo {
+            print("  demo members: \(result.demoMembers.count), each with a card")
+            if let (m, _) = result.demoMembers.first {
+                print("  try: jiayuan card show \(m.id) --data \(dir.path)")
+            }
+        }
+    }
+}
+
+struct CheckIn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkin", abstract: "Check a card in or out at a venue (exit 0 accepted, 3 denied).")
+    @OptionGroup var data: DataOption
+    @Argument(help: "The scanned code (a JY1 card, a pickup slip, a legacy card number), or - to read one line from stdin.")
+    var code: String
+    @Option(help: "The venue id.") var venue: String
+    @Option(help: "When it happened (ISO 8601; default now).") var at: String?
+    @Option(help: "The guardian's pickup code, to collect a child.") var guardianCode: String?
+    @Flag(help: "Print the decision object as JSON.") var json = false
+
+    func run() throws {
+        let kiosk = try data.open()
+        var text = code
+        if code == "-" {
+            let input = FileHandle.standardInput.readDataToEndOfFile().prefix(64 * 1024)
+            text = String(decoding: input, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        }
+        let service = try CheckInService(kiosk: kiosk)
+        let decision = try service.checkIn(
+            code: text, venue: venue, at: try parseInstant(at, zone: kiosk.config.timeZone), guardianCode: guardianCode)
+        if json {
+            print(decision.json)
+        } else {
+            let mark = decision.accepted ? "✔" : "✘"
+            print("\(mark) \(decision.message.zh)")
+            print("  \(decision.message.en)")
+            var detail = "  \(decision.outcome.rawValue) \(decision.direction.rawValue) · \(decision.venue) \(decision.inside)/\(decision.capacity)"
+            if let reason = decision.reason { detail += " · \(reason.rawValue)" }
+            if let seq = decision.seq { detail += " · seq \(seq)" }
+            if decision.isRepeat { detail += " · repeat" }
+            print(detail)
+        }
+        if !decision.accepted { throw ExitCode(3) }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Visits per venue and group, unique members, denials by reason.")
+    @OptionGroup var data: DataOption
+    @Option(help: "A day, YYYY-MM-DD (default today).") var day: String?
+    @Option(help: "A month, YYYY-MM.") var month: String?
+    @Flag(help: "CSV (UTF-8 with BOM, for Excel).") var csv = false
+
+    func run() throws {
+        let kiosk = try data.open()
+        let period: ReportPeriod
+        if let month {
+            guard day == nil else { throw ValidationError("give --day or --month, not both") }
+            guard let p = ReportPeriod.month(month) else { throw KioskError("\"\(month)\" is not a month like 2026-11") }
+            period = p
+        } else if let day {
+            guard let d = CivilDate(iso: day) else { throw KioskError("\"\(day)\" is not a date like 2026-11-28") }
+            period = .day(d)
+        } else {
+            period = .day(kiosk.today())
+        }
+        let report = try kiosk.report(period)
+        if csv {
+            FileHandle.standardOutput.write(Data(ReportFormat.csv(report, period: period, venues: kiosk.config.venues).utf8))
+        } else {
+            print(ReportFormat.text(report, period: period, venues: kiosk.config.venues), terminator: "")
+        }
+    }
+}
+
+struct Sweep: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check out everyone still inside at closing time (elders and children: alert staff).")
+    @OptionGroup var data: DataOption
+    @Option(help: "Run as if at this time (ISO 8601; default now).") var at: String?
+
+    func run() throws {
+        let kiosk = try data.open()
+        var rng = SystemRandomNumberGenerator()
+        let now = try parseInstant(at, zone: kiosk.config.timeZone) ?? Date()
+        let result = try kiosk.database.sweep(venues: kiosk.config.venues, at: now, engine: kiosk.engine, rng: &rng)
+        for d in result.checkedOut {
+            print("auto check-out \(d.member?.id.description ?? "?") \(d.member?.displayName ?? "") from \(d.venue) at \(ISOTime.format(d.at)) (seq \(d.seq ?? 0))")
+        }
+        for p in result.alerts {
+            print("ALERT \(p.member) still inside \(p.venue) at closing (checked in \(ISOTime.format(p.since)))")
+        }
+        print("sweep: \(result.checkedOut.count) checked out, \(result.alerts.count) new alerts")
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check database integrity and the attendance log's hash chain.")
+    @OptionGroup var data: DataOption
+
+    func run() throws {
+        let report = try data.directory.openDatabase().verify()
+        if report.integrityProblems.isEmpty {
+            print("database integrity: ok")
+        } else {
+            print("database integrity: BROKEN")
+            for p in report.integrityProblems.prefix(10) { print("  \(p)") }
+        }
+        switch report.chainProblem {
+        case nil: print("event chain: ok (\(report.eventCount) events)")
+        case .gap(let expected, let found)?: print("event chain: BROKEN at seq \(found) (expected seq \(expected): events are missing)")
+        case .wrongPrevHash(let seq)?: print("event chain: BROKEN at seq \(seq) (it does not follow the event before it)")
+        case .wrongHash(let seq)?: print("event chain: BROKEN at seq \(seq) (the event was altered after it was recorded)")
+        }
+        if !report.ok { throw ExitCode.failure }
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self])
+}
+
+struct BenchCheckIn: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkin", abstract: "Accepted check-ins through the real engine and store vs a bare SQLite INSERT loop.")
+    @Option(help: "How many of each.") var count = 2000
+    @Option(help: "Directory on the disk to measure (default: the current directory).") var dir = "."
+
+    func run() throws {
+        let (engine, bare) = try CheckInBench.run(count: count, in: dir)
+        func line(_ f: BenchFigures) -> String {
+            String(
+                format: "%-16@ %6d ops  %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms", f.name as NSString, f.count, f.perSecond,
+                f.percentile(0.5) * 1000, f.percentile(0.99) * 1000)
+        }
+        print("bench checkin (WAL, synchronous=FULL, one transaction per check-in) in \(dir)")
+        print(line(bare))
+        print(line(engine))
+        print(String(format: "ratio engine/bare: %.2f×", engine.perSecond / bare.perSecond))
+    }
+}

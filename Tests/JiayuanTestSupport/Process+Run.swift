@@ -1,0 +1,70 @@
+import Foundation
+
+/// The result of running a program.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+    public var stdoutData: Data
+}
+
+/// Runs programs for end-to-end tests.
+public enum Run {
+    /// The package root (found from this file's path).
+    public static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The built `jiayuan` binary: `$JIAYUAN_BIN`, else the debug build next to the tests.
+    public static var jiayuanBinary: String {
+        if let bin = ProcessInfo.processInfo.environment["JIAYUAN_BIN"], !bin.isEmpty { return bin }
+        for candidate in [".build/debug/jiayuan", ".build/release/jiayuan"] {
+            let path = packageRoot + "/" + candidate
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return packageRoot + "/.build/debug/jiayuan"
+    }
+
+    /// Runs `executable` with `arguments`, feeding `stdin`, and waits for it.
+    public static func program(
+        _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]
+    ) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "JIAYUAN_DATA")
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        // Read both pipes to the end before waiting, so a chatty child cannot block on a full pipe.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+    }
+
+    /// Runs the `jiayuan` binary.
+    public static func jiayuan(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+        try program(jiayuanBinary, arguments, stdin: stdin, environment: environment)
+    }
+}
