@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "JiayuanDomain", "JiayuanStore", "JiayuanQR",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         // The thin command-line executable.

@@ -59,7 +59,9 @@ public enum CheckInBench {
                 sql: """
                     CREATE TABLE event (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL, venue TEXT NOT NULL,
                       member INTEGER, "group" TEXT, direction TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT, via TEXT NOT NULL,
-                      code_digest TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE)
+                      code_digest TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL UNIQUE);
+                    CREATE INDEX event_code ON event(code_digest, venue, seq) WHERE code_digest IS NOT NULL;
+                    CREATE INDEX event_at ON event(at);
                     """)
         }
 

@@ -38,15 +38,48 @@ public struct Kiosk: Sendable {
     }
 }
 
+/// Reads scanned texts, remembering cards whose signature has already been verified, so a card scanned
+/// again (check-out, tomorrow's visit) costs a dictionary lookup instead of an Ed25519 verification.
+/// Only texts that verified are remembered; revocation and expiry are still checked on every scan.
+public final class ScanReader: @unchecked Sendable {
+    /// The trusted public keys.
+    public let keys: CardKeyring
+    private let lock = NSLock()
+    private var verified: [String: CardPayload] = [:]
+    private let capacity: Int
+
+    /// A reader trusting `keys` that remembers up to `capacity` cards.
+    public init(keys: CardKeyring, capacity: Int = 8192) {
+        self.keys = keys
+        self.capacity = capacity
+    }
+
+    /// What the text is (see `ScanReading.read`).
+    public func read(_ text: String) -> ScanReading {
+        lock.lock()
+        let known = verified[text]
+        lock.unlock()
+        if let known { return .card(known) }
+        let reading = ScanReading.read(text, keys: keys)
+        if case .card(let payload) = reading {
+            lock.lock()
+            if verified.count >= capacity { verified.removeAll(keepingCapacity: true) }
+            verified[text] = payload
+            lock.unlock()
+        }
+        return reading
+    }
+}
+
 /// Checks members in and out: the one path used by the CLI, the kiosk screen and staff.
 public struct CheckInService: Sendable {
     public let kiosk: Kiosk
-    public let keys: CardKeyring
+    public let reader: ScanReader
 
     /// A service for `kiosk` trusting `keys`.
     public init(kiosk: Kiosk, keys: CardKeyring) {
         self.kiosk = kiosk
-        self.keys = keys
+        self.reader = ScanReader(keys: keys)
     }
 
     /// A service with the keys from the kiosk's data directory.
@@ -68,7 +101,7 @@ public struct CheckInService: Sendable {
         rng: inout some RandomNumberGenerator
     ) throws -> Decision {
         let venue = try kiosk.venue(venueID)
-        let reading = ScanReading.read(code, keys: keys)
+        let reading = reader.read(code)
         return try kiosk.database.recordCheckIn(
             reading, codeDigest: Kiosk.codeDigest(code), venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
             via: via, engine: kiosk.engine, rng: &rng)

@@ -69,6 +69,7 @@ public enum ReportFormat {
             for reason in DenialReason.allCases {
                 if let n = r.denials[venue.id]?[reason] { lines.append("\(period),\(venue.id),\(name),denials,\(reason.rawValue),\(n)") }
             }
+            if let n = r.autoCheckouts[venue.id] { lines.append("\(period),\(venue.id),\(name),auto_checkouts,,\(n)") }
         }
         lines.append("\(period),all,全部,unique_members,,\(r.uniqueMembersTotal)")
         return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"

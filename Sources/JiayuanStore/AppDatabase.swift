@@ -50,7 +50,7 @@ public struct StoreError: Error, Equatable, Sendable, CustomStringConvertible {
 enum Stamp {
     static func text(_ d: Date) -> String { ISOTime.format(d) }
     static func date(_ s: String) -> Date {
-        ISOTime.parse(s, defaultZone: TimeZone(secondsFromGMT: 0)!) ?? Date(timeIntervalSince1970: 0)
+        ISOTime.parse(s, defaultZone: ISOTime.utc) ?? Date(timeIntervalSince1970: 0)
     }
 }
 

@@ -18,17 +18,13 @@ extension AppDatabase {
             let day = LocalTime(now, in: zone).date.description
             let staleBefore = venue.staleBefore(now, zone: zone).map(Stamp.text) ?? ""
 
-            var facts = CheckInFacts()
-            facts.inside = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM presence WHERE venue = ? AND since >= ?"),
-                arguments: [venue.id, staleBefore]) ?? 0
-
             // Who the code names.
             var memberID: MemberID?
+            var presentedSerial = 0
             switch reading {
             case .card(let payload):
                 memberID = MemberID(number: payload.member)
-                facts.cardStanding = try Self.cardStanding(db, payload)
+                presentedSerial = Int(payload.serial)
             case .legacyNumber(let number):
                 memberID = try Int64.fetchOne(
                     db.cachedStatement(sql: "SELECT member FROM legacy_card WHERE number = ?"), arguments: [number]
@@ -42,15 +38,48 @@ extension AppDatabase {
             case .unreadable:
                 break
             }
-            if let memberID {
-                facts.member = try Self.fetchMember(db, memberID)
-                facts.presence = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT * FROM presence WHERE venue = ? AND member = ? AND since >= ?"),
-                    arguments: [venue.id, Int64(memberID.number), staleBefore]
-                ).map(Self.presence)
+
+            // The venue and the log in one read: occupancy, the chain's head, an earlier scan of this code.
+            let state = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM presence WHERE venue = ?1 AND since >= ?2) AS inside,
+                               (SELECT seq FROM event ORDER BY seq DESC LIMIT 1) AS last_seq,
+                               (SELECT hash FROM event ORDER BY seq DESC LIMIT 1) AS last_hash,
+                               (SELECT seq FROM event WHERE code_digest = ?3 AND venue = ?1 AND at >= ?4
+                                ORDER BY seq DESC LIMIT 1) AS previous_seq
+                        """),
+                arguments: [venue.id, staleBefore, codeDigest, Stamp.text(now.addingTimeInterval(-engine.policy.debounceSeconds - 1))])!
+            var facts = CheckInFacts()
+            facts.inside = state["inside"]
+            let head = ChainHead(seq: state["last_seq"] ?? 0, hash: state["last_hash"] ?? AttendanceEvent.genesisHash)
+            if let previousSeq: Int64 = state["previous_seq"] {
+                facts.previousScan = try Self.previousScan(db, seq: previousSeq, venue: venue)
             }
-            facts.previousScan = try Self.previousScan(
-                db, codeDigest: codeDigest, venue: venue, after: now.addingTimeInterval(-engine.policy.debounceSeconds - 1))
+
+            // The member, the card's standing and the member's visit here in one read.
+            if let memberID,
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT m.*, p.since AS p_since, p.since_seq AS p_since_seq, p.pickup_code AS p_pickup_code,
+                                   EXISTS (SELECT 1 FROM card c WHERE c.member = m.id
+                                           AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL))) AS revoked
+                            FROM member m
+                            LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id AND p.since >= ?3
+                            WHERE m.id = ?4
+                            """),
+                    arguments: [presentedSerial, venue.id, staleBefore, Int64(memberID.number)])
+            {
+                let member = Self.member(row, guardians: [])
+                facts.member = member
+                if case .card = reading, row["revoked"] as Bool { facts.cardStanding = .revoked }
+                if let since: String = row["p_since"] {
+                    facts.presence = Presence(
+                        venue: venue.id, member: member.id, group: member.group, since: Stamp.date(since),
+                        sinceSeq: row["p_since_seq"], pickupCode: row["p_pickup_code"])
+                }
+            }
             if venue.guardianCode {
                 facts.pickupCodesToday = Set(try String.fetchAll(db, sql: "SELECT code FROM pickup_code WHERE day = ?", arguments: [day]))
             }
@@ -58,7 +87,7 @@ extension AppDatabase {
             var decision = engine.decide(reading, venue: venue, facts: facts, at: now, guardianCode: guardianCode, rng: &rng)
             guard !decision.isRepeat else { return decision }
             decision.via = via
-            let event = try Self.appendEvent(db, decision: decision, group: facts.member?.group, codeDigest: codeDigest, rng: &rng)
+            let event = try Self.appendEvent(db, decision: decision, group: facts.member?.group, codeDigest: codeDigest, after: head, rng: &rng)
             decision.seq = event.seq
             if decision.accepted, let member = facts.member {
                 try Self.applyMovement(db, decision: decision, member: member, venue: venue, event: event, presence: facts.presence, day: day)
@@ -74,21 +103,20 @@ extension AppDatabase {
         let memberNumber = Int64(member.id.number)
         switch decision.direction {
         case .in:
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT OR REPLACE INTO presence (venue, member, "group", since, since_seq, pickup_code)
                     VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [venue.id, memberNumber, member.group.rawValue, Stamp.text(event.at), event.seq, decision.pickupCode])
+                    """
+            ).execute(arguments: [venue.id, memberNumber, member.group.rawValue, Stamp.text(event.at), event.seq, decision.pickupCode])
             if let code = decision.pickupCode {
                 try db.execute(
                     sql: "INSERT INTO pickup_code (day, code, venue, member, checkin_seq) VALUES (?, ?, ?, ?, ?)",
                     arguments: [day, code, venue.id, memberNumber, event.seq])
             }
         case .out:
-            try db.execute(
-                sql: "DELETE FROM presence WHERE venue = ? AND member = ?", arguments: [venue.id, memberNumber])
-            if let since = presence?.sinceSeq {
+            try db.cachedStatement(sql: "DELETE FROM presence WHERE venue = ? AND member = ?").execute(arguments: [venue.id, memberNumber])
+            if venue.guardianCode, let since = presence?.sinceSeq {
                 try db.execute(
                     sql: "UPDATE pickup_code SET checkout_seq = ? WHERE checkin_seq = ?", arguments: [event.seq, since])
             }
@@ -106,16 +134,26 @@ extension AppDatabase {
         }
     }
 
-    /// Appends one event to the log, chained to the last one.
+    /// The newest event of the log (seq 0 and the genesis hash for an empty log).
+    struct ChainHead {
+        var seq: Int64
+        var hash: String
+
+        static func read(_ db: Database) throws -> ChainHead {
+            let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1"))
+            return ChainHead(seq: last?["seq"] ?? 0, hash: last?["hash"] ?? AttendanceEvent.genesisHash)
+        }
+    }
+
+    /// Appends one event to the log, chained to `head` (read in this same transaction).
     static func appendEvent(
-        _ db: Database, decision: Decision, group: MemberGroup?, codeDigest: String?, rng: inout some RandomNumberGenerator
+        _ db: Database, decision: Decision, group: MemberGroup?, codeDigest: String?, after head: ChainHead,
+        rng: inout some RandomNumberGenerator
     ) throws -> AttendanceEvent {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM event ORDER BY seq DESC LIMIT 1"))
         let event = AttendanceEvent(
-            seq: (last?["seq"] as Int64? ?? 0) + 1, id: makeUUID(&rng), at: decision.at, venue: decision.venue,
+            seq: head.seq + 1, id: makeUUID(&rng), at: decision.at, venue: decision.venue,
             member: decision.member?.id, group: group ?? decision.member?.group, direction: decision.direction,
-            outcome: decision.outcome, reason: decision.reason, via: decision.via,
-            prevHash: last?["hash"] ?? AttendanceEvent.genesisHash)
+            outcome: decision.outcome, reason: decision.reason, via: decision.via, prevHash: head.hash)
         try db.cachedStatement(
             sql: """
                 INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
@@ -134,11 +172,15 @@ extension AppDatabase {
         var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.hexString
-        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { r in
-            String(hex[hex.index(hex.startIndex, offsetBy: r.lowerBound)..<hex.index(hex.startIndex, offsetBy: r.upperBound)])
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for (i, b) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
         }
-        return parts.joined(separator: "-")
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func presence(_ row: Row) -> Presence {
@@ -147,14 +189,9 @@ extension AppDatabase {
             since: Stamp.date(row["since"]), sinceSeq: row["since_seq"], pickupCode: row["pickup_code"])
     }
 
-    /// The last recorded decision for the same code at the same venue since `after`, rebuilt.
-    static func previousScan(_ db: Database, codeDigest: String, venue: Venue, after: Date) throws -> PreviousScan? {
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT * FROM event WHERE code_digest = ? AND venue = ? AND at >= ? ORDER BY seq DESC LIMIT 1"),
-                arguments: [codeDigest, venue.id, Stamp.text(after)])
-        else { return nil }
+    /// The decision recorded as event `seq`, rebuilt (for the debounce rule).
+    static func previousScan(_ db: Database, seq: Int64, venue: Venue) throws -> PreviousScan? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM event WHERE seq = ?", arguments: [seq]) else { return nil }
         let event = try decodeEvent(row)
         let member = try event.member.flatMap { try fetchMember(db, $0) }
         var decision = Decision(

@@ -133,9 +133,10 @@ extension AppDatabase {
         }
     }
 
-    static func fetchMember(_ db: Database, _ id: MemberID) throws -> Member? {
+    static func fetchMember(_ db: Database, _ id: MemberID, withGuardians: Bool = true) throws -> Member? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM member WHERE id = ?"), arguments: [Int64(id.number)])
         else { return nil }
+        guard withGuardians else { return member(row, guardians: []) }
         let guardians = try Int64.fetchAll(
             db.cachedStatement(sql: "SELECT guardian FROM guardian WHERE child = ? ORDER BY guardian"), arguments: [Int64(id.number)])
         return member(row, guardians: guardians.compactMap { MemberID(number: UInt32($0)) })

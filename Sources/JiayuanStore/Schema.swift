@@ -69,7 +69,7 @@ extension AppDatabase {
                       since_seq INTEGER NOT NULL REFERENCES event(seq),
                       pickup_code TEXT,
                       PRIMARY KEY (venue, member)
-                    );
+                    ) WITHOUT ROWID;
                     CREATE TABLE pickup_code (
                       day TEXT NOT NULL,
                       code TEXT NOT NULL CHECK (length(code) = 3),

@@ -40,7 +40,8 @@ extension AppDatabase {
                         outcome: .accepted, direction: .out, member: MemberSummary(member), venue: venue.id, at: at,
                         inside: max(0, inside - 1), capacity: venue.capacity,
                         message: Messages.goodbye(member.displayName, venue: venue, charge: charge), via: .auto, charge: charge)
-                    let event = try Self.appendEvent(db, decision: decision, group: member.group, codeDigest: nil, rng: &rng)
+                    let event = try Self.appendEvent(
+                        db, decision: decision, group: member.group, codeDigest: nil, after: try ChainHead.read(db), rng: &rng)
                     decision.seq = event.seq
                     try Self.applyMovement(
                         db, decision: decision, member: member, venue: venue, event: event, presence: visit,

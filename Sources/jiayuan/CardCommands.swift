@@ -52,7 +52,7 @@ struct CardCommand: ParsableCommand {
         @Flag(help: "As {\"keys\":[{\"id\":N,\"public\":\"<base64>\"}]} for `card trust` on another kiosk.") var json = false
 
         func run() throws {
-            let dir = data.directory
+            let dir = try data.open().data
             var entries = try dir.trustedKeys()
             if let own = try? dir.loadSigningKey() {
                 entries.removeAll { $0.id == own.keyID }
@@ -74,7 +74,7 @@ struct CardCommand: ParsableCommand {
         @Argument var file: String
 
         func run() throws {
-            let dir = data.directory
+            let dir = try data.open().data
             guard let contents = FileManager.default.contents(atPath: file) else { throw KioskError("cannot read \(file)") }
             let added = try dir.trust(PublicKeyEntry.parseList(contents, source: file))
             print("trusted \(added) new key(s); this kiosk now accepts cards signed by keys \(try dir.loadKeyring().ids.map(String.init).joined(separator: ", "))")

@@ -21,21 +21,10 @@ struct Jiayuan: ParsableCommand {
             try command.run()
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
-        } catch let error as KioskError {
-            fail(error.message)
-        } catch let error as ConfigError {
-            fail("the configuration is broken: \(error)")
-        } catch let error as StoreError {
-            fail(error.message)
-        } catch let error as MemberBatchError {
-            fail(error.description)
         } catch {
-            if error is CleanExit || error is ValidationError || "\(type(of: error))".contains("ParserError")
-                || "\(type(of: error))".contains("CommandError")
-            {
-                exit(withError: error)
-            }
-            fail("\(error)")
+            // Usage mistakes and --help are the argument parser's (exit 64 / 0); everything else is one line.
+            if exitCode(for: error) != .failure { exit(withError: error) }
+            fail(KioskError.describe(error))
         }
     }
 
@@ -178,7 +167,7 @@ struct Verify: ParsableCommand {
     @OptionGroup var data: DataOption
 
     func run() throws {
-        let report = try data.directory.openDatabase().verify()
+        let report = try data.open().database.verify()
         if report.integrityProblems.isEmpty {
             print("database integrity: ok")
         } else {

@@ -39,6 +39,15 @@ struct CheckInCLITests {
         #expect(try FileManager.default.subpathsOfDirectory(atPath: kiosk.path).sorted() == listingBefore)
     }
 
+    @Test("without --data the data directory comes from $JIAYUAN_DATA")
+    func dataFromEnvironment() throws {
+        let kiosk = try TestKiosk.demo()
+        defer { kiosk.remove() }
+        let r = try Run.jiayuan(["card", "show", "M000001"], environment: ["JIAYUAN_DATA": kiosk.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == (try kiosk.card("M000001")))
+    }
+
     // MARK: - card codes and the decision object
 
     @Test("card show prints a JY1 code of 126 characters, base32 after the prefix")

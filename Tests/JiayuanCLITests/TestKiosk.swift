@@ -18,18 +18,21 @@ struct TestKiosk {
     init(label: String = "jiayuan-cli") { dir = TemporaryDirectory(label) }
 
     /// `jiayuan init --demo`: the five venues and ~200 members with cards.
-    static func demo() throws -> TestKiosk {
-        let kiosk = TestKiosk()
-        let r = try kiosk.run("init", "--demo")
-        try #require(r.status == 0, "init --demo failed: \(r.stderr)")
-        return kiosk
-    }
+    static func demo() throws -> TestKiosk { try initialised(["--demo"]) }
 
     /// `jiayuan init` with extra arguments (e.g. `--key-id 2`): one venue, `main`, no members.
-    static func plain(_ arguments: String...) throws -> TestKiosk {
+    static func plain(_ arguments: String...) throws -> TestKiosk { try initialised(arguments) }
+
+    /// A new directory after `jiayuan init ARGS`; removed again when init fails.
+    private static func initialised(_ arguments: [String]) throws -> TestKiosk {
         let kiosk = TestKiosk()
-        let r = try kiosk.run(["init"] + arguments)
-        try #require(r.status == 0, "init failed: \(r.stderr)")
+        do {
+            let r = try kiosk.run(["init"] + arguments)
+            try #require(r.status == 0, "init \(arguments) failed: \(r.stderr)")
+        } catch {
+            kiosk.remove()
+            throw error
+        }
         return kiosk
     }
 
@@ -51,11 +54,13 @@ struct TestKiosk {
         return try CheckInResult(r)
     }
 
-    /// The member's current card code (`card show`).
+    /// The member's current card code (`card show`), a `JY1:` code of 126 characters.
     func card(_ member: String) throws -> String {
         let r = try run("card", "show", member)
         try #require(r.status == 0, "card show \(member) failed: \(r.stderr)")
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(code.hasPrefix("JY1:") && code.count == 126, "card show \(member) printed \(code)")
+        return code
     }
 
     /// The lines of `member list [--group G] [--full]`.

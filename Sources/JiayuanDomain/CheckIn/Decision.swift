@@ -176,9 +176,12 @@ public struct Decision: Hashable, Sendable {
 
 /// UTC timestamps as `2026-11-28T00:05:00Z` (whole seconds).
 public enum ISOTime {
+    /// UTC.
+    public static let utc = TimeZone(secondsFromGMT: 0)!
+
     /// Formats an instant in UTC, whole seconds.
     public static func format(_ date: Date) -> String {
-        let t = LocalTime(date, in: TimeZone(secondsFromGMT: 0)!)
+        let t = LocalTime(date, in: utc)
         let s = t.secondOfDay
         func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(t.date)T\(p2(s / 3600)):\(p2(s / 60 % 60)):\(p2(s % 60))Z"

@@ -66,7 +66,7 @@ public struct KioskConfig: Sendable {
         } catch {
             throw ConfigError(file: file, line: 1, message: "\(error)")
         }
-        var reader = TableReader(table: root, file: file, path: "")
+        let reader = TableReader(table: root, file: file, path: "")
         try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "venue"])
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
@@ -75,16 +75,16 @@ public struct KioskConfig: Sendable {
             throw reader.error("time_zone", "unknown time zone \"\(zoneName)\" (use a name like \"Asia/Shanghai\")")
         }
 
-        var checkin = try reader.table("checkin")
+        let checkin = try reader.table("checkin")
         try checkin?.allow(["debounce_seconds", "minimum_stay_seconds"])
         let debounce = try checkin?.integer("debounce_seconds", in: 0...3600) ?? 5
         let minStay = try checkin?.integer("minimum_stay_seconds", in: 0...86400) ?? 60
 
-        var cards = try reader.table("cards")
+        let cards = try reader.table("cards")
         try cards?.allow(["validity_days"])
         let validity = try cards?.integer("validity_days", in: 1...36500) ?? 1825
 
-        var printer = try reader.table("printer")
+        let printer = try reader.table("printer")
         try printer?.allow(["target"])
         let target = try printer?.string("target") ?? "file:prints"
         guard target.hasPrefix("file:") || target.hasPrefix("cups:"), target.count > 5 else {
@@ -225,7 +225,7 @@ struct TableReader {
             }
         }
         var fees: DaycareFees?
-        if var f = try table("fees") {
+        if let f = try table("fees") {
             try f.allow(["half_day_fen", "full_day_fen", "lunch_fen", "half_day_minutes", "lunch_time"])
             let lunchText = try f.string("lunch_time") ?? "12:00"
             guard let lunch = OpeningHours.minutes(lunchText), lunch < 1440 else {
@@ -236,7 +236,6 @@ struct TableReader {
                 fullDayFen: try f.integer("full_day_fen", in: 0...1_000_000) ?? 0,
                 lunchFen: try f.integer("lunch_fen", in: 0...1_000_000) ?? 0,
                 halfDayMinutes: try f.integer("half_day_minutes", in: 1...1440) ?? 240, lunchMinute: lunch)
-            _ = f
         }
         var zone: TimeZone?
         if let z = try string("time_zone") {

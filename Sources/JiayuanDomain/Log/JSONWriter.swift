@@ -56,6 +56,11 @@ public struct JSONWriter: Sendable {
 
     /// Appends `s` as a JSON string literal.
     public static func appendString(_ s: String, to out: inout String) {
+        // Fast path: nothing to escape.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F }) {
+            out += "\"" + s + "\""
+            return
+        }
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {

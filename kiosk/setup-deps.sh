@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Jiayuan needs (run as root). Sourced by demo.sh and test.sh.
+# Usage: setup-deps.sh [--tests]
+set -euo pipefail
+
+packages=(libsqlite3-dev libqrencode-dev libcups2-dev pkg-config tzdata)
+if [ "${1:-}" = "--tests" ]; then
+  # zbarimg decodes the QR codes we print; sqlite3 lets tests tamper with a database like an attacker would.
+  packages+=(zbar-tools sqlite3)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "jiayuan: missing packages: ${missing[*]} — run this as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "Installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  for d in /opt/swift/usr/bin /usr/share/swift/usr/bin; do [ -x "$d/swift" ] && export PATH="$d:$PATH"; done
+fi
+command -v swift >/dev/null 2>&1 || { echo "jiayuan: the Swift 6 toolchain is not installed (see swift.org/install)" >&2; exit 1; }
