@@ -21,7 +21,7 @@ public struct BenchFigures: Sendable {
 /// same durability settings (WAL, `synchronous=FULL`, one transaction per row) on the same disk.
 public enum CheckInBench {
     /// Runs `count` accepted check-ins and `count` bare inserts, interleaved in rounds so both see the same disk.
-    public static func run(count: Int, in directory: String, rounds: Int = 4) throws -> (engine: BenchFigures, bare: BenchFigures) {
+    public static func run(count: Int, in directory: String, rounds: Int = 4) throws -> (engine: BenchFigures, bare: BenchFigures, context: BenchContext) {
         let base = directory + "/jiayuan-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: base)
         try FileManager.default.createDirectory(atPath: base + "/kiosk/keys", withIntermediateDirectories: true)
@@ -105,11 +105,39 @@ public enum CheckInBench {
             engineTime += (clock.now - engineStart).seconds
             done += n
         }
+        // Context: what one fsync'd commit and one cold signature check cost on this machine.
+        var unsynced: [Double] = []
+        try bare.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = OFF") }
+        let unsyncedStart = clock.now
+        for i in 0..<min(count, 2000) {
+            let t0 = clock.now
+            try bare.write { db in
+                try db.execute(
+                    sql: "INSERT INTO event (id, at, venue, direction, outcome, via, prev_hash, hash) VALUES (?, 'x', 'hall', 'in', 'accepted', 'scan', 'p', ?)",
+                    arguments: [UUID().uuidString, "nosync-\(i)"])
+            }
+            unsynced.append((clock.now - t0).seconds)
+        }
+        let unsyncedTime = (clock.now - unsyncedStart).seconds
+        let verifyStart = clock.now
+        for code in codes { _ = ScanReading.read(code, keys: service.reader.keys) }
+        let verifyEach = (clock.now - verifyStart).seconds / Double(codes.count)
         return (
             BenchFigures(name: "engine check-in", count: count, seconds: engineTime, latencies: engineLatencies.sorted()),
-            BenchFigures(name: "bare INSERT", count: count, seconds: bareTime, latencies: bareLatencies.sorted())
+            BenchFigures(name: "bare INSERT", count: count, seconds: bareTime, latencies: bareLatencies.sorted()),
+            BenchContext(
+                unsynced: BenchFigures(name: "bare, sync OFF", count: unsynced.count, seconds: unsyncedTime, latencies: unsynced.sorted()),
+                coldVerifySeconds: verifyEach)
         )
     }
+}
+
+/// What the disk and the signature check cost, to read the ratio by.
+public struct BenchContext: Sendable {
+    /// The bare loop with `synchronous=OFF`: the difference to the bare loop is the fsync.
+    public var unsynced: BenchFigures
+    /// One Ed25519 card verification with nothing cached.
+    public var coldVerifySeconds: Double
 }
 
 extension Duration {

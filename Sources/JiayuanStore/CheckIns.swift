@@ -40,44 +40,52 @@ extension AppDatabase {
             }
 
             // The venue and the log in one read: occupancy, the chain's head, an earlier scan of this code.
-            let state = try Row.fetchOne(
+            var facts = CheckInFacts()
+            var head = ChainHead(seq: 0, hash: AttendanceEvent.genesisHash)
+            var previousSeq: Int64?
+            let state = try Row.fetchCursor(
                 db.cachedStatement(
                     sql: """
-                        SELECT (SELECT COUNT(*) FROM presence WHERE venue = ?1 AND since >= ?2) AS inside,
-                               (SELECT seq FROM event ORDER BY seq DESC LIMIT 1) AS last_seq,
-                               (SELECT hash FROM event ORDER BY seq DESC LIMIT 1) AS last_hash,
+                        SELECT (SELECT COUNT(*) FROM presence WHERE venue = ?1 AND since >= ?2),
+                               (SELECT seq FROM event ORDER BY seq DESC LIMIT 1),
+                               (SELECT hash FROM event ORDER BY seq DESC LIMIT 1),
                                (SELECT seq FROM event WHERE code_digest = ?3 AND venue = ?1 AND at >= ?4
-                                ORDER BY seq DESC LIMIT 1) AS previous_seq
+                                ORDER BY seq DESC LIMIT 1)
                         """),
-                arguments: [venue.id, staleBefore, codeDigest, Stamp.text(now.addingTimeInterval(-engine.policy.debounceSeconds - 1))])!
-            var facts = CheckInFacts()
-            facts.inside = state["inside"]
-            let head = ChainHead(seq: state["last_seq"] ?? 0, hash: state["last_hash"] ?? AttendanceEvent.genesisHash)
-            if let previousSeq: Int64 = state["previous_seq"] {
-                facts.previousScan = try Self.previousScan(db, seq: previousSeq, venue: venue)
+                arguments: [venue.id, staleBefore, codeDigest, Stamp.text(now.addingTimeInterval(-engine.policy.debounceSeconds - 1))])
+            if let row = try state.next() {
+                facts.inside = row[0]
+                if let seq: Int64 = row[1] { head = ChainHead(seq: seq, hash: row[2]) }
+                previousSeq = row[3]
             }
+            if let previousSeq { facts.previousScan = try Self.previousScan(db, seq: previousSeq, venue: venue) }
 
             // The member, the card's standing and the member's visit here in one read.
-            if let memberID,
-                let row = try Row.fetchOne(
+            if let memberID {
+                let cursor = try Row.fetchCursor(
                     db.cachedStatement(
                         sql: """
-                            SELECT m.*, p.since AS p_since, p.since_seq AS p_since_seq, p.pickup_code AS p_pickup_code,
+                            SELECT m.id, m.name, m."group", m.born, m.phone, m.flags, m.active,
+                                   p.since, p.since_seq, p.pickup_code,
                                    EXISTS (SELECT 1 FROM card c WHERE c.member = m.id
-                                           AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL))) AS revoked
+                                           AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL)))
                             FROM member m
                             LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id AND p.since >= ?3
                             WHERE m.id = ?4
                             """),
                     arguments: [presentedSerial, venue.id, staleBefore, Int64(memberID.number)])
-            {
-                let member = Self.member(row, guardians: [])
-                facts.member = member
-                if case .card = reading, row["revoked"] as Bool { facts.cardStanding = .revoked }
-                if let since: String = row["p_since"] {
-                    facts.presence = Presence(
-                        venue: venue.id, member: member.id, group: member.group, since: Stamp.date(since),
-                        sinceSeq: row["p_since_seq"], pickupCode: row["p_pickup_code"])
+                if let row = try cursor.next() {
+                    let flags = (row[5] as String? ?? "").split(separator: ",").compactMap { MemberFlag(rawValue: String($0)) }
+                    let member = Member(
+                        id: memberID, name: row[1], group: MemberGroup(rawValue: row[2]) ?? .resident, born: row[3], phone: row[4],
+                        flags: Set(flags), active: row[6])
+                    facts.member = member
+                    if case .card = reading, row[10] as Bool { facts.cardStanding = .revoked }
+                    if let since: String = row[7] {
+                        facts.presence = Presence(
+                            venue: venue.id, member: member.id, group: member.group, since: Stamp.date(since), sinceSeq: row[8],
+                            pickupCode: row[9])
+                    }
                 }
             }
             if venue.guardianCode {

@@ -195,7 +195,7 @@ struct BenchCheckIn: ParsableCommand {
     @Option(help: "Directory on the disk to measure (default: the current directory).") var dir = "."
 
     func run() throws {
-        let (engine, bare) = try CheckInBench.run(count: count, in: dir)
+        let (engine, bare, context) = try CheckInBench.run(count: count, in: dir)
         func line(_ f: BenchFigures) -> String {
             String(
                 format: "%-16@ %6d ops  %9.1f ops/s  p50 %7.3f ms  p99 %7.3f ms", f.name as NSString, f.count, f.perSecond,
@@ -205,5 +205,10 @@ struct BenchCheckIn: ParsableCommand {
         print(line(bare))
         print(line(engine))
         print(String(format: "ratio engine/bare: %.2f×", engine.perSecond / bare.perSecond))
+        print("context:")
+        print(line(context.unsynced))
+        print(String(format: "  one commit's fsync on this disk: %.3f ms (bare FULL p50 - bare OFF p50)",
+            (bare.percentile(0.5) - context.unsynced.percentile(0.5)) * 1000))
+        print(String(format: "  Ed25519 card verification, cold: %.3f ms (cached after a card's first scan)", context.coldVerifySeconds * 1000))
     }
 }
