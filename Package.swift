@@ -26,6 +26,11 @@ let package = Package(
             providers: [.apt(["libqrencode-dev"])]
         ),
         .target(name: "JiayuanQR", dependencies: ["CQREncode"]),
+        // libcups (Debian's libcups2-dev ships no cups.pc), wrapped by exactly one Swift target (JiayuanCUPS).
+        .systemLibrary(name: "CCUPS", providers: [.apt(["libcups2-dev"])]),
+        .target(name: "JiayuanCUPS", dependencies: ["CCUPS"]),
+        // Printing: the document model, ESC/POS and HTML preview.
+        .target(name: "JiayuanPrint", dependencies: ["JiayuanQR"]),
         // Storage: GRDB, WAL, migrations, the attendance log.
         .target(
             name: "JiayuanStore",
@@ -35,7 +40,7 @@ let package = Package(
         .target(
             name: "JiayuanKit",
             dependencies: [
-                "JiayuanDomain", "JiayuanStore", "JiayuanQR",
+                "JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanPrint", "JiayuanCUPS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -43,12 +48,12 @@ let package = Package(
         // The thin command-line executable.
         .executableTarget(
             name: "jiayuan",
-            dependencies: ["JiayuanKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["JiayuanKit", "JiayuanCUPS", "JiayuanPrint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Test helpers.
         .target(
             name: "JiayuanTestSupport",
-            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKit"],
+            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKit", "JiayuanPrint"],
             path: "Tests/JiayuanTestSupport"
         ),
         .testTarget(
@@ -61,5 +66,8 @@ let package = Package(
         .testTarget(name: "JiayuanStoreTests", dependencies: ["JiayuanStore", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanKitTests", dependencies: ["JiayuanKit", "JiayuanQR", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanPrintTests", dependencies: ["JiayuanPrint", "JiayuanQR", "JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS"]),
+        .testTarget(name: "JiayuanPrintingTests", dependencies: ["JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanTestSupport"]),
     ]
 )

@@ -5,8 +5,9 @@ set -euo pipefail
 
 packages=(libsqlite3-dev libqrencode-dev libcups2-dev pkg-config tzdata)
 if [ "${1:-}" = "--tests" ]; then
-  # zbarimg decodes the QR codes we print; sqlite3 lets tests tamper with a database like an attacker would.
-  packages+=(zbar-tools sqlite3)
+  # zbarimg decodes the QR codes we print; sqlite3 lets tests tamper with a database like an attacker would;
+  # cupsd and lpadmin run the private print server of the printing tests.
+  packages+=(zbar-tools sqlite3 cups-daemon cups-client)
 fi
 
 missing=()

@@ -64,6 +64,13 @@ public enum DefaultConfig {
             [printer]
             # "file:DIR" writes each print job as a file (the default, no printer needed); "cups:QUEUE" prints through CUPS.
             target = "file:prints"
+            # Receipt paper: "80mm" (48 columns) or "58mm" (32 columns).
+            paper = "80mm"
+            # cups_server = "localhost:631"   # default: $CUPS_SERVER, else localhost
+
+            [services]
+            # One meal order (送餐/订餐) in fen; free for low-income members.
+            meal_fen = 1000
 
             # Venues. hours: "HH:MM-HH:MM" (may pass midnight) or "24h". checkout: "optional" (a second scan checks out)
             # or "required". groups: who may enter (empty = everyone): resident, elder, child, veteran, serviceman,

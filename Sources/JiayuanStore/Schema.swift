@@ -103,6 +103,39 @@ extension AppDatabase {
                     );
                     """)
         }
+        migrator.registerMigration("v2: print queue and service slips") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE print_job (
+                      id INTEGER PRIMARY KEY,
+                      kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 40),
+                      document_no TEXT,
+                      target TEXT NOT NULL CHECK (target LIKE 'file:_%' OR target LIKE 'cups:_%'),
+                      bytes BLOB NOT NULL,
+                      state TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (state IN ('queued', 'submitting', 'submitted', 'printed', 'failed')),
+                      attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                      next_attempt_at TEXT NOT NULL,
+                      cups_job_id INTEGER,
+                      last_error TEXT,
+                      created_at TEXT NOT NULL,
+                      updated_at TEXT NOT NULL,
+                      reprint_of INTEGER REFERENCES print_job(id)
+                    );
+                    CREATE INDEX print_job_due ON print_job(state, next_attempt_at);
+                    CREATE TABLE service_slip (
+                      number TEXT NOT NULL,
+                      kind TEXT NOT NULL CHECK (kind IN ('repair', 'meal', 'queue')),
+                      day TEXT NOT NULL,
+                      seq_of_day INTEGER NOT NULL CHECK (seq_of_day >= 1),
+                      member INTEGER REFERENCES member(id),
+                      details TEXT NOT NULL,
+                      deadline TEXT,
+                      created_at TEXT NOT NULL,
+                      PRIMARY KEY (kind, day, seq_of_day)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -16,6 +16,8 @@ struct CardCommand: ParsableCommand {
         @OptionGroup var data: DataOption
         @Argument var member: String
         @Option(help: "Also write the card's QR code as a PNG file.") var png: String?
+        @Flag(help: "Print the membership card.") var print = false
+        @OptionGroup var target: PrinterOption
 
         func run() throws {
             let kiosk = try data.open()
@@ -25,7 +27,12 @@ struct CardCommand: ParsableCommand {
                 member: id, keyID: key.keyID, today: kiosk.today(), validityDays: kiosk.config.cardValidityDays, at: Date(),
                 sign: key.sign)
             if let png { try writeQR(card.code, to: png) }
-            print(card.code)
+            Swift.print(card.code)
+            if print, let m = try kiosk.database.member(id) {
+                try printAndReport(
+                    PrintService(kiosk: kiosk), [(Documents.memberCard(m, card: card, config: kiosk.config), m.id.description)],
+                    printer: target.printer)
+            }
         }
     }
 

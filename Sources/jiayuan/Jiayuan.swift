@@ -3,6 +3,7 @@ import Foundation
 import JiayuanDomain
 import JiayuanKit
 import JiayuanStore
+import JiayuanCUPS
 
 /// `jiayuan`: the home-centre kiosk. Exit codes: 0 success, 3 check-in denied, 1 error, 64 usage.
 @main
@@ -11,7 +12,8 @@ struct Jiayuan: ParsableCommand {
         commandName: "jiayuan",
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
-            Init.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Bench.self,
+            Init.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, PrintCommand.self,
+            SlipCommand.self, Bench.self,
         ])
 
     /// Runs the command; errors become one plain line on stderr and exit code 1.
@@ -86,6 +88,8 @@ struct CheckIn: ParsableCommand {
     @Option(help: "When it happened (ISO 8601; default now).") var at: String?
     @Option(help: "The guardian's pickup code, to collect a child.") var guardianCode: String?
     @Flag(help: "Print the decision object as JSON.") var json = false
+    @Flag(help: "Print a receipt at venues that ask (receipt = \"ask\").") var receipt = false
+    @OptionGroup var target: PrinterOption
 
     func run() throws {
         let kiosk = try data.open()
@@ -108,6 +112,12 @@ struct CheckIn: ParsableCommand {
             if let seq = decision.seq { detail += " · seq \(seq)" }
             if decision.isRepeat { detail += " · repeat" }
             print(detail)
+        }
+        // Receipts go through the durable queue after the decision is recorded and shown; a printer
+        // problem leaves the job queued and never changes the answer.
+        for job in PrintService(kiosk: kiosk).printReceipts(for: decision, requested: receipt, printer: target.printer) where !json {
+            let state = (try? kiosk.database.printJob(job.id))?.state ?? job.state
+            print("  \(job.kind) job \(job.id): \(state.rawValue)")
         }
         if !decision.accepted { throw ExitCode(3) }
     }
@@ -185,7 +195,7 @@ struct Verify: ParsableCommand {
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self])
+    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self])
 }
 
 struct BenchCheckIn: ParsableCommand {
@@ -210,5 +220,53 @@ struct BenchCheckIn: ParsableCommand {
         print(String(format: "  one commit's fsync on this disk: %.3f ms (bare FULL p50 - bare OFF p50)",
             (bare.percentile(0.5) - context.unsynced.percentile(0.5)) * 1000))
         print(String(format: "  Ed25519 card verification, cold: %.3f ms (cached after a card's first scan)", context.coldVerifySeconds * 1000))
+    }
+}
+
+struct BenchPrint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "print",
+        abstract: "Receipts/s of the ESC/POS encoder (vs python-escpos with --python) and CUPS latency (vs lp -o raw with --cups-queue).")
+    @Option(help: "How many receipts to encode.") var count = 2000
+    @Option(help: "A python with python-escpos installed (kiosk/bench-print.sh makes one).") var python: String?
+    @Option(help: "The python-escpos side of the benchmark.") var script = "kiosk/dev/escpos_bench.py"
+    @Option(help: "A CUPS queue whose backend writes each job into --capture-dir (the test cupsd's `capture`).") var cupsQueue: String?
+    @Option(help: "Where the capture backend writes jobs.") var captureDir: String?
+    @Option(help: "Latency runs.") var runs = 20
+
+    func run() throws {
+        let config = try KioskConfig.parse(DefaultConfig.text(kioskID: "bench", demo: true), file: "demo")
+        let doc = PrintBench.receipt(config: config)
+        let (seconds, bytes) = try PrintBench.encode(doc, paper: .mm80, count: count)
+        let swiftRate = Double(count) / seconds
+        print("bench print: day-care receipt with QR, 80 mm, \(bytes.count) bytes")
+        print(String(format: "  Swift ESC/POS encoder   %9.0f receipts/s  (%.1f µs each)", swiftRate, seconds / Double(count) * 1e6))
+        if let python {
+            let pyCount = max(50, count / 20)
+            let pyRate = try PrintBench.python(python, script: script, doc: doc, paper: .mm80, count: pyCount)
+            print(String(format: "  python-escpos (Dummy)   %9.0f receipts/s", pyRate))
+            print(String(format: "  ratio Swift/python-escpos: %.1f×", swiftRate / pyRate))
+        }
+        if let queue = cupsQueue, let captureDir {
+            guard let server = CUPSServer.fromEnvironment() else { throw KioskError("set CUPS_SERVER to the print server to measure") }
+            let client = CUPSClient(server: server)
+            let file = NSTemporaryDirectory() + "/jiayuan-bench-\(getpid()).escpos"
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let ours = try PrintBench.captureLatency(captureDir: captureDir, runs: runs) {
+                _ = try client.submitRaw(queue: queue, title: "bench", data: bytes)
+            }
+            let lp = try PrintBench.captureLatency(captureDir: captureDir, runs: runs) {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/lp")
+                p.arguments = ["-h", "\(server.host):\(server.port)", "-d", queue, "-o", "raw", file]
+                p.standardOutput = FileHandle.nullDevice
+                try p.run()
+                p.waitUntilExit()
+            }
+            print(String(format: "  submit→captured via libcups  median %7.1f ms", ours))
+            print(String(format: "  submit→captured via lp -o raw median %7.1f ms", lp))
+            print(String(format: "  ratio libcups/lp: %.2f×", ours / lp))
+        }
     }
 }

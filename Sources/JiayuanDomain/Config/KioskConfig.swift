@@ -30,6 +30,12 @@ public struct KioskConfig: Sendable {
     public var cardValidityDays: Int
     /// Where slips and receipts go (`file:DIR` or `cups:QUEUE`).
     public var printerTarget: String
+    /// Receipt paper: `80mm` (48 columns) or `58mm` (32 columns).
+    public var paper: String = "80mm"
+    /// The CUPS server for `cups:` targets (`host:port` or a socket path); nil means `CUPS_SERVER` or localhost.
+    public var cupsServer: String?
+    /// Price of one meal order in fen (free for low-income members).
+    public var mealFen: Int = 1000
     public var venues: [Venue]
 
     /// Creates a config.
@@ -67,7 +73,7 @@ public struct KioskConfig: Sendable {
             throw ConfigError(file: file, line: 1, message: "\(error)")
         }
         let reader = TableReader(table: root, file: file, path: "")
-        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "venue"])
+        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "venue"])
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
         let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
@@ -85,11 +91,20 @@ public struct KioskConfig: Sendable {
         let validity = try cards?.integer("validity_days", in: 1...36500) ?? 1825
 
         let printer = try reader.table("printer")
-        try printer?.allow(["target"])
+        try printer?.allow(["target", "paper", "cups_server"])
         let target = try printer?.string("target") ?? "file:prints"
         guard target.hasPrefix("file:") || target.hasPrefix("cups:"), target.count > 5 else {
             throw printer!.error("target", "the printer target must look like \"file:DIR\" or \"cups:QUEUE\", not \"\(target)\"")
         }
+
+        let paper = try printer?.string("paper") ?? "80mm"
+        guard paper == "80mm" || paper == "58mm" else {
+            throw printer!.error("paper", "\"printer.paper\" must be \"80mm\" or \"58mm\", not \"\(paper)\"")
+        }
+        let cupsServer = try printer?.string("cups_server")
+        let services = try reader.table("services")
+        try services?.allow(["meal_fen"])
+        let mealFen = try services?.integer("meal_fen", in: 0...1_000_000) ?? 1000
 
         var venues: [Venue] = []
         for var v in try reader.tableArray("venue") {
@@ -102,9 +117,13 @@ public struct KioskConfig: Sendable {
         if venues.isEmpty {
             throw ConfigError(file: file, line: root.line, message: "no venues are configured: add at least one [[venue]] section")
         }
-        return KioskConfig(
+        var config = KioskConfig(
             kioskID: kioskID, centreID: centreID, timeZone: zone, debounceSeconds: Double(debounce),
             minimumStaySeconds: Double(minStay), cardValidityDays: validity, printerTarget: target, venues: venues)
+        config.paper = paper
+        config.cupsServer = cupsServer
+        config.mealFen = mealFen
+        return config
     }
 }
 

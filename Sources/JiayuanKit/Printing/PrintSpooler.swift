@@ -1,0 +1,165 @@
+import Foundation
+import JiayuanCUPS
+import JiayuanDomain
+import JiayuanStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What one pass of the spooler did.
+public struct SpoolReport: Sendable, Equatable {
+    public var printed: [Int64] = []
+    public var submitted: [Int64] = []
+    public var waiting: [Int64] = []
+    public var failed: [Int64] = []
+}
+
+/// Sends queued jobs to their printers, retries with back-off, and follows CUPS jobs to the end.
+/// Every state change is written to SQLite first, so a restart neither loses nor repeats a job:
+/// a job found `submitting` after a restart is looked up (its file, or its CUPS job by title)
+/// before it is sent again.
+public struct PrintSpooler: Sendable {
+    public let database: AppDatabase
+    /// The print server for `cups:` targets (from the config or `CUPS_SERVER`).
+    public let cupsServer: CUPSServer?
+    /// Longest wait between tries, in seconds.
+    public var maximumBackoff: Double = 300
+
+    /// A spooler for `database`.
+    public init(database: AppDatabase, cupsServer: CUPSServer?) {
+        self.database = database
+        self.cupsServer = cupsServer
+    }
+
+    /// Seconds to wait before try `attempts + 1`: 2, 4, 8 … up to `maximumBackoff`, ±20 % jitter.
+    public func backoff(attempts: Int, rng: inout some RandomNumberGenerator) -> Double {
+        let base = min(maximumBackoff, pow(2, Double(max(1, attempts))))
+        return base * Double.random(in: 0.8...1.2, using: &rng)
+    }
+
+    /// One pass over the jobs that need attention now.
+    public func runOnce(now: Date = Date(), rng: inout some RandomNumberGenerator) throws -> SpoolReport {
+        var report = SpoolReport()
+        for job in try database.activePrintJobs(dueBy: now) {
+            let target: PrinterTarget
+            do {
+                target = try PrinterTarget(job.target, relativeTo: "/")
+            } catch {
+                try database.updatePrintJob(job.id, state: .failed, at: now, error: KioskError.describe(error))
+                report.failed.append(job.id)
+                continue
+            }
+            switch target {
+            case .file(let dir): try spoolToFile(job, directory: dir, now: now, report: &report, rng: &rng)
+            case .cups(let queue): try spoolToCUPS(job, queue: queue, now: now, report: &report, rng: &rng)
+            }
+        }
+        return report
+    }
+
+    /// The file a job becomes in a `file:` directory.
+    public static func fileName(_ job: PrintJob) -> String { String(format: "%06lld-", job.id) + job.kind + ".escpos" }
+
+    func spoolToFile(_ job: PrintJob, directory: String, now: Date, report: inout SpoolReport, rng: inout some RandomNumberGenerator) throws {
+        let path = directory + "/" + Self.fileName(job)
+        if job.state == .submitting, FileManager.default.fileExists(atPath: path) {
+            try database.updatePrintJob(job.id, state: .printed, at: now)
+            report.printed.append(job.id)
+            return
+        }
+        try database.updatePrintJob(job.id, state: .submitting, at: now, countAttempt: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try Self.writeAtomically(job.bytes, to: path)
+            try database.updatePrintJob(job.id, state: .printed, at: now)
+            report.printed.append(job.id)
+        } catch {
+            let wait = backoff(attempts: job.attempts + 1, rng: &rng)
+            try database.updatePrintJob(
+                job.id, state: .queued, at: now, error: "cannot write \(path): \(error.localizedDescription)",
+                nextAttemptAt: now.addingTimeInterval(wait))
+            report.waiting.append(job.id)
+        }
+    }
+
+    func spoolToCUPS(_ job: PrintJob, queue: String, now: Date, report: inout SpoolReport, rng: inout some RandomNumberGenerator) throws {
+        guard let server = cupsServer else {
+            try database.updatePrintJob(
+                job.id, state: .queued, at: now, error: "no print server configured (set [printer] cups_server or CUPS_SERVER)",
+                nextAttemptAt: now.addingTimeInterval(backoff(attempts: job.attempts + 1, rng: &rng)))
+            report.waiting.append(job.id)
+            return
+        }
+        let client = CUPSClient(server: server)
+        do {
+            switch job.state {
+            case .submitted:
+                try follow(job, client: client, queue: queue, now: now, report: &report)
+                return
+            case .submitting:
+                // We may have handed it over just before a restart: look for it by title before sending again.
+                if let found = try client.jobs(queue: queue, activeOnly: false).first(where: { $0.title == job.title }) {
+                    try database.updatePrintJob(job.id, state: .submitted, at: now, cupsJobID: found.id)
+                    var adopted = job
+                    adopted.cupsJobID = found.id
+                    try follow(adopted, client: client, queue: queue, now: now, report: &report)
+                    return
+                }
+            case .queued, .printed, .failed:
+                break
+            }
+            try database.updatePrintJob(job.id, state: .submitting, at: now, countAttempt: true)
+            let id = try client.submitRaw(queue: queue, title: job.title, data: job.bytes)
+            try database.updatePrintJob(job.id, state: .submitted, at: now, cupsJobID: id, error: nil)
+            report.submitted.append(job.id)
+        } catch let error as CUPSError {
+            let wait = backoff(attempts: job.attempts + 1, rng: &rng)
+            try database.updatePrintJob(job.id, state: .queued, at: now, error: error.description, nextAttemptAt: now.addingTimeInterval(wait))
+            report.waiting.append(job.id)
+        }
+    }
+
+    /// Follows a submitted CUPS job: completed → printed; aborted or cancelled → failed; otherwise the
+    /// printer's state reasons are kept as the job's last error for staff to see.
+    func follow(_ job: PrintJob, client: CUPSClient, queue: String, now: Date, report: inout SpoolReport) throws {
+        guard let cupsID = job.cupsJobID else { return }
+        let status = try client.jobStatus(id: cupsID)
+        switch status.state {
+        case .completed:
+            try database.updatePrintJob(job.id, state: .printed, at: now)
+            report.printed.append(job.id)
+        case .aborted, .canceled:
+            try database.updatePrintJob(job.id, state: .failed, at: now, error: "CUPS gave up on job \(cupsID)")
+            report.failed.append(job.id)
+        case .pending, .held, .processing, .stopped:
+            // Why it is not done yet, in words: the printer's reasons, else the job's own.
+            let printer = try? client.printerStatus(queue: queue)
+            let reasons = (printer?.reasons ?? []) + status.reasons.filter { $0 != "job-printing" && $0 != "job-incoming" && $0 != "none" }
+            var words = reasons.map { CUPSClient.explain(reason: $0).en }
+            if let message = status.printerMessage ?? printer?.message, !message.isEmpty { words.append(message) }
+            try database.updatePrintJob(job.id, state: .submitted, at: now, error: words.isEmpty ? nil : words.joined(separator: "; "))
+            report.waiting.append(job.id)
+        }
+    }
+
+    /// Writes `bytes` to `path` via a temporary file, fsync and rename, so a reader never sees half a job.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temp = path + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw KioskError(String(cString: strerror(errno))) }
+        var ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok, rename(temp, path) == 0 else {
+            let message = String(cString: strerror(errno))
+            unlink(temp)
+            throw KioskError(message)
+        }
+        let dir = open((path as NSString).deletingLastPathComponent, O_RDONLY)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import JiayuanDomain
+
+/// Where a print job is in its life.
+public enum PrintJobState: String, Sendable, CaseIterable {
+    /// Waiting to be sent (first try, or after a failure, at `nextAttemptAt`).
+    case queued
+    /// Being handed to the printer; a restart finds out whether it arrived before sending again.
+    case submitting
+    /// Accepted by CUPS (`cupsJobID`), not yet reported completed.
+    case submitted
+    /// Done.
+    case printed
+    /// Given up (CUPS aborted or cancelled it); `print reprint` makes a new job.
+    case failed
+}
+
+/// One print job, kept in SQLite from before submission until it is done.
+public struct PrintJob: Hashable, Sendable, Identifiable {
+    public var id: Int64
+    public var kind: String
+    public var documentNumber: String?
+    /// `file:DIR` or `cups:QUEUE`.
+    public var target: String
+    public var bytes: [UInt8]
+    public var state: PrintJobState
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var cupsJobID: Int?
+    public var lastError: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var reprintOf: Int64?
+
+    /// The CUPS job title that identifies this job across restarts.
+    public var title: String { "jiayuan-\(id)-\(kind)" }
+}
+
+extension AppDatabase {
+    /// Records a job before anything is sent to a printer.
+    public func enqueuePrint(kind: String, documentNumber: String?, target: String, bytes: [UInt8], at now: Date, reprintOf: Int64? = nil)
+        throws -> PrintJob
+    {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at, reprint_of)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [kind, documentNumber, target, Data(bytes), Stamp.text(now), Stamp.text(now), Stamp.text(now), reprintOf])
+            return try Self.fetchPrintJob(db, db.lastInsertedRowID)!
+        }
+    }
+
+    /// A new job with the same bytes as job `id` (to `target`, or the original target).
+    public func reprint(_ id: Int64, target: String?, at now: Date) throws -> PrintJob {
+        guard let job = try printJob(id) else { throw StoreError("no print job \(id)") }
+        return try enqueuePrint(
+            kind: job.kind, documentNumber: job.documentNumber, target: target ?? job.target, bytes: job.bytes, at: now, reprintOf: id)
+    }
+
+    /// One job.
+    public func printJob(_ id: Int64) throws -> PrintJob? {
+        try writer.read { db in try Self.fetchPrintJob(db, id) }
+    }
+
+    /// Recent jobs, newest first.
+    public func printJobs(limit: Int = 50, states: [PrintJobState]? = nil) throws -> [PrintJob] {
+        try writer.read { db in
+            var sql = "SELECT * FROM print_job"
+            var args: StatementArguments = []
+            if let states {
+                sql += " WHERE state IN (\(states.map { _ in "?" }.joined(separator: ",")))"
+                args += StatementArguments(states.map(\.rawValue))
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
+            args += [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: args).map(Self.printJob)
+        }
+    }
+
+    /// Jobs that need the spooler now: queued and due, being submitted (after a restart), or submitted (to follow).
+    public func activePrintJobs(dueBy now: Date) throws -> [PrintJob] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM print_job
+                    WHERE (state = 'queued' AND next_attempt_at <= ?) OR state IN ('submitting', 'submitted')
+                    ORDER BY id
+                    """, arguments: [Stamp.text(now)]
+            ).map(Self.printJob)
+        }
+    }
+
+    /// How many jobs are not yet printed (queued, submitting or submitted).
+    public func printBacklog() throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM print_job WHERE state IN ('queued', 'submitting', 'submitted')") ?? 0
+        }
+    }
+
+    /// Moves a job to a new state, recording the attempt, CUPS job id, error and next try as given.
+    public func updatePrintJob(
+        _ id: Int64, state: PrintJobState, at now: Date, countAttempt: Bool = false, cupsJobID: Int? = nil,
+        error: String? = nil, nextAttemptAt: Date? = nil
+    ) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE print_job SET state = ?, updated_at = ?, attempts = attempts + ?,
+                      cups_job_id = COALESCE(?, cups_job_id), last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at)
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    state.rawValue, Stamp.text(now), countAttempt ? 1 : 0, cupsJobID, error, nextAttemptAt.map(Stamp.text), id,
+                ])
+            guard db.changesCount == 1 else { throw StoreError("no print job \(id)") }
+        }
+    }
+
+    static func fetchPrintJob(_ db: Database, _ id: Int64) throws -> PrintJob? {
+        try Row.fetchOne(db, sql: "SELECT * FROM print_job WHERE id = ?", arguments: [id]).map(printJob)
+    }
+
+    static func printJob(_ row: Row) -> PrintJob {
+        PrintJob(
+            id: row["id"], kind: row["kind"], documentNumber: row["document_no"], target: row["target"],
+            bytes: [UInt8](row["bytes"] as Data), state: PrintJobState(rawValue: row["state"]) ?? .queued, attempts: row["attempts"],
+            nextAttemptAt: Stamp.date(row["next_attempt_at"]), cupsJobID: row["cups_job_id"], lastError: row["last_error"],
+            createdAt: Stamp.date(row["created_at"]), updatedAt: Stamp.date(row["updated_at"]), reprintOf: row["reprint_of"])
+    }
+}
+
+/// A service slip as recorded.
+public struct ServiceSlip: Hashable, Sendable {
+    public enum Kind: String, Sendable, CaseIterable { case repair, meal, queue }
+    public var number: String
+    public var kind: Kind
+    public var day: CivilDate
+    /// The slip's position in its day's series, from 1.
+    public var seqOfDay: Int
+    public var member: MemberID?
+    public var details: [String: String]
+    public var deadline: Date?
+    public var createdAt: Date
+}
+
+extension AppDatabase {
+    /// Records a service slip with the next number of its kind for `day` (restarting at 1 each day).
+    /// `number` turns the day's sequence into the printed number.
+    public func recordServiceSlip(
+        kind: ServiceSlip.Kind, day: CivilDate, member: MemberID?, details: [String: String], deadline: Date?, at now: Date,
+        number: (Int) -> String
+    ) throws -> ServiceSlip {
+        try writer.write { db in
+            let next = (try Int.fetchOne(
+                db, sql: "SELECT MAX(seq_of_day) FROM service_slip WHERE kind = ? AND day = ?", arguments: [kind.rawValue, day.description]) ?? 0) + 1
+            if let member { guard try Self.fetchMemberExists(db, member) else { throw StoreError("no member \(member)") } }
+            let slip = ServiceSlip(
+                number: number(next), kind: kind, day: day, seqOfDay: next, member: member, details: details, deadline: deadline, createdAt: now)
+            let json = String(decoding: try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT INTO service_slip (number, kind, day, seq_of_day, member, details, deadline, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    slip.number, kind.rawValue, day.description, next, member.map { Int64($0.number) }, json, deadline.map(Stamp.text),
+                    Stamp.text(now),
+                ])
+            return slip
+        }
+    }
+}

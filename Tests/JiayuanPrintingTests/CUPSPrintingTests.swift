@@ -1,0 +1,116 @@
+import Foundation
+import JiayuanCUPS
+import JiayuanDomain
+import JiayuanKit
+import JiayuanPrint
+import JiayuanStore
+import JiayuanTestSupport
+import Testing
+
+/// Through the private cupsd that kiosk/test.sh starts; its `capture` queue's backend writes each job to a file.
+@Suite("Printing through a real cupsd")
+struct CUPSPrintingTests {
+    /// Spools until `job` is printed (or the time is up) and returns the captured bytes.
+    func printThrough(_ h: PrintingHarness, _ cups: PrivateCUPS, job: PrintJob, timeout: Double = 20) throws -> [UInt8]? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            _ = try h.printing.spoolNow()
+            if let current = try h.kiosk.database.printJob(job.id), current.state == .printed, let id = current.cupsJobID {
+                return try cups.waitForCapture(job: id, timeout: 5)
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return nil
+    }
+
+    @Test("every document prints through cupsd: the captured bytes are exactly what was sent and its QR decodes")
+    func documents() throws {
+        let cups = try PrivateCUPS.ownQueue("docs")
+        try cups.setFailure(nil)
+        let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
+        defer { h.remove() }
+        let config = h.kiosk.config
+        let (elder, elderCard) = h.member(.elder) { !$0.flags.contains(.lowIncome) }
+        _ = try h.checkIn(elderCard, "daycare", at: "2026-11-28 08:00")
+        let out = try h.checkIn(elderCard, "daycare", at: "2026-11-28 17:00")
+        let (_, childCard) = h.member(.child)
+        let kid = try h.checkIn(childCard, "kids", at: "2026-11-28 09:00")
+        let repair = try h.kiosk.recordSlip(
+            .repair, member: elder.id, details: ["address": "3 号楼 501", "problem": "灯不亮"], deadline: Fixtures.at("2026-11-29 08:00"),
+            at: Fixtures.at("2026-11-28 08:00"))
+        let meal = try h.kiosk.recordSlip(.meal, member: elder.id, details: ["delivery": "yes", "address": "3 号楼 501"], deadline: nil, at: Date())
+        let queue = try h.kiosk.recordSlip(.queue, member: nil, details: ["service": "社保"], deadline: nil, at: Date())
+        let receipt = try Documents.checkinReceipt(out, venue: h.kiosk.venue("daycare"), config: config)
+        let cases: [(PrintDocument, String?, String)] = [
+            (Documents.daycareReceipt(out, charge: out.charge!, venue: try h.kiosk.venue("daycare"), config: config, paid: false), "JYR:" + Documents.receiptNumber(seq: out.seq!), "￥26.00 元"),
+            (Documents.pickupSlip(kid, code: kid.pickupCode!, venue: try h.kiosk.venue("kids"), config: config), "JYK:" + kid.pickupCode!, kid.pickupCode!),
+            (Documents.memberCard(elder, card: elderCard, config: config), elderCard.code, elder.name),
+            (Documents.repairSlip(repair, requester: elder, config: config), "JYS:" + repair.number, "灯不亮"),
+            (Documents.mealSlip(meal, member: elder, config: config), "JYS:" + meal.number, "送餐单"),
+            (Documents.queueTicket(queue, config: config), "JYS:" + queue.day.description + ":" + queue.number, "A001"),
+            (Documents.testPage(target: "cups:capture", at: Date(), config: config), "JYT:print-test", "打印机测试页"),
+            (receipt, nil, "签退凭条"),
+        ]
+        for (doc, qr, words) in cases {
+            let job = try h.printing.enqueue(doc, number: nil)
+            let captured = try #require(try printThrough(h, cups, job: job), "\(doc.kind) never arrived")
+            #expect(captured == job.bytes, "\(doc.kind): captured bytes differ")
+            #expect(ESCPOSInspector(captured).textLines.contains { $0.contains(words) }, "\(doc.kind): \(words) not printed")
+            #expect(try h.decodeQRs(captured) == (qr.map { [$0] } ?? []), "\(doc.kind)")
+        }
+    }
+
+    @Test("an offline printer keeps the job waiting with the reason; it prints exactly once when back")
+    func offlineThenBack() throws {
+        let cups = try PrivateCUPS.ownQueue("offline")
+        let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
+        defer {
+            try? cups.setFailure(nil)
+            h.remove()
+        }
+        // Like a USB printer that is switched off: the backend waits for it, CUPS reports offline.
+        try cups.setFailure("offline-wait")
+        let job = try h.printing.enqueue(Documents.testPage(target: "cups", at: Date(), config: h.kiosk.config), number: nil)
+        _ = try h.printing.spoolNow()
+        let sent = try #require(try h.kiosk.database.printJob(job.id))
+        let cupsID = try #require(sent.cupsJobID)
+        Thread.sleep(forTimeInterval: 1)
+        _ = try h.printing.spoolNow()
+        let waiting = try #require(try h.kiosk.database.printJob(job.id))
+        #expect(waiting.state == .submitted, "still with CUPS, not printed")
+        #expect(!FileManager.default.fileExists(atPath: cups.captured(job: cupsID)))
+        let status = try CUPSClient(server: CUPSServer.parse(cups.server)!).printerStatus(queue: cups.queue)
+        #expect(status.reasons.contains { $0.contains("offline") }, "reasons: \(status.reasons)")
+        #expect(waiting.lastError?.lowercased().contains("offline") == true, "staff see why: \(waiting.lastError ?? "")")
+        try cups.setFailure(nil)
+        let captured = try #require(try printThrough(h, cups, job: job, timeout: 30))
+        #expect(captured == job.bytes)
+        #expect(cups.capturedFiles().filter { $0 == "job-\(cupsID).bin" }.count == 1)
+        #expect(try h.kiosk.database.printJob(job.id)?.state == .printed)
+    }
+
+    @Test("a spooler restart mid-queue loses nothing and prints nothing twice")
+    func restartMidQueue() throws {
+        let cups = try PrivateCUPS.ownQueue("restart")
+        try cups.setFailure(nil)
+        let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
+        defer { h.remove() }
+        let before = Set(cups.capturedFiles())
+        var jobs: [PrintJob] = []
+        for i in 0..<5 {
+            jobs.append(try h.printing.enqueue(Documents.testPage(target: "restart \(i)", at: Date(), config: h.kiosk.config), number: "T\(i)"))
+        }
+        // The crash: job 2 was handed to CUPS but the spooler died before recording the CUPS job id.
+        let client = CUPSClient(server: CUPSServer.parse(cups.server)!)
+        try h.kiosk.database.updatePrintJob(jobs[2].id, state: .submitting, at: Date(), countAttempt: true)
+        _ = try client.submitRaw(queue: cups.queue, title: jobs[2].title, data: jobs[2].bytes)
+        // A fresh spooler (as after a restart) picks everything up.
+        for job in jobs { _ = try printThrough(h, cups, job: job) }
+        let states = try jobs.map { try h.kiosk.database.printJob($0.id)!.state }
+        #expect(states.allSatisfy { $0 == .printed })
+        let new = Set(cups.capturedFiles()).subtracting(before)
+        #expect(new.count == 5, "each job printed once: \(new.sorted())")
+        let capturedBytes = Set(try new.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: cups.captureDir + "/" + $0))) })
+        #expect(capturedBytes == Set(jobs.map(\.bytes)))
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import JiayuanCUPS
+import JiayuanDomain
+import JiayuanKit
+import JiayuanPrint
+import JiayuanStore
+import JiayuanTestSupport
+import Testing
+
+/// A demo kiosk in a temporary directory with a fixed clock, for printing tests.
+struct PrintingHarness {
+    let dir = TemporaryDirectory("printing")
+    let kiosk: Kiosk
+    let demo: [(Member, IssuedCard)]
+
+    init(printer: String? = nil, cupsServer: String? = nil, at now: Date = Fixtures.at("2026-11-28 08:00")) throws {
+        let data = DataDirectory(path: dir.path)
+        var rng = SeededRandom(seed: 5)
+        demo = try data.initialize(kioskID: "print-test", demo: true, now: now, rng: &rng).demoMembers
+        if printer != nil || cupsServer != nil {
+            var text = try String(contentsOfFile: data.configPath, encoding: .utf8)
+            if let printer { text = text.replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"\(printer)\"") }
+            if let cupsServer {
+                text = text.replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cupsServer)\"")
+            }
+            try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
+        }
+        let clock = Clock(now)
+        kiosk = try Kiosk.open(data, clock: { clock.now })
+    }
+
+    final class Clock: @unchecked Sendable {
+        var now: Date
+        init(_ now: Date) { self.now = now }
+    }
+
+    var printing: PrintService { PrintService(kiosk: kiosk) }
+
+    func member(_ group: MemberGroup, where predicate: (Member) -> Bool = { _ in true }) -> (Member, IssuedCard) {
+        demo.first { $0.0.group == group && predicate($0.0) }!
+    }
+
+    func checkIn(_ card: IssuedCard, _ venue: String, at local: String, guardianCode: String? = nil) throws -> Decision {
+        try CheckInService(kiosk: kiosk).checkIn(code: card.code, venue: venue, at: Fixtures.at(local), guardianCode: guardianCode)
+    }
+
+    /// The QR codes in an ESC/POS job, decoded with zbarimg from the raster images.
+    func decodeQRs(_ bytes: [UInt8]) throws -> [String] {
+        let inspector = ESCPOSInspector(bytes)
+        return try inspector.rasters.indices.map { i in
+            let path = dir.path + "/raster-\(UUID().uuidString).pbm"
+            try Data(inspector.pbm(i)).write(to: URL(fileURLWithPath: path))
+            return try zbarDecode(path)
+        }
+    }
+
+    func remove() { dir.remove() }
+}
