@@ -5,8 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count="${1:-2000}"
 venv="$(mktemp -d)/venv"
-trap 'rm -rf "$(dirname "$venv")"' EXIT
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q python-escpos
 swift build -c release --product jiayuan
-"$(swift build -c release --show-bin-path)/jiayuan" bench print --count "$count" --python "$venv/bin/python"
+# A private cupsd with a capture queue, for submit-to-captured latency against `lp -o raw`.
+cupsdir="$(mktemp -d /tmp/jiayuan-cups.XXXXXX)"
+trap 'bash kiosk/dev/cupsd.sh stop "$cupsdir" >/dev/null 2>&1 || true; rm -rf "$cupsdir" "$(dirname "$venv")"' EXIT
+bash kiosk/dev/cupsd.sh start "$cupsdir" >/dev/null
+export CUPS_SERVER="$(. "$cupsdir/env"; echo "$JIAYUAN_TEST_CUPS_SERVER")"
+"$(swift build -c release --show-bin-path)/jiayuan" bench print --count "$count" --python "$venv/bin/python" \
+  --cups-queue capture --capture-dir "$cupsdir/captured"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the kiosk with demo data: installs what is missing, builds, creates ./demo-data
-# (SQLite file, file-backed virtual printer) and shows a check-in.
+# (SQLite file, file-backed virtual printer in demo-data/prints) and shows a check-in and a printed slip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source kiosk/setup-deps.sh
@@ -20,6 +20,11 @@ echo
 echo "\$ jiayuan checkin <card> --venue veterans --json"
 "$bin" checkin "$code" --venue veterans --json || true
 echo
+echo "\$ jiayuan slip queue        # prints to the file-backed virtual printer ($JIAYUAN_DATA/prints)"
+"$bin" slip queue
+echo
 "$bin" report
+echo
+"$bin" doctor || true
 echo
 echo "Data directory: $JIAYUAN_DATA   (export JIAYUAN_DATA=$JIAYUAN_DATA, then try: $bin --help)"

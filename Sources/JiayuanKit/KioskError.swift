@@ -1,4 +1,5 @@
 import GRDB
+import JiayuanCUPS
 import JiayuanDomain
 import JiayuanStore
 
@@ -20,6 +21,7 @@ extension KioskError {
         case let e as ConfigError: return "the configuration is broken: \(e)"
         case let e as StoreError: return e.message
         case let e as MemberBatchError: return e.description
+        case let e as CUPSError: return e.description
         case let e as DatabaseError:
             switch e.resultCode {
             case .SQLITE_FULL: return "the disk is full: nothing was recorded; free some space and try again"

@@ -12,7 +12,7 @@ struct Jiayuan: ParsableCommand {
         commandName: "jiayuan",
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
-            Init.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, PrintCommand.self,
+            Init.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
             SlipCommand.self, Bench.self,
         ])
 
@@ -257,16 +257,23 @@ struct BenchPrint: ParsableCommand {
                 _ = try client.submitRaw(queue: queue, title: "bench", data: bytes)
             }
             let lp = try PrintBench.captureLatency(captureDir: captureDir, runs: runs) {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/lp")
-                p.arguments = ["-h", "\(server.host):\(server.port)", "-d", queue, "-o", "raw", file]
-                p.standardOutput = FileHandle.nullDevice
-                try p.run()
-                p.waitUntilExit()
+                try Spawn.run("/usr/bin/lp", ["-h", "\(server.host):\(server.port)", "-d", queue, "-o", "raw", file])
             }
             print(String(format: "  submit→captured via libcups  median %7.1f ms", ours))
             print(String(format: "  submit→captured via lp -o raw median %7.1f ms", lp))
             print(String(format: "  ratio libcups/lp: %.2f×", ours / lp))
         }
+    }
+}
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check config, database and chain, disk, clock and printer; exit 1 when something needs staff.")
+    @OptionGroup var data: DataOption
+
+    func run() throws {
+        let checks = JiayuanKit.Doctor.run(data.directory)
+        for c in checks { print("\(c.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)") }
+        if checks.contains(where: { $0.verdict == .problem }) { throw ExitCode.failure }
     }
 }

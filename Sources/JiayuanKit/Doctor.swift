@@ -1,0 +1,88 @@
+import Foundation
+import JiayuanCUPS
+import JiayuanDomain
+import JiayuanStore
+
+/// One line of `jiayuan doctor`.
+public struct DoctorCheck: Sendable {
+    public enum Verdict: String, Sendable { case ok = "OK", warning = "WARN", problem = "FAIL" }
+    public var name: String
+    public var verdict: Verdict
+    public var detail: String
+}
+
+/// Health checks in plain words for front-desk staff.
+public enum Doctor {
+    /// Runs every check it can; a check that cannot run is itself reported.
+    public static func run(_ data: DataDirectory, now: Date = Date()) -> [DoctorCheck] {
+        var checks: [DoctorCheck] = []
+        let kiosk: Kiosk
+        do {
+            kiosk = try Kiosk.open(data)
+            checks.append(DoctorCheck(name: "config", verdict: .ok, detail: "\(data.configPath) is valid (\(kiosk.config.venues.count) venues)"))
+        } catch {
+            checks.append(DoctorCheck(name: "config", verdict: .problem, detail: KioskError.describe(error)))
+            return checks
+        }
+        do {
+            let report = try kiosk.database.verify()
+            if report.ok {
+                checks.append(DoctorCheck(name: "database", verdict: .ok, detail: "integrity ok, event chain ok (\(report.eventCount) events)"))
+            } else if let p = report.chainProblem {
+                checks.append(DoctorCheck(name: "database", verdict: .problem, detail: "the event chain is broken at seq \(p.seq): run `jiayuan verify`"))
+            } else {
+                checks.append(DoctorCheck(name: "database", verdict: .problem, detail: "integrity check failed: \(report.integrityProblems.prefix(3).joined(separator: "; "))"))
+            }
+        } catch {
+            checks.append(DoctorCheck(name: "database", verdict: .problem, detail: KioskError.describe(error)))
+        }
+        checks.append(disk(data.path))
+        if let last = try? kiosk.database.lastEvent(), last.at > now.addingTimeInterval(60) {
+            checks.append(DoctorCheck(
+                name: "clock", verdict: .problem,
+                detail: "the clock (\(ISOTime.format(now))) is behind the last recorded event (\(ISOTime.format(last.at))): set the time"))
+        } else {
+            checks.append(DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZone.identifier)"))
+        }
+        checks.append(printer(kiosk))
+        return checks
+    }
+
+    static func disk(_ path: String) -> DoctorCheck {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return DoctorCheck(name: "disk", verdict: .problem, detail: "cannot read free space of \(path)") }
+        let free = Double(s.f_bavail) * Double(s.f_frsize)
+        let mb = Int(free / 1_048_576)
+        if mb < 50 { return DoctorCheck(name: "disk", verdict: .problem, detail: "only \(mb) MB free: free space now or check-ins will stop") }
+        if mb < 500 { return DoctorCheck(name: "disk", verdict: .warning, detail: "\(mb) MB free") }
+        return DoctorCheck(name: "disk", verdict: .ok, detail: "\(mb) MB free")
+    }
+
+    static func printer(_ kiosk: Kiosk) -> DoctorCheck {
+        let service = PrintService(kiosk: kiosk)
+        let backlog = (try? kiosk.database.printBacklog()) ?? 0
+        let waiting = backlog == 0 ? "no jobs waiting" : "\(backlog) job(s) waiting (`jiayuan print list`)"
+        do {
+            switch try service.target() {
+            case .file(let dir):
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                guard FileManager.default.isWritableFile(atPath: dir) else {
+                    return DoctorCheck(name: "printer", verdict: .problem, detail: "cannot write to \(dir)")
+                }
+                return DoctorCheck(name: "printer", verdict: backlog == 0 ? .ok : .warning, detail: "file:\(dir), \(waiting)")
+            case .cups(let queue):
+                let status = try CUPSClient(server: service.cupsServer, timeout: 5).printerStatus(queue: queue)
+                let words = status.reasons.map { CUPSClient.explain(reason: $0) }
+                let bad = status.state == .stopped || !status.accepting
+                    || status.reasons.contains { $0.hasSuffix("-error") || $0.hasPrefix("offline") || $0.hasPrefix("media-empty") || $0 == "paused" }
+                var detail = "cups:\(queue) \(status.state.rawValue)"
+                if !words.isEmpty { detail += " — " + words.map { "\($0.zh) \($0.en)" }.joined(separator: "; ") }
+                if !status.accepting { detail += " — not accepting jobs" }
+                detail += ", \(waiting)"
+                return DoctorCheck(name: "printer", verdict: bad ? .problem : (backlog == 0 ? .ok : .warning), detail: detail)
+            }
+        } catch {
+            return DoctorCheck(name: "printer", verdict: .problem, detail: "\(KioskError.describe(error)), \(waiting)")
+        }
+    }
+}
