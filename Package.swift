@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Pure domain: cards, members, venues, config, the check-in decision. No I/O.
@@ -31,6 +34,20 @@ let package = Package(
         .target(name: "JiayuanCUPS", dependencies: ["CCUPS"]),
         // Printing: the document model, ESC/POS and HTML preview.
         .target(name: "JiayuanPrint", dependencies: ["JiayuanQR"]),
+        // Scanner sources: evdev (exclusive grab), serial, stdin, FIFO.
+        .target(name: "JiayuanScanner"),
+        // The kiosk web app and its services (Hummingbird, swift-service-lifecycle).
+        .target(
+            name: "JiayuanServer",
+            dependencies: [
+                "JiayuanDomain", "JiayuanStore", "JiayuanKit", "JiayuanCUPS", "JiayuanScanner",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Storage: GRDB, WAL, migrations, the attendance log.
         .target(
             name: "JiayuanStore",
@@ -48,7 +65,11 @@ let package = Package(
         // The thin command-line executable.
         .executableTarget(
             name: "jiayuan",
-            dependencies: ["JiayuanKit", "JiayuanCUPS", "JiayuanPrint", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Test helpers.
         .target(
@@ -68,6 +89,14 @@ let package = Package(
         .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport"]),
         .testTarget(name: "JiayuanPrintTests", dependencies: ["JiayuanPrint", "JiayuanQR", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS"]),
+        .testTarget(name: "JiayuanScannerTests", dependencies: ["JiayuanScanner"]),
+        .testTarget(
+            name: "JiayuanServerTests",
+            dependencies: [
+                "JiayuanServer", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "JiayuanPrintingTests", dependencies: ["JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanTestSupport"]),
     ]
 )

@@ -3,11 +3,11 @@
 # Usage: setup-deps.sh [--tests]
 set -euo pipefail
 
-packages=(libsqlite3-dev libqrencode-dev libcups2-dev pkg-config tzdata)
+packages=(libsqlite3-dev libqrencode-dev libcups2-dev pkg-config tzdata espeak-ng)
 if [ "${1:-}" = "--tests" ]; then
   # zbarimg decodes the QR codes we print; sqlite3 lets tests tamper with a database like an attacker would;
   # cupsd and lpadmin run the private print server of the printing tests.
-  packages+=(zbar-tools sqlite3 cups-daemon cups-client)
+  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl)
 fi
 
 missing=()

@@ -199,11 +199,12 @@ public struct CUPSClient: Sendable {
     /// Where all blocking libcups calls of the async API run. Concurrent: a slow call to one server does
     /// not hold up calls to another; the number of threads is bounded by the callers (a spooler and a
     /// status poller), not by the cooperative pool.
-    private static let blockingQueue = DispatchQueue(label: "jiayuan.cups.blocking", qos: .utility, attributes: .concurrent)
-
+    /// Each call gets its own serial queue: serial queues run on libdispatch's overcommit threads, so a slow
+    /// or unreachable print server never waits behind (or holds up) other blocking work, as it could on a
+    /// shared concurrent queue whose width is the number of cores.
     private func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            Self.blockingQueue.async { continuation.resume(with: Result { try body() }) }
+            DispatchQueue(label: "jiayuan.cups.call").async { continuation.resume(with: Result { try body() }) }
         }
     }
 }

@@ -72,6 +72,22 @@ public enum DefaultConfig {
             # One meal order (送餐/订餐) in fen; free for low-income members.
             meal_fen = 1000
 
+            [server]
+            # The kiosk screen and API. Keep 127.0.0.1 unless staff use the console from another PC.
+            host = "127.0.0.1"
+            port = 8080
+
+            [screen]
+            # Speak each result in Mandarin (members flagged blind always hear it).
+            voice = true
+            demo = \(demo)
+
+            # Barcode scanners: evdev:/dev/input/by-id/…-event-kbd (grabbed exclusively), serial:/dev/ttyACM0,
+            # stdin or fifo:PATH. Bind one to a venue with venue = "gym"; unbound scanners let the member choose.
+            [[scanner]]
+            name = "lobby"
+            source = "fifo:scan.fifo"
+
             # Venues. hours: "HH:MM-HH:MM" (may pass midnight) or "24h". checkout: "optional" (a second scan checks out)
             # or "required". groups: who may enter (empty = everyone): resident, elder, child, veteran, serviceman,
             # military_family. at_closing: "checkout" (automatic) or "alert" (staff are told). receipt: never, ask, always.

@@ -14,84 +14,7 @@ extension AppDatabase {
         via: Via = .scan, engine: CheckInEngine, rng: inout some RandomNumberGenerator
     ) throws -> Decision {
         try writer.write { db in
-            let zone = engine.policy.zone(for: venue)
-            let day = LocalTime(now, in: zone).date.description
-            let staleBefore = venue.staleBefore(now, zone: zone).map(Stamp.text) ?? ""
-
-            // Who the code names.
-            var memberID: MemberID?
-            var presentedSerial = 0
-            switch reading {
-            case .card(let payload):
-                memberID = MemberID(number: payload.member)
-                presentedSerial = Int(payload.serial)
-            case .legacyNumber(let number):
-                memberID = try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT member FROM legacy_card WHERE number = ?"), arguments: [number]
-                ).flatMap { MemberID(number: UInt32($0)) }
-            case .pickupSlip(let code):
-                memberID = try Int64.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT member FROM pickup_code WHERE day = ? AND code = ? AND venue = ? AND checkout_seq IS NULL"),
-                    arguments: [day, code, venue.id]
-                ).flatMap { MemberID(number: UInt32($0)) }
-            case .unreadable:
-                break
-            }
-
-            // The venue and the log in one read: occupancy, the chain's head, an earlier scan of this code.
-            var facts = CheckInFacts()
-            var head = ChainHead(seq: 0, hash: AttendanceEvent.genesisHash)
-            var previousSeq: Int64?
-            let state = try Row.fetchCursor(
-                db.cachedStatement(
-                    sql: """
-                        SELECT (SELECT COUNT(*) FROM presence WHERE venue = ?1 AND since >= ?2),
-                               (SELECT seq FROM event ORDER BY seq DESC LIMIT 1),
-                               (SELECT hash FROM event ORDER BY seq DESC LIMIT 1),
-                               (SELECT seq FROM event WHERE code_digest = ?3 AND venue = ?1 AND at >= ?4
-                                ORDER BY seq DESC LIMIT 1)
-                        """),
-                arguments: [venue.id, staleBefore, codeDigest, Stamp.text(now.addingTimeInterval(-engine.policy.debounceSeconds - 1))])
-            if let row = try state.next() {
-                facts.inside = row[0]
-                if let seq: Int64 = row[1] { head = ChainHead(seq: seq, hash: row[2]) }
-                previousSeq = row[3]
-            }
-            if let previousSeq { facts.previousScan = try Self.previousScan(db, seq: previousSeq, venue: venue) }
-
-            // The member, the card's standing and the member's visit here in one read.
-            if let memberID {
-                let cursor = try Row.fetchCursor(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT m.id, m.name, m."group", m.born, m.phone, m.flags, m.active,
-                                   p.since, p.since_seq, p.pickup_code,
-                                   EXISTS (SELECT 1 FROM card c WHERE c.member = m.id
-                                           AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL)))
-                            FROM member m
-                            LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id AND p.since >= ?3
-                            WHERE m.id = ?4
-                            """),
-                    arguments: [presentedSerial, venue.id, staleBefore, Int64(memberID.number)])
-                if let row = try cursor.next() {
-                    let flags = (row[5] as String? ?? "").split(separator: ",").compactMap { MemberFlag(rawValue: String($0)) }
-                    let member = Member(
-                        id: memberID, name: row[1], group: MemberGroup(rawValue: row[2]) ?? .resident, born: row[3], phone: row[4],
-                        flags: Set(flags), active: row[6])
-                    facts.member = member
-                    if case .card = reading, row[10] as Bool { facts.cardStanding = .revoked }
-                    if let since: String = row[7] {
-                        facts.presence = Presence(
-                            venue: venue.id, member: member.id, group: member.group, since: Stamp.date(since), sinceSeq: row[8],
-                            pickupCode: row[9])
-                    }
-                }
-            }
-            if venue.guardianCode {
-                facts.pickupCodesToday = Set(try String.fetchAll(db, sql: "SELECT code FROM pickup_code WHERE day = ?", arguments: [day]))
-            }
-
+            let (facts, head, day) = try Self.gatherFacts(db, reading, codeDigest: codeDigest, venue: venue, at: now, engine: engine)
             var decision = engine.decide(reading, venue: venue, facts: facts, at: now, guardianCode: guardianCode, rng: &rng)
             guard !decision.isRepeat else { return decision }
             decision.via = via
@@ -102,6 +25,103 @@ extension AppDatabase {
             }
             return decision
         }
+    }
+
+    /// What the engine would decide for `reading` at each of `venues`, recording nothing (for the screen's
+    /// choice of venue). The debounce rule is not applied: nothing is recorded, so nothing repeats.
+    public func previewCheckIn(_ reading: ScanReading, venues: [Venue], at now: Date, engine: CheckInEngine) throws -> [Decision] {
+        try writer.read { db in
+            var rng = SystemRandomNumberGenerator()
+            return try venues.map { venue in
+                var (facts, _, _) = try Self.gatherFacts(db, reading, codeDigest: "", venue: venue, at: now, engine: engine)
+                facts.previousScan = nil
+                return engine.decide(reading, venue: venue, facts: facts, at: now, rng: &rng)
+            }
+        }
+    }
+
+    /// Reads everything the engine needs for one scan at one venue (inside the caller's transaction).
+    static func gatherFacts(
+        _ db: Database, _ reading: ScanReading, codeDigest: String, venue: Venue, at now: Date, engine: CheckInEngine
+    ) throws -> (CheckInFacts, ChainHead, String) {
+        let zone = engine.policy.zone(for: venue)
+        let day = LocalTime(now, in: zone).date.description
+        let staleBefore = venue.staleBefore(now, zone: zone).map(Stamp.text) ?? ""
+
+        // Who the code names.
+        var memberID: MemberID?
+        var presentedSerial = 0
+        switch reading {
+        case .card(let payload):
+            memberID = MemberID(number: payload.member)
+            presentedSerial = Int(payload.serial)
+        case .legacyNumber(let number):
+            memberID = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT member FROM legacy_card WHERE number = ?"), arguments: [number]
+            ).flatMap { MemberID(number: UInt32($0)) }
+        case .pickupSlip(let code):
+            memberID = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT member FROM pickup_code WHERE day = ? AND code = ? AND venue = ? AND checkout_seq IS NULL"),
+                arguments: [day, code, venue.id]
+            ).flatMap { MemberID(number: UInt32($0)) }
+        case .unreadable:
+            break
+        }
+
+        // The venue and the log in one read: occupancy, the chain's head, an earlier scan of this code.
+        var facts = CheckInFacts()
+        var head = ChainHead(seq: 0, hash: AttendanceEvent.genesisHash)
+        var previousSeq: Int64?
+        let state = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT (SELECT COUNT(*) FROM presence WHERE venue = ?1 AND since >= ?2),
+                           (SELECT seq FROM event ORDER BY seq DESC LIMIT 1),
+                           (SELECT hash FROM event ORDER BY seq DESC LIMIT 1),
+                           (SELECT seq FROM event WHERE code_digest = ?3 AND venue = ?1 AND at >= ?4
+                            ORDER BY seq DESC LIMIT 1)
+                    """),
+            arguments: [venue.id, staleBefore, codeDigest, Stamp.text(now.addingTimeInterval(-engine.policy.debounceSeconds - 1))])
+        if let row = try state.next() {
+            facts.inside = row[0]
+            if let seq: Int64 = row[1] { head = ChainHead(seq: seq, hash: row[2]) }
+            previousSeq = row[3]
+        }
+        if let previousSeq { facts.previousScan = try Self.previousScan(db, seq: previousSeq, venue: venue) }
+
+        // The member, the card's standing and the member's visit here in one read.
+        if let memberID {
+            let cursor = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.id, m.name, m."group", m.born, m.phone, m.flags, m.active,
+                               p.since, p.since_seq, p.pickup_code,
+                               EXISTS (SELECT 1 FROM card c WHERE c.member = m.id
+                                       AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL)))
+                        FROM member m
+                        LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id AND p.since >= ?3
+                        WHERE m.id = ?4
+                        """),
+                arguments: [presentedSerial, venue.id, staleBefore, Int64(memberID.number)])
+            if let row = try cursor.next() {
+                let flags = (row[5] as String? ?? "").split(separator: ",").compactMap { MemberFlag(rawValue: String($0)) }
+                let member = Member(
+                    id: memberID, name: row[1], group: MemberGroup(rawValue: row[2]) ?? .resident, born: row[3], phone: row[4],
+                    flags: Set(flags), active: row[6])
+                facts.member = member
+                if case .card = reading, row[10] as Bool { facts.cardStanding = .revoked }
+                if let since: String = row[7] {
+                    facts.presence = Presence(
+                        venue: venue.id, member: member.id, group: member.group, since: Stamp.date(since), sinceSeq: row[8],
+                        pickupCode: row[9])
+                }
+            }
+        }
+        if venue.guardianCode {
+            facts.pickupCodesToday = Set(try String.fetchAll(db, sql: "SELECT code FROM pickup_code WHERE day = ?", arguments: [day]))
+        }
+        return (facts, head, day)
     }
 
     /// Updates who is inside after an accepted event.

@@ -53,11 +53,23 @@ extension AppDatabase {
         }
     }
 
-    /// A new job with the same bytes as job `id` (to `target`, or the original target).
-    public func reprint(_ id: Int64, target: String?, at now: Date) throws -> PrintJob {
-        guard let job = try printJob(id) else { throw StoreError("no print job \(id)") }
-        return try enqueuePrint(
-            kind: job.kind, documentNumber: job.documentNumber, target: target ?? job.target, bytes: job.bytes, at: now, reprintOf: id)
+    /// A new job with the same bytes as job `id`, to `target`. A job still waiting to be sent is replaced
+    /// by the reprint (marked failed, "reprinted as job N"), so it cannot come out twice.
+    public func reprint(_ id: Int64, target: String, at now: Date) throws -> PrintJob {
+        try writer.write { db in
+            guard let job = try Self.fetchPrintJob(db, id) else { throw StoreError("no print job \(id)") }
+            try db.execute(
+                sql: """
+                    INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at, reprint_of)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [job.kind, job.documentNumber, target, Data(job.bytes), Stamp.text(now), Stamp.text(now), Stamp.text(now), id])
+            let newID = db.lastInsertedRowID
+            try db.execute(
+                sql: "UPDATE print_job SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+                arguments: ["reprinted as job \(newID)", Stamp.text(now), id])
+            return try Self.fetchPrintJob(db, newID)!
+        }
     }
 
     /// One job.
@@ -80,14 +92,15 @@ extension AppDatabase {
         }
     }
 
-    /// Jobs that need the spooler now: queued and due, being submitted (after a restart), or submitted (to follow).
+    /// Jobs that need the spooler now: queued or submitting (after a restart or a lost reply) and due, or
+    /// submitted (to follow).
     public func activePrintJobs(dueBy now: Date) throws -> [PrintJob] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM print_job
-                    WHERE (state = 'queued' AND next_attempt_at <= ?) OR state IN ('submitting', 'submitted')
+                    WHERE (state IN ('queued', 'submitting') AND next_attempt_at <= ?) OR state = 'submitted'
                     ORDER BY id
                     """, arguments: [Stamp.text(now)]
             ).map(Self.printJob)

@@ -7,20 +7,24 @@ import JiayuanCUPS
 
 /// `jiayuan`: the home-centre kiosk. Exit codes: 0 success, 3 check-in denied, 1 error, 64 usage.
 @main
-struct Jiayuan: ParsableCommand {
+struct Jiayuan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jiayuan",
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
-            Init.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
+            Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
             SlipCommand.self, Bench.self,
         ])
 
     /// Runs the command; errors become one plain line on stderr and exit code 1.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let error as ExitCode {
             Foundation.exit(error.rawValue)
         } catch {

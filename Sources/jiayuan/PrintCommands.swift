@@ -79,8 +79,7 @@ struct PrintCommand: ParsableCommand {
         func run() throws {
             let kiosk = try data.open()
             let service = PrintService(kiosk: kiosk)
-            let target = try self.target.printer.map { try service.target($0).description }
-            let job = try kiosk.database.reprint(id, target: target, at: Date())
+            let job = try kiosk.database.reprint(id, target: try service.target(self.target.printer).description, at: Date())
             _ = try service.spoolNow()
             let now = try kiosk.database.printJob(job.id) ?? job
             print("reprint of job \(id) is job \(job.id): \(service.liveState(now))\(now.lastError.map { " — \($0)" } ?? "")")

@@ -11,20 +11,20 @@ import Testing
 @Suite("Printing through a real cupsd")
 struct CUPSPrintingTests {
     /// Spools until `job` is printed (or the time is up) and returns the captured bytes.
-    func printThrough(_ h: PrintingHarness, _ cups: PrivateCUPS, job: PrintJob, timeout: Double = 20) throws -> [UInt8]? {
+    func printThrough(_ h: PrintingHarness, _ cups: PrivateCUPS, job: PrintJob, timeout: Double = 20) async throws -> [UInt8]? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             _ = try h.printing.spoolNow()
             if let current = try h.kiosk.database.printJob(job.id), current.state == .printed, let id = current.cupsJobID {
-                return try cups.waitForCapture(job: id, timeout: 5)
+                return try await cups.waitForCapture(job: id, timeout: 5)
             }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         return nil
     }
 
     @Test("every document prints through cupsd: the captured bytes are exactly what was sent and its QR decodes")
-    func documents() throws {
+    func documents() async throws {
         let cups = try PrivateCUPS.ownQueue("docs")
         try cups.setFailure(nil)
         let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
@@ -53,7 +53,7 @@ struct CUPSPrintingTests {
         ]
         for (doc, qr, words) in cases {
             let job = try h.printing.enqueue(doc, number: nil)
-            let captured = try #require(try printThrough(h, cups, job: job), "\(doc.kind) never arrived")
+            let captured = try #require(try await printThrough(h, cups, job: job), "\(doc.kind) never arrived")
             #expect(captured == job.bytes, "\(doc.kind): captured bytes differ")
             #expect(ESCPOSInspector(captured).textLines.contains { $0.contains(words) }, "\(doc.kind): \(words) not printed")
             #expect(try h.decodeQRs(captured) == (qr.map { [$0] } ?? []), "\(doc.kind)")
@@ -61,7 +61,7 @@ struct CUPSPrintingTests {
     }
 
     @Test("an offline printer keeps the job waiting with the reason; it prints exactly once when back")
-    func offlineThenBack() throws {
+    func offlineThenBack() async throws {
         let cups = try PrivateCUPS.ownQueue("offline")
         let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
         defer {
@@ -74,23 +74,23 @@ struct CUPSPrintingTests {
         _ = try h.printing.spoolNow()
         let sent = try #require(try h.kiosk.database.printJob(job.id))
         let cupsID = try #require(sent.cupsJobID)
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(for: .seconds(1))
         _ = try h.printing.spoolNow()
         let waiting = try #require(try h.kiosk.database.printJob(job.id))
         #expect(waiting.state == .submitted, "still with CUPS, not printed")
         #expect(!FileManager.default.fileExists(atPath: cups.captured(job: cupsID)))
-        let status = try CUPSClient(server: CUPSServer.parse(cups.server)!).printerStatus(queue: cups.queue)
+        let status = try await CUPSClient(server: CUPSServer.parse(cups.server)!).printerStatus(queue: cups.queue)
         #expect(status.reasons.contains { $0.contains("offline") }, "reasons: \(status.reasons)")
         #expect(waiting.lastError?.lowercased().contains("offline") == true, "staff see why: \(waiting.lastError ?? "")")
         try cups.setFailure(nil)
-        let captured = try #require(try printThrough(h, cups, job: job, timeout: 30))
+        let captured = try #require(try await printThrough(h, cups, job: job, timeout: 30))
         #expect(captured == job.bytes)
         #expect(cups.capturedFiles().filter { $0 == "job-\(cupsID).bin" }.count == 1)
         #expect(try h.kiosk.database.printJob(job.id)?.state == .printed)
     }
 
     @Test("a spooler restart mid-queue loses nothing and prints nothing twice")
-    func restartMidQueue() throws {
+    func restartMidQueue() async throws {
         let cups = try PrivateCUPS.ownQueue("restart")
         try cups.setFailure(nil)
         let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
@@ -103,13 +103,17 @@ struct CUPSPrintingTests {
         // The crash: job 2 was handed to CUPS but the spooler died before recording the CUPS job id.
         let client = CUPSClient(server: CUPSServer.parse(cups.server)!)
         try h.kiosk.database.updatePrintJob(jobs[2].id, state: .submitting, at: Date(), countAttempt: true)
-        _ = try client.submitRaw(queue: cups.queue, title: jobs[2].title, data: jobs[2].bytes)
+        _ = try await client.submitRaw(queue: cups.queue, title: jobs[2].title, data: jobs[2].bytes)
         // A fresh spooler (as after a restart) picks everything up.
-        for job in jobs { _ = try printThrough(h, cups, job: job) }
+        for job in jobs { _ = try await printThrough(h, cups, job: job) }
         let states = try jobs.map { try h.kiosk.database.printJob($0.id)!.state }
         #expect(states.allSatisfy { $0 == .printed })
         let new = Set(cups.capturedFiles()).subtracting(before)
-        #expect(new.count == 5, "each job printed once: \(new.sorted())")
+        let detail = try jobs.map { j -> String in
+            let now = try h.kiosk.database.printJob(j.id)!
+            return "job \(j.id) cups \(now.cupsJobID ?? -1) tries \(now.attempts) \(now.state.rawValue) \(now.lastError ?? "")"
+        }
+        #expect(new.count == 5, "each job printed once: \(new.sorted()) \(detail)")
         let capturedBytes = Set(try new.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: cups.captureDir + "/" + $0))) })
         #expect(capturedBytes == Set(jobs.map(\.bytes)))
     }

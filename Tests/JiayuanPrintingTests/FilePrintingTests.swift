@@ -154,7 +154,7 @@ struct FilePrintingTests {
         defer { h.remove() }
         let job = try h.printing.enqueue(Documents.testPage(target: "t", at: Date(), config: h.kiosk.config), number: "T1")
         _ = try h.printing.spoolNow()
-        let again = try h.kiosk.database.reprint(job.id, target: nil, at: h.kiosk.clock())
+        let again = try h.kiosk.database.reprint(job.id, target: job.target, at: h.kiosk.clock())
         _ = try h.printing.spoolNow()
         #expect(again.id != job.id && again.reprintOf == job.id && again.bytes == job.bytes)
         let files = try FileManager.default.contentsOfDirectory(atPath: h.dir.path + "/prints").filter { $0.hasSuffix(".escpos") }

@@ -36,11 +36,12 @@ public struct PrivateCUPS: Sendable {
     public func captured(job id: Int) -> String { captureDir + "/job-\(id).bin" }
 
     /// Waits until CUPS job `id` has been captured; returns its bytes.
-    public func waitForCapture(job id: Int, timeout: Double = 20) throws -> [UInt8]? {
+    /// (Sleeps with `Task.sleep`, never blocking a thread of the shared cooperative pool.)
+    public func waitForCapture(job id: Int, timeout: Double = 20) async throws -> [UInt8]? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let data = FileManager.default.contents(atPath: captured(job: id)) { return [UInt8](data) }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         return nil
     }

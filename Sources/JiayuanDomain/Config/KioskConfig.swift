@@ -36,6 +36,15 @@ public struct KioskConfig: Sendable {
     public var cupsServer: String?
     /// Price of one meal order in fen (free for low-income members).
     public var mealFen: Int = 1000
+    /// Barcode scanners feeding the kiosk.
+    public var scanners: [ScannerConfig] = []
+    /// Speak every result (members flagged `blind` always hear it).
+    public var voice: Bool = true
+    /// Demo mode: the screen offers a "demo scan" button.
+    public var demo: Bool = false
+    /// Where `jiayuan serve` listens (loopback unless configured).
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
     public var venues: [Venue]
 
     /// Creates a config.
@@ -73,7 +82,7 @@ public struct KioskConfig: Sendable {
             throw ConfigError(file: file, line: 1, message: "\(error)")
         }
         let reader = TableReader(table: root, file: file, path: "")
-        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "venue"])
+        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "screen", "scanner", "venue"])
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
         let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
@@ -106,6 +115,23 @@ public struct KioskConfig: Sendable {
         try services?.allow(["meal_fen"])
         let mealFen = try services?.integer("meal_fen", in: 0...1_000_000) ?? 1000
 
+        let server = try reader.table("server")
+        try server?.allow(["host", "port"])
+        let host = try server?.string("host") ?? "127.0.0.1"
+        let port = try server?.integer("port", in: 1...65535) ?? 8080
+        let screen = try reader.table("screen")
+        try screen?.allow(["voice", "demo"])
+        var scanners: [ScannerConfig] = []
+        for s in try reader.tableArray("scanner") {
+            try s.allow(["name", "source", "venue", "baud"])
+            guard let source = try s.string("source") else {
+                throw ConfigError(file: file, line: s.table.line, message: "this [[scanner]] has no source (e.g. source = \"evdev:/dev/input/by-id/usb-…-event-kbd\")")
+            }
+            scanners.append(ScannerConfig(
+                name: try s.identifier("name") ?? "scanner\(scanners.count + 1)", source: source, venue: try s.string("venue"),
+                baud: try s.integer("baud", in: 1200...921_600) ?? 9600, line: s.table.line))
+        }
+
         var venues: [Venue] = []
         for var v in try reader.tableArray("venue") {
             let venue = try v.venue()
@@ -123,7 +149,38 @@ public struct KioskConfig: Sendable {
         config.paper = paper
         config.cupsServer = cupsServer
         config.mealFen = mealFen
+        config.host = host
+        config.port = port
+        config.voice = try screen?.bool("voice") ?? true
+        config.demo = try screen?.bool("demo") ?? false
+        for scanner in scanners {
+            if let v = scanner.venue, config.venue(v) == nil {
+                throw ConfigError(file: file, line: scanner.line, message: "scanner \"\(scanner.name)\" is bound to the unknown venue \"\(v)\"")
+            }
+        }
+        config.scanners = scanners
         return config
+    }
+}
+
+/// One configured barcode scanner.
+public struct ScannerConfig: Hashable, Sendable {
+    public var name: String
+    /// `evdev:/dev/input/by-id/…`, `serial:/dev/ttyACM0`, `stdin` or `fifo:PATH`.
+    public var source: String
+    /// The venue this scanner checks into, or nil to let the member choose on screen.
+    public var venue: String?
+    public var baud: Int
+    /// The line of its [[scanner]] section.
+    public var line: Int
+
+    /// Creates a scanner entry.
+    public init(name: String, source: String, venue: String? = nil, baud: Int = 9600, line: Int = 0) {
+        self.name = name
+        self.source = source
+        self.venue = venue
+        self.baud = baud
+        self.line = line
     }
 }
 

@@ -75,7 +75,7 @@ public struct PrintService: Sendable {
         var rng = SystemRandomNumberGenerator()
         while true {
             _ = try spooler.runOnce(now: Date(), rng: &rng)
-            let left = try kiosk.database.activePrintJobs(dueBy: Date().addingTimeInterval(timeout)).count
+            let left = try kiosk.database.printBacklog()
             if left == 0 || Date() >= deadline { return left }
             Thread.sleep(forTimeInterval: 0.2)
         }

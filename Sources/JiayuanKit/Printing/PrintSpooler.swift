@@ -115,7 +115,18 @@ public struct PrintSpooler: Sendable {
             report.submitted.append(job.id)
         } catch let error as CUPSError {
             let wait = backoff(attempts: job.attempts + 1, rng: &rng)
-            try database.updatePrintJob(job.id, state: .queued, at: now, error: error.description, nextAttemptAt: now.addingTimeInterval(wait))
+            switch job.state {
+            case .submitted:
+                // CUPS already holds it: keep following it; never send it a second time.
+                try database.updatePrintJob(job.id, state: .submitted, at: now, error: error.description)
+            default:
+                // Refused before anything was handed over: plainly queued again. Otherwise the job may have reached
+                // CUPS before the error (a lost reply): stay `submitting`, so the next try looks for it by title first.
+                let neverSent = [.unreachable, .queueNotFound, .notAccepting, .notAllowed].contains(error.kind)
+                try database.updatePrintJob(
+                    job.id, state: neverSent ? .queued : .submitting, at: now, error: error.description,
+                    nextAttemptAt: now.addingTimeInterval(wait))
+            }
             report.waiting.append(job.id)
         }
     }

@@ -1,0 +1,88 @@
+import Foundation
+import Hummingbird
+import JiayuanDomain
+import JiayuanKit
+import Logging
+import ServiceLifecycle
+
+/// How `jiayuan serve` runs.
+public struct ServeOptions: Sendable {
+    public var host: String
+    public var port: Int
+    /// The folder with index.html, app.js, app.css, sounds/.
+    public var assetsPath: String
+    /// Start the scanners of the config (tests may turn them off).
+    public var scanners: Bool = true
+
+    /// Creates options.
+    public init(host: String, port: Int, assetsPath: String, scanners: Bool = true) {
+        self.host = host
+        self.port = port
+        self.assetsPath = assetsPath
+        self.scanners = scanners
+    }
+
+    /// The assets folder: `$JIAYUAN_ASSETS`, an installed copy, or the one in this source tree.
+    public static func defaultAssetsPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        var candidates: [String] = []
+        if let env = environment["JIAYUAN_ASSETS"], !env.isEmpty { candidates.append(env) }
+        candidates.append("/usr/share/jiayuan/assets")
+        let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("../../../assets").standardized.path)
+        candidates.append(FileManager.default.currentDirectoryPath + "/assets")
+        var source = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { source.deleteLastPathComponent() }
+        candidates.append(source.path + "/assets")
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") } ?? candidates.last!
+    }
+}
+
+/// Builds the kiosk application: routes in controllers, and every long-running part (scanner readers,
+/// print spooler, closing sweep, systemd watchdog) as a service of the same group, stopped gracefully on
+/// SIGTERM.
+public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger) throws -> some ApplicationProtocol {
+    let events = KioskEvents()
+    let service = try CheckInService(kiosk: kiosk)
+    let voice = VoiceCache(directory: kiosk.data.path + "/voice")
+    let coordinator = ScanCoordinator(kiosk: kiosk, service: service, events: events, voice: voice, logger: logger)
+    let registry = ScannerRegistry()
+    let router = buildRouter(kiosk: kiosk, options: options, coordinator: coordinator, events: events, voice: voice, registry: registry)
+
+    var services: [any Service] = [
+        SpoolerService(printing: PrintService(kiosk: kiosk), logger: logger),
+        SweepService(kiosk: kiosk, coordinator: coordinator, logger: logger),
+        WatchdogService(kiosk: kiosk, coordinator: coordinator, logger: logger),
+    ]
+    if options.scanners {
+        for scanner in kiosk.config.scanners {
+            services.append(ScannerService(config: scanner, dataPath: kiosk.data.path, coordinator: coordinator, registry: registry, logger: logger))
+        }
+    }
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "jiayuan"),
+        services: services,
+        onServerRunning: { channel in
+            logger.notice("kiosk screen ready", metadata: ["http.address": "\(channel.localAddress?.description ?? "?")"])
+        },
+        logger: logger)
+}
+
+/// The routes, for the application and for route tests.
+public func buildRouter(
+    kiosk: Kiosk, options: ServeOptions, coordinator: ScanCoordinator, events: KioskEvents, voice: VoiceCache?, registry: ScannerRegistry
+) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: FileMiddleware(options.assetsPath, urlBasePath: "/assets", searchForIndexHtml: false))
+    router.get("/") { _, _ -> Response in
+        guard let html = FileManager.default.contents(atPath: options.assetsPath + "/index.html") else {
+            return errorResponse("the screen's files are missing (\(options.assetsPath))", status: .internalServerError)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: html)))
+    }
+    APIController(kiosk: kiosk, coordinator: coordinator, events: events, voice: voice, scanners: registry).addRoutes(to: router)
+    HealthController(kiosk: kiosk, coordinator: coordinator, scanners: registry).addRoutes(to: router)
+    return router
+}

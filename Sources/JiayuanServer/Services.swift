@@ -1,0 +1,178 @@
+import Foundation
+import JiayuanDomain
+import JiayuanKit
+import JiayuanScanner
+import JiayuanStore
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What each scanner is doing, for `/healthz`.
+public actor ScannerRegistry {
+    private var states: [String: [String: String]] = [:]
+
+    /// An empty registry.
+    public init() {}
+
+    func set(_ name: String, source: String, venue: String?, state: String) {
+        states[name] = ["name": name, "source": source, "venue": venue ?? "", "state": state]
+    }
+
+    func snapshot() -> [[String: String]] { states.keys.sorted().map { states[$0]! } }
+}
+
+/// Reads one scanner and hands each code to the coordinator.
+struct ScannerService: Service, CustomStringConvertible {
+    var description: String { "scanner \(config.name)" }
+    let config: ScannerConfig
+    let dataPath: String
+    let coordinator: ScanCoordinator
+    let registry: ScannerRegistry
+    let logger: Logger
+
+    func run() async throws {
+        let source: ScannerSource
+        do {
+            source = try ScannerSource(parsing: config.source, baud: config.baud).resolved(relativeTo: dataPath)
+        } catch {
+            logger.error("scanner not started", metadata: ["scan.scanner": "\(config.name)", "error": "\(error)"])
+            await registry.set(config.name, source: config.source, venue: config.venue, state: "error: \(error)")
+            try await gracefulShutdown()
+            return
+        }
+        await registry.set(config.name, source: config.source, venue: config.venue, state: "reading")
+        let log = logger
+        let name = config.name
+        let reader = ScannerReader(source: source, gapTimeout: 0.1) { line in log.notice("\(line)", metadata: ["scan.scanner": "\(name)"]) }
+        // Cancelling the loop on shutdown ends the stream, which stops the reader's thread.
+        try? await cancelWhenGracefulShutdown {
+            for await input in reader.inputs() {
+                switch input {
+                case .code(let code): await coordinator.scan(code, scanner: config.name, venue: config.venue)
+                case .junk(let reason): await coordinator.junk(reason: reason, scanner: config.name)
+                }
+            }
+        }
+        await registry.set(config.name, source: config.source, venue: config.venue, state: "stopped")
+        logger.debug("scanner service stopped", metadata: ["scan.scanner": "\(config.name)"])
+    }
+}
+
+/// Sends queued print jobs every second (and follows CUPS jobs), off the cooperative pool.
+struct SpoolerService: Service, CustomStringConvertible {
+    var description: String { "print spooler" }
+    let printing: PrintService
+    let logger: Logger
+
+    func run() async throws {
+        let printing = self.printing
+        // Cancelled on shutdown between passes; every job's state is already on disk.
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await offload(on: Lane.printing) { try printing.spoolNow() }
+                } catch {
+                    logger.warning("print spooler pass failed", metadata: ["error": "\(KioskError.describe(error))"])
+                }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Runs the closing-time sweep every minute.
+struct SweepService: Service, CustomStringConvertible {
+    var description: String { "closing sweep" }
+    let kiosk: Kiosk
+    let coordinator: ScanCoordinator
+    let logger: Logger
+
+    func run() async throws {
+        let kiosk = self.kiosk
+        try? await cancelWhenGracefulShutdown {
+          while !Task.isCancelled {
+            do {
+                let result = try await offload {
+                    var rng = SystemRandomNumberGenerator()
+                    return try kiosk.database.sweep(venues: kiosk.config.venues, at: kiosk.clock(), engine: kiosk.engine, rng: &rng)
+                }
+                if !result.checkedOut.isEmpty || !result.alerts.isEmpty {
+                    logger.notice("closing sweep", metadata: ["sweep.checkouts": "\(result.checkedOut.count)", "sweep.alerts": "\(result.alerts.count)"])
+                    await coordinator.publishOccupancy()
+                }
+            } catch {
+                logger.warning("closing sweep failed", metadata: ["error": "\(KioskError.describe(error))"])
+            }
+            try await Task.sleep(for: .seconds(60))
+          }
+        }
+    }
+}
+
+/// Talks to systemd: `READY=1` once serving, then `WATCHDOG=1` while the database answers
+/// (a datagram to `$NOTIFY_SOCKET`; no libsystemd needed).
+struct WatchdogService: Service, CustomStringConvertible {
+    var description: String { "systemd watchdog" }
+    let kiosk: Kiosk
+    let coordinator: ScanCoordinator
+    let logger: Logger
+    let socketPath: String?
+    let interval: Double
+
+    init(kiosk: Kiosk, coordinator: ScanCoordinator, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.kiosk = kiosk
+        self.coordinator = coordinator
+        self.logger = logger
+        socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
+        let usec = environment["WATCHDOG_USEC"].flatMap(Double.init) ?? 30_000_000
+        interval = max(0.5, usec / 1_000_000 / 2)
+    }
+
+    func run() async throws {
+        let kiosk = self.kiosk
+        Self.notify(socketPath, "READY=1\nSTATUS=serving")
+        try? await cancelWhenGracefulShutdown { try await loop() }
+        Self.notify(socketPath, "STOPPING=1")
+    }
+
+    func loop() async throws {
+        let kiosk = self.kiosk
+        while !Task.isCancelled {
+            do {
+                try await offload { try kiosk.database.writer.read { db in _ = try Int.fetchOne(db, sql: "SELECT 1") } }
+                await coordinator.setInService()
+                Self.notify(socketPath, "WATCHDOG=1")
+            } catch {
+                // Stop pinging: systemd restarts a kiosk whose database no longer answers.
+                logger.error("database does not answer; watchdog pings stopped", metadata: ["error": "\(KioskError.describe(error))"])
+                await coordinator.probeFailed(error)
+            }
+            try await Task.sleep(for: .seconds(interval))
+        }
+    }
+
+    /// Sends one sd_notify datagram; an `@` prefix means the abstract namespace.
+    static func notify(_ path: String?, _ message: String) {
+        guard let path else { return }
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        _ = message.withCString { text in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, length) }
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import JiayuanKit
+import JiayuanServer
+import Logging
+
+/// `jiayuan serve`: the long-running kiosk. It only reads the configuration and builds the application.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the kiosk: resident screen and API, scanners, print spooler, closing sweep (SIGTERM stops it gracefully).")
+    @OptionGroup var data: DataOption
+    @Option(help: "Listen address (default from jiayuan.toml, else 127.0.0.1).") var host: String?
+    @Option(help: "Port (default from jiayuan.toml, else 8080).") var port: Int?
+    @Option(help: "The screen's files (default: installed or source-tree assets/).") var assets: String?
+    @Flag(help: "Do not start the configured scanners.") var noScanners = false
+
+    func run() async throws {
+        var logger = Logger(label: "jiayuan")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        let kiosk = try data.open()
+        let options = ServeOptions(
+            host: host ?? kiosk.config.host, port: port ?? kiosk.config.port,
+            assetsPath: assets ?? ServeOptions.defaultAssetsPath(), scanners: !noScanners)
+        let app = try buildApplication(kiosk: kiosk, options: options, logger: logger)
+        try await app.runService()
+    }
+}
