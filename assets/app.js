@@ -28,6 +28,7 @@
   const S = {
     lang: 'zh',
     demo: false,
+    tz: '',           // the kiosk's time zone from /api/state (the clock shows the kiosk's wall time)
     venues: [],       // [{id, name:{zh,en}, hours, open, inside, capacity}] from /api/state + events
     oos: null,        // the server's out_of_service object, or null
     netDown: false,   // the screen itself has lost the server for NET_DOWN_MS
@@ -114,16 +115,31 @@
 
   // ---- Clock ---------------------------------------------------------------------------------
   let lastMinute = '';
+  // The kiosk's wall clock (its configured time zone, e.g. Asia/Shanghai), whatever the browser's zone is.
+  function wallClock(d) {
+    try {
+      const parts = {};
+      const f = new Intl.DateTimeFormat('en-US', {
+        timeZone: S.tz || undefined, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
+        hour: '2-digit', minute: '2-digit', weekday: 'short',
+      });
+      for (const p of f.formatToParts(d)) parts[p.type] = p.value;
+      const w = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(parts.weekday);
+      return { h: +parts.hour % 24, min: +parts.minute, mon: +parts.month - 1, day: +parts.day, w: w < 0 ? d.getDay() : w };
+    } catch (e) {
+      return { h: d.getHours(), min: d.getMinutes(), mon: d.getMonth(), day: d.getDate(), w: d.getDay() };
+    }
+  }
+
   function tickClock() {
-    const d = new Date();
-    const hm = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
+    const c = wallClock(new Date());
+    const hm = String(c.h).padStart(2, '0') + ':' + String(c.min).padStart(2, '0');
     if (hm === lastMinute) return;
     lastMinute = hm;
     $('clock-time').textContent = hm;
-    const w = d.getDay();
     setBi($('clock-date'), {
-      zh: fmt(T.dateZh, { m: d.getMonth() + 1, d: d.getDate(), w: T.weekdays.zh[w] }, 'zh'),
-      en: fmt(T.dateEn, { w: T.weekdays.en[w], d: d.getDate(), mon: T.months[d.getMonth()] }, 'en'),
+      zh: fmt(T.dateZh, { m: c.mon + 1, d: c.day, w: T.weekdays.zh[c.w] }, 'zh'),
+      en: fmt(T.dateEn, { w: T.weekdays.en[c.w], d: c.day, mon: T.months[c.mon] }, 'en'),
     });
   }
 
@@ -486,6 +502,7 @@
       if (!r.ok) throw new Error('HTTP ' + r.status);
       const st = await r.json();
       S.demo = !!st.demo;
+      if (typeof st.time_zone === 'string' && st.time_zone !== S.tz) { S.tz = st.time_zone; lastMinute = ''; tickClock(); }
       $('demo').hidden = !S.demo;
       mergeVenues(Array.isArray(st.venues) ? st.venues : [], true);
       setService(st.out_of_service || null);

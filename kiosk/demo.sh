@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the kiosk with demo data: installs what is missing, builds, creates ./demo-data
-# (SQLite file, file-backed virtual printer in demo-data/prints) and shows a check-in and a printed slip.
+# Runs the kiosk with demo data: installs what is missing, builds, creates ./demo-data (SQLite file,
+# file-backed virtual printer in demo-data/prints, a FIFO scanner), shows a check-in and a printed slip,
+# then serves the resident screen on http://127.0.0.1:8080/ until Ctrl-C.
+# JIAYUAN_DEMO_SERVE=0 stops after the command-line tour.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source kiosk/setup-deps.sh
@@ -17,14 +19,19 @@ echo
 echo "\$ jiayuan checkin <card> --venue veterans"
 "$bin" checkin "$code" --venue veterans || true
 echo
-echo "\$ jiayuan checkin <card> --venue veterans --json"
-"$bin" checkin "$code" --venue veterans --json || true
-echo
 echo "\$ jiayuan slip queue        # prints to the file-backed virtual printer ($JIAYUAN_DATA/prints)"
 "$bin" slip queue
 echo
 "$bin" report
 echo
 "$bin" doctor || true
-echo
-echo "Data directory: $JIAYUAN_DATA   (export JIAYUAN_DATA=$JIAYUAN_DATA, then try: $bin --help)"
+[ "${JIAYUAN_DEMO_SERVE:-1}" = "0" ] && exit 0
+cat <<TXT
+
+The kiosk screen: open http://127.0.0.1:8080/ (Chromium: --kiosk --autoplay-policy=no-user-gesture-required).
+Scan a card by writing its code into the demo scanner, e.g. in another terminal:
+  $bin card show M000002 --data "$JIAYUAN_DATA" > "$JIAYUAN_DATA/scan.fifo"
+or press the screen's "演示扫码 Demo scan" button. Ctrl-C stops the kiosk.
+
+TXT
+exec "$bin" serve

@@ -11,5 +11,15 @@ cupsdir="$(mktemp -d /tmp/jiayuan-cups.XXXXXX)"
 trap 'bash kiosk/dev/cupsd.sh stop "$cupsdir" >/dev/null 2>&1 || true; rm -rf "$cupsdir"' EXIT
 bash kiosk/dev/cupsd.sh start "$cupsdir" >/dev/null
 source "$cupsdir/env"
+
+# The browser test (Tests/browser/screen_e2e.py) runs selenium and axe-selenium-python from a venv kept
+# under .build (gitignored) and reused while it still has both.
+venv=.build/test-venv
+if ! "$venv/bin/python" -c 'import selenium, axe_selenium_python' >/dev/null 2>&1; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check selenium axe-selenium-python
+fi
+export JIAYUAN_TEST_PYTHON="$PWD/$venv/bin/python"
 export JIAYUAN_BIN="$(swift build --show-bin-path)/jiayuan"
 swift test --skip-build

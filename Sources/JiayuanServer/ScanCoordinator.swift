@@ -91,9 +91,11 @@ public actor ScanCoordinator {
         let blind = (try? kiosk.database.member(member.id))??.flags.contains(.blind) ?? false
         var venues: [[String: Any]] = []
         for (venue, preview) in zip(kiosk.config.venues, previews) {
+            // A preview of an accepted entry counts the member already; the screen shows who is inside now.
+            let insideNow = !preview.accepted || preview.isRepeat ? preview.inside : preview.direction == .in ? preview.inside - 1 : preview.inside + 1
             var item: [String: Any] = [
                 "id": venue.id, "name": ["zh": venue.name.zh, "en": venue.name.en], "hours": venue.hours.description,
-                "inside": preview.inside, "capacity": venue.capacity,
+                "inside": insideNow, "capacity": venue.capacity,
                 "allowed": preview.accepted || preview.direction == .out, "direction": preview.direction.rawValue,
             ]
             if let reason = preview.reason {
@@ -124,8 +126,14 @@ public actor ScanCoordinator {
         _ = try kiosk.venue(venue)
         let service = self.service
         let decision: Decision
+        let blind: Bool
         do {
-            decision = try await offload { try service.checkIn(code: code, venue: venue, guardianCode: guardianCode, via: via) }
+            // One trip to the database lane: the decision, and whether the member needs the voice.
+            (decision, blind) = try await offload { [kiosk] in
+                let d = try service.checkIn(code: code, venue: venue, guardianCode: guardianCode, via: via)
+                let flags = try d.member.flatMap { try kiosk.database.member($0.id)?.flags } ?? []
+                return (d, flags.contains(.blind))
+            }
             await setInService()
         } catch let error as KioskError {
             throw error
@@ -133,6 +141,12 @@ public actor ScanCoordinator {
             await fail(error)
             throw error
         }
+        // Spoken without the masked name (a screen reader would read the asterisks aloud).
+        let speak = kiosk.config.voice || blind
+        var sentence = decision.message.zh
+        if let name = decision.member?.displayName { sentence = sentence.replacingOccurrences(of: name + "，", with: "") }
+        let voiceURL = speak ? voice?.url(for: sentence) : nil
+        await events.publish(ScreenEvent(name: "decision", data: decision.json(voice: voiceURL)))
         logger.info(
             "check-in decided",
             metadata: [
@@ -140,13 +154,6 @@ public actor ScanCoordinator {
                 "scan.reason": "\(decision.reason?.rawValue ?? "-")", "scan.seq": "\(decision.seq.map(String.init) ?? "-")",
                 "scan.source": "\(source)", "scan.repeat": "\(decision.isRepeat)",
             ])
-        let memberFlags = try? await offload { [kiosk] in try decision.member.flatMap { try kiosk.database.member($0.id)?.flags } }
-        let speak = kiosk.config.voice || (memberFlags?.contains(.blind) == true)
-        // Spoken without the masked name (a screen reader would read the asterisks aloud).
-        var sentence = decision.message.zh
-        if let name = decision.member?.displayName { sentence = sentence.replacingOccurrences(of: name + "，", with: "") }
-        let voiceURL = speak ? voice?.url(for: sentence) : nil
-        await events.publish(ScreenEvent(name: "decision", data: decision.json(voice: voiceURL)))
         await publishOccupancy()
         if decision.accepted && !decision.isRepeat {
             let printing = PrintService(kiosk: kiosk)

@@ -93,21 +93,21 @@ struct SweepService: Service, CustomStringConvertible {
     func run() async throws {
         let kiosk = self.kiosk
         try? await cancelWhenGracefulShutdown {
-          while !Task.isCancelled {
-            do {
-                let result = try await offload {
-                    var rng = SystemRandomNumberGenerator()
-                    return try kiosk.database.sweep(venues: kiosk.config.venues, at: kiosk.clock(), engine: kiosk.engine, rng: &rng)
+            while !Task.isCancelled {
+                do {
+                    let result = try await offload {
+                        var rng = SystemRandomNumberGenerator()
+                        return try kiosk.database.sweep(venues: kiosk.config.venues, at: kiosk.clock(), engine: kiosk.engine, rng: &rng)
+                    }
+                    if !result.checkedOut.isEmpty || !result.alerts.isEmpty {
+                        logger.notice("closing sweep", metadata: ["sweep.checkouts": "\(result.checkedOut.count)", "sweep.alerts": "\(result.alerts.count)"])
+                        await coordinator.publishOccupancy()
+                    }
+                } catch {
+                    logger.warning("closing sweep failed", metadata: ["error": "\(KioskError.describe(error))"])
                 }
-                if !result.checkedOut.isEmpty || !result.alerts.isEmpty {
-                    logger.notice("closing sweep", metadata: ["sweep.checkouts": "\(result.checkedOut.count)", "sweep.alerts": "\(result.alerts.count)"])
-                    await coordinator.publishOccupancy()
-                }
-            } catch {
-                logger.warning("closing sweep failed", metadata: ["error": "\(KioskError.describe(error))"])
+                try await Task.sleep(for: .seconds(60))
             }
-            try await Task.sleep(for: .seconds(60))
-          }
         }
     }
 }

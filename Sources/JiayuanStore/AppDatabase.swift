@@ -20,6 +20,8 @@ public struct AppDatabase: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
+        // A kiosk serves one screen and a desk: two readers are plenty, and each costs memory.
+        config.maximumReaderCount = 2
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }

@@ -4,6 +4,7 @@ import JiayuanDomain
 import JiayuanKit
 import JiayuanStore
 import JiayuanCUPS
+import JiayuanServer
 
 /// `jiayuan`: the home-centre kiosk. Exit codes: 0 success, 3 check-in denied, 1 error, 64 usage.
 @main
@@ -199,7 +200,7 @@ struct Verify: ParsableCommand {
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self])
+    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self])
 }
 
 struct BenchCheckIn: ParsableCommand {
@@ -279,5 +280,28 @@ struct Doctor: ParsableCommand {
         let checks = JiayuanKit.Doctor.run(data.directory)
         for c in checks { print("\(c.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)") }
         if checks.contains(where: { $0.verdict == .problem }) { throw ExitCode.failure }
+    }
+}
+
+struct BenchScan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scan",
+        abstract: "FIFO-to-screen latency of jiayuan serve vs the bare engine; cold start with a large log; idle RSS.")
+    @Option(help: "How many scans.") var count = 1000
+    @Option(help: "Events in the log for the cold-start measurement (0 to skip).") var events = 1_000_000
+    @Option(help: "Directory on the disk to measure (default: the current directory).") var dir = "."
+
+    func run() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let f = try ScanBench.run(binary: binary, directory: dir, count: count, events: events) { FileHandle.standardError.write(Data(("  " + $0 + "\n").utf8)) }
+        func p(_ xs: [Double], _ q: Double) -> Double { xs.isEmpty ? 0 : xs[min(xs.count - 1, Int(Double(xs.count) * q))] * 1000 }
+        print("bench scan: \(count) scans, FIFO scanner bound to a venue, decision read from /api/stream")
+        print(String(format: "  served (FIFO → SSE)   p50 %7.3f ms  p99 %7.3f ms", p(f.scanLatencies, 0.5), p(f.scanLatencies, 0.99)))
+        print(String(format: "  bare engine           p50 %7.3f ms  p99 %7.3f ms", p(f.engineLatencies, 0.5), p(f.engineLatencies, 0.99)))
+        print(String(format: "  serving overhead      p50 %7.3f ms  p99 %7.3f ms",
+            p(f.scanLatencies, 0.5) - p(f.engineLatencies, 0.5), p(f.scanLatencies, 0.99) - p(f.engineLatencies, 0.99)))
+        if let cold = f.coldStart { print(String(format: "  cold start to /healthz 200 with %d events: %.0f ms", f.coldStartEvents, cold * 1000)) }
+        if let rss = f.idleRSSKiB { print(String(format: "  idle RSS (fresh start, large log): %.1f MB", Double(rss) / 1024)) }
+        if let rss = f.afterScansRSSKiB { print(String(format: "  RSS after the scans: %.1f MB", Double(rss) / 1024)) }
     }
 }

@@ -218,3 +218,26 @@ struct RouteTests {
         #expect(["scan", "decision", "invalid"].contains(event.name))
     }
 }
+
+@Suite("Voice prompts")
+struct VoiceTests {
+    @Test("a sentence is synthesised once with espeak-ng (Mandarin) and served as WAV; unknown prompts are 404")
+    func voice() async throws {
+        let dir = TemporaryDirectory("voice")
+        defer { dir.remove() }
+        let cache = VoiceCache(directory: dir.path)
+        let url = cache.url(for: "欢迎来到健身房")
+        #expect(url.hasPrefix("/api/voice/") && url.hasSuffix(".wav"))
+        #expect(cache.url(for: "欢迎来到健身房") == url, "one file per distinct sentence")
+        let key = String(url.dropFirst("/api/voice/".count).dropLast(4))
+        let wav = try #require(try cache.wav(key: key))
+        #expect(wav.count > 1000)
+        #expect(Array(wav.prefix(4)) == Array("RIFF".utf8) && Array(wav[8..<12]) == Array("WAVE".utf8))
+        let file = dir.path + "/\(key).wav"
+        let created = try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date
+        _ = try cache.wav(key: key)
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date == created, "served from the cache")
+        #expect(try cache.wav(key: String(repeating: "0", count: 24)) == nil)
+        #expect(try cache.wav(key: "../../etc/passwd") == nil)
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import GRDB
+import JiayuanDomain
+import JiayuanKit
+import JiayuanStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `jiayuan bench scan`: FIFO-to-screen latency of a running `jiayuan serve`, beside the bare engine;
+/// cold start to a 200 from `/healthz` with a large log; idle RSS.
+public enum ScanBench {
+    /// Results of one run.
+    public struct Figures: Sendable {
+        public var scanLatencies: [Double]
+        public var engineLatencies: [Double]
+        public var coldStart: Double?
+        public var coldStartEvents: Int
+        public var idleRSSKiB: Int?
+        public var afterScansRSSKiB: Int?
+    }
+
+    /// Runs the benchmark with the `jiayuan` binary at `binary`, in a temporary folder under `directory`.
+    public static func run(binary: String, directory: String, count: Int, events: Int, log: (String) -> Void) throws -> Figures {
+        let base = directory + "/jiayuan-bench-scan-\(getpid())"
+        try? FileManager.default.removeItem(atPath: base)
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+
+        // A demo kiosk whose venues are open all day, with no debounce or minimum stay so every scan is recorded,
+        // and the FIFO scanner bound to the veterans' corner.
+        func prepare(_ path: String) throws -> (DataDirectory, [String]) {
+            let data = DataDirectory(path: path)
+            var rng = SeededRandom(seed: 1)
+            let result = try data.initialize(kioskID: "bench", demo: true, now: Date(), rng: &rng)
+            var text = try String(contentsOfFile: data.configPath, encoding: .utf8)
+            text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasPrefix("hours = ") ? "hours = \"24h\"" : String(line)
+            }.joined(separator: "\n")
+            text = text.replacingOccurrences(of: "debounce_seconds = 5", with: "debounce_seconds = 0")
+                .replacingOccurrences(of: "minimum_stay_seconds = 60", with: "minimum_stay_seconds = 0")
+                .replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "source = \"fifo:scan.fifo\"\nvenue = \"veterans\"")
+                .replacingOccurrences(of: "voice = true", with: "voice = false")
+                .replacingOccurrences(of: "capacity = 50", with: "capacity = 100000")
+            try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
+            let codes = result.demoMembers.filter { [.veteran, .serviceman, .militaryFamily].contains($0.0.group) }.map(\.1.code)
+            return (data, codes)
+        }
+
+        // The bare engine, same settings, same disk.
+        let (engineData, engineCodes) = try prepare(base + "/engine")
+        let service = try CheckInService(kiosk: try Kiosk.open(engineData))
+        var engineLatencies: [Double] = []
+        let clock = ContinuousClock()
+        for i in 0..<count {
+            let t0 = clock.now
+            _ = try service.checkIn(code: engineCodes[i % engineCodes.count], venue: "veterans")
+            engineLatencies.append((clock.now - t0).seconds)
+        }
+        log("engine: \(count) check-ins done")
+
+        // The served path: FIFO → scanner thread → engine → SSE.
+        let (servedData, codes) = try prepare(base + "/served")
+        let port = freePort()
+        let server = try spawn(binary, ["serve", "--data", servedData.path, "--port", String(port)])
+        defer { kill(server, SIGTERM); var s: Int32 = 0; waitpid(server, &s, 0) }
+        _ = try waitForHealth(port: port, timeout: 30)
+        let stream = try SSEClient(port: port, path: "/api/stream")
+        let fifo = open(servedData.path + "/scan.fifo", O_WRONLY)
+        guard fifo >= 0 else { throw KioskError("cannot open the scanner FIFO") }
+        defer { close(fifo) }
+        var scanLatencies: [Double] = []
+        for i in 0..<count {
+            let line = Array((codes[i % codes.count] + "\n").utf8)
+            let t0 = clock.now
+            _ = line.withUnsafeBytes { write(fifo, $0.baseAddress, $0.count) }
+            try stream.waitFor(event: "decision", timeout: 10)
+            scanLatencies.append((clock.now - t0).seconds)
+        }
+        log("served: \(count) scans done")
+
+        // RSS of the server after the scans.
+        Thread.sleep(forTimeInterval: 1)
+        let busyRSS = residentKiB(server)
+
+        // Cold start with a large log, then the idle RSS of that freshly started kiosk.
+        var cold: Double?
+        var idleRSS: Int?
+        if events > 0 {
+            let (bigData, _) = try prepare(base + "/big")
+            try fillLog(bigData.databasePath, events: events, log: log)
+            let bigPort = freePort()
+            let t0 = clock.now
+            let big = try spawn(binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--no-scanners"])
+            defer { kill(big, SIGTERM); var s: Int32 = 0; waitpid(big, &s, 0) }
+            _ = try waitForHealth(port: bigPort, timeout: 60)
+            cold = (clock.now - t0).seconds
+            Thread.sleep(forTimeInterval: 2)
+            idleRSS = residentKiB(big)
+        }
+        return Figures(
+            scanLatencies: scanLatencies.sorted(), engineLatencies: engineLatencies.sorted(), coldStart: cold, coldStartEvents: events,
+            idleRSSKiB: idleRSS, afterScansRSSKiB: busyRSS)
+    }
+
+    /// Appends `events` chained check-in events straight into the log, in one transaction.
+    static func fillLog(_ path: String, events: Int, log: (String) -> Void) throws {
+        let db = try AppDatabase.open(path: path)
+        try db.writer.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
+                    VALUES (?, ?, ?, 'veterans', ?, 'veteran', ?, 'accepted', NULL, 'scan', NULL, ?, ?)
+                    """)
+            var prev = AttendanceEvent.genesisHash
+            var rng = SeededRandom(seed: 3)
+            let start = Date().addingTimeInterval(-Double(events) * 30)
+            for i in 1...events {
+                let e = AttendanceEvent(
+                    seq: Int64(i), id: UUID(uuid: (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }.withUnsafeBytes {
+                        $0.load(as: uuid_t.self)
+                    }).uuidString.lowercased(), at: start.addingTimeInterval(Double(i) * 30), venue: "veterans",
+                    member: MemberID(number: UInt32(i % 55 + 1)), group: .veteran, direction: i % 2 == 0 ? .out : .in, outcome: .accepted,
+                    reason: nil, via: .scan, prevHash: prev)
+                try statement.execute(arguments: [
+                    e.seq, e.id, ISOTime.format(e.at), Int64(e.member!.number), e.direction.rawValue, e.prevHash, e.hash,
+                ])
+                prev = e.hash
+            }
+        }
+        log("log filled with \(events) events")
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard rc == 0 else { throw KioskError("cannot start \(path): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Polls `/healthz` until it answers 200.
+    static func waitForHealth(port: Int, timeout: Double) throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let status = try? httpStatus(port: port, path: "/healthz"), status == 200 { return true }
+            usleep(2000)
+        }
+        throw KioskError("the kiosk did not answer /healthz within \(Int(timeout)) s")
+    }
+
+    static func httpStatus(port: Int, path: String) throws -> Int {
+        let fd = try connectLoopback(port)
+        defer { close(fd) }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 12 else { return 0 }
+        return Int(String(decoding: buffer[9..<12], as: UTF8.self)) ?? 0
+    }
+
+    static func connectLoopback(_ port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw KioskError("connection refused")
+        }
+        return fd
+    }
+
+    static func residentKiB(_ pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "")
+    }
+
+    /// A minimal server-sent-events reader over a plain socket.
+    final class SSEClient {
+        let fd: Int32
+        var pending = ""
+
+        init(port: Int, path: String) throws {
+            fd = try ScanBench.connectLoopback(port)
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        }
+
+        deinit { close(fd) }
+
+        /// Reads until an event named `event` has arrived.
+        func waitFor(event: String, timeout: Double) throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                if let range = pending.range(of: "event: \(event)\n") {
+                    pending = String(pending[range.upperBound...])
+                    return
+                }
+                guard Date() < deadline else { throw KioskError("no \(event) event within \(timeout) s") }
+                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                guard poll(&pfd, 1, 1000) > 0 else { continue }
+                let n = read(fd, &buffer, buffer.count)
+                guard n > 0 else { throw KioskError("the event stream closed") }
+                pending += String(decoding: buffer[0..<n], as: UTF8.self)
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
