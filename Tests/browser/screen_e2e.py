@@ -252,7 +252,12 @@ def run(args):
         before = screen_occupancy(d)
         write_fifo(args.fifo, args.code + "\n")
         log("wrote the card code into", args.fifo)
-        wait_for(d, "the choose screen after the scan", lambda d: visible_screen(d) == "choose", 15)
+        shown_now = wait_for(d, "the choose screen after the scan", lambda d: visible_screen(d) in ("choose", "result", "oos") and visible_screen(d), 15)
+        if shown_now != "choose":
+            raise Failure(f"the scan showed the {shown_now} screen instead of the choose screen: "
+                          + " / ".join(t.strip() for t in d.execute_script(
+                              "return [...document.querySelectorAll('#s-' + arguments[0] + ' h2, #s-' + arguments[0] + ' p')]"
+                              ".filter(n => !n.closest('[hidden]')).map(n => n.textContent)", shown_now) if t.strip()))
         buttons = d.find_elements(By.CSS_SELECTOR, "#vbtns button.vbtn")
         ids = [b.get_attribute("data-venue") for b in buttons]
         log("choose screen:", (text_of(d, "#choose-h") or "").strip(), "buttons:", ids)
