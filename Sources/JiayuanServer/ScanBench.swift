@@ -62,8 +62,8 @@ public enum ScanBench {
 
         // The served path: FIFO → scanner thread → engine → SSE.
         let (servedData, codes) = try prepare(base + "/served")
-        let port = freePort()
-        let server = try spawn(binary, ["serve", "--data", servedData.path, "--port", String(port)])
+        let port = Loopback.freePort()
+        let server = try Spawn.start(binary, ["serve", "--data", servedData.path, "--port", String(port)])
         defer { kill(server, SIGTERM); var s: Int32 = 0; waitpid(server, &s, 0) }
         _ = try waitForHealth(port: port, timeout: 30)
         let stream = try SSEClient(port: port, path: "/api/stream")
@@ -90,9 +90,9 @@ public enum ScanBench {
         if events > 0 {
             let (bigData, _) = try prepare(base + "/big")
             try fillLog(bigData.databasePath, events: events, log: log)
-            let bigPort = freePort()
+            let bigPort = Loopback.freePort()
             let t0 = clock.now
-            let big = try spawn(binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--no-scanners"])
+            let big = try Spawn.start(binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--no-scanners"])
             defer { kill(big, SIGTERM); var s: Int32 = 0; waitpid(big, &s, 0) }
             _ = try waitForHealth(port: bigPort, timeout: 60)
             cold = (clock.now - t0).seconds
@@ -130,34 +130,6 @@ public enum ScanBench {
             }
         }
         log("log filled with \(events) events")
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw KioskError("cannot start \(path): \(String(cString: strerror(rc)))") }
-        return pid
     }
 
     /// Polls `/healthz` until it answers 200.

@@ -1,4 +1,5 @@
 import Foundation
+import JiayuanTestSupport
 import Testing
 
 @testable import JiayuanQR
@@ -7,54 +8,15 @@ import Testing
 struct QRCodeTests {
     // MARK: - Helpers
 
-    static let zbarimgPath = "/usr/bin/zbarimg"
 
     /// A card-style payload: "JY1:" + 122 upper-case base32 characters (A-Z, 2-7) = 126 chars.
-    static let cardText: String = {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var state: UInt32 = 0x2545_F491
-        var body = ""
-        for _ in 0..<122 {
-            // xorshift32: deterministic but irregular, so the symbol is not a toy pattern.
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            body.append(alphabet[Int(state % 32)])
-        }
-        return "JY1:" + body
-    }()
+    static let cardText = Fixtures.cardLikeText
 
     /// Writes `png` to a unique temp file, runs `zbarimg --quiet --raw` on it and
     /// returns the decoded text with the trailing newline removed. Fails (does not
     /// skip) when zbarimg is not installed.
     static func decodeWithZbar(_ png: [UInt8], extraArguments: [String] = []) throws -> String {
-        try #require(
-            FileManager.default.isExecutableFile(atPath: zbarimgPath),
-            "zbarimg is missing at \(zbarimgPath): install zbar-tools (apt-get install zbar-tools) to run the QR decode tests"
-        )
-        let file = FileManager.default.temporaryDirectory
-            .appendingPathComponent("jiayuan-qr-\(UUID().uuidString).png")
-        try Data(png).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: zbarimgPath)
-        process.arguments = ["--quiet", "--raw"] + extraArguments + [file.path]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(
-            process.terminationStatus == 0,
-            "zbarimg exited with \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))"
-        )
-        var text = try #require(String(data: output, encoding: .utf8), "zbarimg output is not UTF-8")
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text
+        try zbarDecode(image: png, suffix: "png", extraArguments: extraArguments)
     }
 
     static func bigEndianUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {

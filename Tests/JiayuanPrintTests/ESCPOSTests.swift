@@ -8,21 +8,9 @@ import Testing
 struct ESCPOSTests {
     // MARK: - Fixtures
 
-    static let zbarimgPath = "/usr/bin/zbarimg"
 
-    /// A card-style payload: "JY1:" + 122 upper-case base32 characters (A-Z, 2-7).
-    static let qrText: String = {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        var state: UInt32 = 0x2545_F491
-        var body = ""
-        for _ in 0..<122 {
-            state ^= state << 13
-            state ^= state >> 17
-            state ^= state << 5
-            body.append(alphabet[Int(state % 32)])
-        }
-        return "JY1:" + body
-    }()
+    /// A card-style payload: "JY1:" + 122 upper-case base32 characters (A-Z, 2-7) = 126 chars.
+    static let qrText = Fixtures.cardLikeText
 
     static let title = "老年人日间照料中心"
 
@@ -57,32 +45,9 @@ struct ESCPOSTests {
     /// QR data it guesses to be Shift-JIS unless given -Sbinary.)
     static let longQRText = String(repeating: "jiayuan-kiosk/", count: 43)
 
-    /// Writes `pbm` to a temporary file and decodes it with zbarimg; fails (not skips) when
-    /// zbarimg is missing.
+    /// Decodes a PBM raster with zbarimg; fails (not skips) when zbarimg is missing.
     static func zbarDecode(_ pbm: [UInt8]) throws -> String {
-        try #require(
-            FileManager.default.isExecutableFile(atPath: zbarimgPath),
-            "zbarimg is missing at \(zbarimgPath): install zbar-tools to run the QR decode tests")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jiayuan-escpos-\(UUID().uuidString).pbm")
-        try Data(pbm).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: zbarimgPath)
-        process.arguments = ["--nodbus", "--quiet", "--raw", file.path]
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(
-            process.terminationStatus == 0,
-            "zbarimg exited with \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
-        var text = String(decoding: output, as: UTF8.self)
-        if text.hasSuffix("\n") { text.removeLast() }
-        return text
+        try JiayuanTestSupport.zbarDecode(image: pbm, suffix: "pbm")
     }
 
     /// Whether `lines` contains `expected` as consecutive elements.

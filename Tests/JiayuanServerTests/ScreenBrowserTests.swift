@@ -1,4 +1,5 @@
 import Foundation
+import JiayuanKit
 import JiayuanTestSupport
 import Testing
 
@@ -75,7 +76,7 @@ struct ScreenBrowserTests {
         try #require(card.status == 0 && code.hasPrefix("JY1:"), "no card for M000001: \(card.stderr)")
 
         // jiayuan serve on a free port; its log goes to a file (shown if the browser run fails).
-        let port = ServeProcessTests.freePort()
+        let port = Loopback.freePort()
         let logPath = dir.path + "/serve.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try #require(FileHandle(forWritingAtPath: logPath))

@@ -1,4 +1,5 @@
 import Foundation
+import JiayuanKit
 import JiayuanTestSupport
 import Testing
 
@@ -9,20 +10,6 @@ import Testing
 /// `jiayuan serve` as a real process: a FIFO scanner, HTTP, server-sent events, sd_notify, SIGTERM.
 @Suite("jiayuan serve, end to end")
 struct ServeProcessTests {
-    /// A free TCP port on loopback.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// A bound unix datagram socket standing in for systemd's notify socket.
     static func notifySocket(_ path: String) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
@@ -63,7 +50,7 @@ struct ServeProcessTests {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let code = try Run.jiayuan(["card", "show", "M000001", "--data", data]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
-        let port = Self.freePort()
+        let port = Loopback.freePort()
         let notifyPath = dir.path + "/notify.sock"
         let notify = Self.notifySocket(notifyPath)
         defer { close(notify) }

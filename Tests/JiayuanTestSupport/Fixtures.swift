@@ -47,6 +47,21 @@ public enum Fixtures {
         return ring
     }
 
+    /// A card-sized QR payload: "JY1:" + 122 upper-case base32 characters (A–Z, 2–7), irregular but the same
+    /// in every run (xorshift32), so a symbol made from it is not a toy pattern.
+    public static let cardLikeText: String = {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var state: UInt32 = 0x2545_F491
+        var body = ""
+        for _ in 0..<122 {
+            state ^= state << 13
+            state ^= state >> 17
+            state ^= state << 5
+            body.append(alphabet[Int(state % 32)])
+        }
+        return "JY1:" + body
+    }()
+
     /// A card code for member `number` signed with `key`.
     public static func card(
         member number: UInt32, serial: UInt16 = 1, issued: CivilDate = CivilDate(year: 2026, month: 1, day: 1),

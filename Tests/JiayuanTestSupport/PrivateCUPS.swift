@@ -63,10 +63,25 @@ public struct PrivateCUPS: Sendable {
     }
 }
 
-/// Decodes a QR image file with zbarimg; fails the test when zbarimg is missing.
-public func zbarDecode(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-    try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg"), "zbarimg is missing: apt-get install zbar-tools",
+/// Decodes the QR code in an image file (PNG, PBM …) with zbarimg and returns its text without the final
+/// newline; fails the test (never skips) when zbarimg is missing or finds nothing.
+public func zbarDecode(_ path: String, extraArguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    try #require(
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg"), "zbarimg is missing: apt-get install zbar-tools",
         sourceLocation: sourceLocation)
-    let r = try Run.program("/usr/bin/zbarimg", ["--nodbus", "--quiet", "--raw", path])
-    return r.stdout.trimmingCharacters(in: .newlines)
+    let r = try Run.program("/usr/bin/zbarimg", ["--nodbus", "--quiet", "--raw"] + extraArguments + [path])
+    try #require(r.status == 0, "zbarimg exited with \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+    var text = r.stdout
+    if text.hasSuffix("\n") { text.removeLast() }
+    return text
+}
+
+/// Writes image `bytes` to a temporary file with `suffix` and decodes it with zbarimg.
+public func zbarDecode(image bytes: [UInt8], suffix: String, extraArguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation)
+    throws -> String
+{
+    let path = NSTemporaryDirectory() + "/jiayuan-qr-\(UUID().uuidString).\(suffix)"
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try zbarDecode(path, extraArguments: extraArguments, sourceLocation: sourceLocation)
 }

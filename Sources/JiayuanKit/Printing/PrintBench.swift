@@ -91,12 +91,11 @@ public enum PrintBench {
     }
 }
 
-/// Runs a program and waits for it with posix_spawn (Foundation's `Process` adds tens of milliseconds on
-/// Linux, which would swamp the latency being measured).
+/// Starts programs with posix_spawn (Foundation's `Process` adds tens of milliseconds on Linux, which would
+/// swamp the latencies the benchmarks measure).
 public enum Spawn {
-    /// Runs `path` with `arguments`, stdout and stderr discarded; returns the exit status.
-    @discardableResult
-    public static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
+    /// Starts `path` with `arguments`, stdout and stderr discarded; returns its process id.
+    public static func start(_ path: String, _ arguments: [String]) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -107,8 +106,33 @@ public enum Spawn {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
         guard rc == 0 else { throw KioskError("cannot run \(path): \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    /// Runs `path` with `arguments` and waits for it; returns the exit status.
+    @discardableResult
+    public static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let pid = try start(path, arguments)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         return (status >> 8) & 0xFF
+    }
+}
+
+/// Loopback helpers for benchmarks and tests.
+public enum Loopback {
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
