@@ -37,12 +37,25 @@ public struct CUPSClient: Sendable {
     ///   created but sending the document failed, the client cancels it and the error carries its
     ///   ``CUPSError/jobID``.
     public func submitRaw(queue: String, title: String, data: [UInt8]) throws -> Int {
+        try submitRaw(queue: queue, title: title, data: data, created: { _ in })
+    }
+
+    /// As ``submitRaw(queue:title:data:)``, calling `created` with the new job's id after Create-Job and before
+    /// the document is sent — so a caller can record the id durably first and, after a crash, ask CUPS about
+    /// that job instead of sending it again. If `created` throws, the job is cancelled and nothing is printed.
+    public func submitRaw(queue: String, title: String, data: [UInt8], created: (Int) throws -> Void) throws -> Int {
         try Self.validate(queue: queue)
         guard !data.isEmpty else {
             throw CUPSError(kind: .invalidRequest, message: "refusing to send an empty print job to \"\(queue)\"")
         }
         return try withConnection { http in
             let jobID = try createJob(http, queue: queue, title: title)
+            do {
+                try created(Int(jobID))
+            } catch {
+                cancelQuietly(queue: queue, jobID: jobID)
+                throw error
+            }
             do {
                 let started = cupsStartDocument(http, queue, jobID, title, CUPS_FORMAT_RAW, 1)
                 guard started == HTTP_STATUS_CONTINUE else {
@@ -88,7 +101,8 @@ public struct CUPSClient: Sendable {
             let request = IPPRequest(IPP_OP_GET_JOB_ATTRIBUTES)
             request.add(uri: "job-uri", "ipp://localhost/jobs/\(id)")
             request.addUser()
-            request.add(keywords: "requested-attributes", ["job-state", "job-state-reasons", "job-printer-state-message"])
+            request.add(
+                keywords: "requested-attributes", ["job-state", "job-state-reasons", "job-printer-state-message", "number-of-documents"])
             let response = try perform(http, request, resource: "/jobs/", about: .job(id))
             defer { ippDelete(response) }
             guard let raw = integer(response, "job-state"), let state = CUPSJobState(ippValue: raw) else {
@@ -97,7 +111,8 @@ public struct CUPSClient: Sendable {
             return CUPSJobStatus(
                 id: id, state: state,
                 reasons: strings(response, "job-state-reasons").filter { $0 != "none" },
-                printerMessage: string(response, "job-printer-state-message").flatMap { $0.isEmpty ? nil : $0 })
+                printerMessage: string(response, "job-printer-state-message").flatMap { $0.isEmpty ? nil : $0 },
+                documents: integer(response, "number-of-documents"))
         }
     }
 

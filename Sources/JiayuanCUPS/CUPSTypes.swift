@@ -64,7 +64,11 @@ public struct CUPSJobStatus: Sendable, Hashable {
     public var printerMessage: String?
 
     /// Creates a job status.
-    public init(id: Int, state: CUPSJobState, reasons: [String] = [], printerMessage: String? = nil) {
+    /// How many documents the job holds (0 for a job created whose document never came), when reported.
+    public var documents: Int?
+
+    public init(id: Int, state: CUPSJobState, reasons: [String] = [], printerMessage: String? = nil, documents: Int? = nil) {
+        self.documents = documents
         self.id = id
         self.state = state
         self.reasons = reasons

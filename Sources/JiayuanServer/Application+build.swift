@@ -64,6 +64,7 @@ public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger
         services: services,
         onServerRunning: { channel in
             logger.notice("kiosk screen ready", metadata: ["http.address": "\(channel.localAddress?.description ?? "?")"])
+            WatchdogService.notify(ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], "READY=1\nSTATUS=serving")
         },
         logger: logger)
 }

@@ -68,14 +68,13 @@ public actor ScanCoordinator {
             let engine = kiosk.engine
             let database = kiosk.database
             previews = try await offload { try database.previewCheckIn(reading, venues: venues, at: now, engine: engine) }
-            await setInService()
         } catch {
             await fail(error)
             return
         }
         // Nobody to choose for, or nowhere to go: say why; nothing is recorded until a venue is chosen.
         let possible = previews.filter { $0.accepted || $0.direction == .out }
-        guard let member = previews.first?.member, !possible.isEmpty else {
+        guard let member = previews.lazy.compactMap(\.member).first, !possible.isEmpty else {
             let first = previews.first { $0.reason != nil }
             logger.info("scan refused", metadata: ["scan.scanner": "\(scanner)", "scan.reason": "\(first?.reason?.rawValue ?? "-")"])
             await publishInvalid(first?.reason ?? .invalidCode, message: first?.message)
@@ -145,6 +144,8 @@ public actor ScanCoordinator {
         let speak = kiosk.config.voice || blind
         var sentence = decision.message.zh
         if let name = decision.member?.displayName { sentence = sentence.replacingOccurrences(of: name + "，", with: "") }
+        // The children's pickup code is for the guardian's slip, not for the whole lobby to hear.
+        if let code = decision.pickupCode { sentence = sentence.replacingOccurrences(of: "。接送码：\(code)", with: "") }
         let voiceURL = speak ? voice?.url(for: sentence) : nil
         await events.publish(ScreenEvent(name: "decision", data: decision.json(voice: voiceURL)))
         logger.info(
@@ -157,8 +158,13 @@ public actor ScanCoordinator {
         await publishOccupancy()
         if decision.accepted && !decision.isRepeat {
             let printing = PrintService(kiosk: kiosk)
-            _ = try? await offload(on: Lane.printing) {
-                try printing.documents(for: decision, requested: false).map { try printing.enqueue($0.0, number: $0.1) }
+            // SQLite only (the spooler does the printer talking on its own lane): never waits for a printer.
+            do {
+                _ = try await offload {
+                    try printing.documents(for: decision, requested: false).map { try printing.enqueue($0.0, number: $0.1) }
+                }
+            } catch {
+                logger.error("receipt not queued", metadata: ["scan.seq": "\(decision.seq ?? 0)", "error": "\(KioskError.describe(error))"])
             }
         }
         return decision

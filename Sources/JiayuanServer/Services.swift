@@ -58,6 +58,8 @@ struct ScannerService: Service, CustomStringConvertible {
         }
         await registry.set(config.name, source: config.source, venue: config.venue, state: "stopped")
         logger.debug("scanner service stopped", metadata: ["scan.scanner": "\(config.name)"])
+        // A source that ended (stdin at end of input) must not stop the kiosk: wait for the real shutdown.
+        try? await gracefulShutdown()
     }
 }
 
@@ -112,7 +114,8 @@ struct SweepService: Service, CustomStringConvertible {
     }
 }
 
-/// Talks to systemd: `READY=1` once serving, then `WATCHDOG=1` while the database answers
+/// Talks to systemd: `WATCHDOG=1` while the database takes writes (`READY=1` is sent when the HTTP server
+/// is listening, from `buildApplication`)
 /// (a datagram to `$NOTIFY_SOCKET`; no libsystemd needed).
 struct WatchdogService: Service, CustomStringConvertible {
     var description: String { "systemd watchdog" }
@@ -133,7 +136,6 @@ struct WatchdogService: Service, CustomStringConvertible {
 
     func run() async throws {
         let kiosk = self.kiosk
-        Self.notify(socketPath, "READY=1\nSTATUS=serving")
         try? await cancelWhenGracefulShutdown { try await loop() }
         Self.notify(socketPath, "STOPPING=1")
     }
@@ -142,7 +144,8 @@ struct WatchdogService: Service, CustomStringConvertible {
         let kiosk = self.kiosk
         while !Task.isCancelled {
             do {
-                try await offload { try kiosk.database.writer.read { db in _ = try Int.fetchOne(db, sql: "SELECT 1") } }
+                // A write, not a read: a full disk or read-only database must stop the pings.
+                try await offload { try kiosk.database.heartbeat(at: kiosk.clock()) }
                 await coordinator.setInService()
                 Self.notify(socketPath, "WATCHDOG=1")
             } catch {

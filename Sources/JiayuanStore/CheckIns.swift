@@ -144,9 +144,13 @@ extension AppDatabase {
             }
         case .out:
             try db.cachedStatement(sql: "DELETE FROM presence WHERE venue = ? AND member = ?").execute(arguments: [venue.id, memberNumber])
-            if venue.guardianCode, let since = presence?.sinceSeq {
-                try db.execute(
-                    sql: "UPDATE pickup_code SET checkout_seq = ? WHERE checkin_seq = ?", arguments: [event.seq, since])
+            if let since = presence?.sinceSeq {
+                if venue.guardianCode {
+                    try db.execute(sql: "UPDATE pickup_code SET checkout_seq = ? WHERE checkin_seq = ?", arguments: [event.seq, since])
+                }
+                // Still inside at closing, now gone: the staff alert is settled.
+                try db.cachedStatement(sql: "UPDATE alert SET resolved_at = ? WHERE since_seq = ? AND resolved_at IS NULL")
+                    .execute(arguments: [Stamp.text(event.at), since])
             }
             if let charge = decision.charge {
                 try db.execute(

@@ -118,3 +118,13 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// A small durable write, to prove the kiosk can still record (the watchdog's probe): a full disk or a
+    /// read-only database fails here, where a read would still succeed.
+    public func heartbeat(at now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", arguments: [Stamp.text(now)])
+        }
+    }
+}

@@ -50,8 +50,13 @@ extension AppDatabase {
             var out: [Member] = []
             for (i, raw) in batch.enumerated() {
                 let new = try prepare(i, raw) { phone in
-                    try Int64.fetchOne(db, sql: "SELECT id FROM member WHERE phone = ? ORDER BY id LIMIT 1", arguments: [phone])
-                        .flatMap { MemberID(number: UInt32($0)) }
+                    // A guardian named by phone must be exactly one adult: households share numbers.
+                    let ids = try Int64.fetchAll(
+                        db, sql: "SELECT id FROM member WHERE phone = ? AND \"group\" <> 'child' ORDER BY id", arguments: [phone])
+                    guard ids.count <= 1 else {
+                        throw MemberBatchError(index: i, message: "the phone \(phone) belongs to \(ids.count) adults; name the guardian by member id")
+                    }
+                    return ids.first.flatMap { MemberID(number: UInt32($0)) }
                 }
                 do {
                     out.append(try Self.insertMember(db, new, at: now))

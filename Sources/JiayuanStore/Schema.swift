@@ -123,6 +123,10 @@ extension AppDatabase {
                       reprint_of INTEGER REFERENCES print_job(id)
                     );
                     CREATE INDEX print_job_due ON print_job(state, next_attempt_at);
+                    CREATE TABLE heartbeat (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      at TEXT NOT NULL
+                    );
                     CREATE TABLE service_slip (
                       number TEXT NOT NULL,
                       kind TEXT NOT NULL CHECK (kind IN ('repair', 'meal', 'queue')),

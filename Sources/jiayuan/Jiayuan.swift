@@ -19,6 +19,8 @@ struct Jiayuan: AsyncParsableCommand {
 
     /// Runs the command; errors become one plain line on stderr and exit code 1.
     static func main() async {
+        // The data directory holds names and phone numbers: files this process creates are for its own user.
+        umask(0o077)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

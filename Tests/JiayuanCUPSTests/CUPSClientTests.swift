@@ -107,7 +107,7 @@ struct CUPSClientTests {
         let queue = try cups.addQueue("bytes")
         let id = try await client.submitRaw(queue: queue, title: "签到小票 test", data: receiptBytes)
         #expect(id > 0)
-        let state = try await eventually(within: 10, "job \(id) to complete") {
+        let state = try await eventually(within: 30, "job \(id) to complete") {
             let state = try await client.jobState(id: id)
             return state.isFinished ? state : nil
         }
@@ -127,7 +127,7 @@ struct CUPSClientTests {
         let queue = try cups.addQueue("socket")
         let client = CUPSClient(server: CUPSServer(host: cups.dir.appendingPathComponent("cups.sock").path))
         let id = try await client.submitRaw(queue: queue, title: "socket", data: receiptBytes)
-        _ = try await eventually(within: 10, "job \(id) to complete") {
+        _ = try await eventually(within: 30, "job \(id) to complete") {
             try await client.jobState(id: id) == .completed ? true : nil
         }
         #expect(try await client.jobStatus(id: id).state == .completed)
@@ -177,7 +177,7 @@ struct CUPSClientTests {
         defer { try? cups.setFail(queue, nil) }
 
         let id = try await client.submitRaw(queue: queue, title: "offline", data: receiptBytes)
-        let held = try await eventually(within: 10, "job \(id) to be held for a retry") {
+        let held = try await eventually(within: 30, "job \(id) to be held for a retry") {
             let status = try await client.jobStatus(id: id)
             return status.state == .held ? status : nil
         }
@@ -214,7 +214,7 @@ struct CUPSClientTests {
         defer { try? cups.setFail(queue, nil) }
 
         let id = try await client.submitRaw(queue: queue, title: "offline-wait", data: receiptBytes)
-        let printer = try await eventually(within: 10, "offline-report on \(queue)") {
+        let printer = try await eventually(within: 30, "offline-report on \(queue)") {
             let status = try await client.printerStatus(queue: queue)
             return status.hasReason("offline") ? status : nil
         }
@@ -225,7 +225,7 @@ struct CUPSClientTests {
         #expect(cups.captured(id, queue: queue) == nil)
 
         try cups.setFail(queue, nil)
-        _ = try await eventually(within: 10, "job \(id) to complete once the printer is back") {
+        _ = try await eventually(within: 30, "job \(id) to complete once the printer is back") {
             try await client.jobState(id: id) == .completed ? true : nil
         }
         #expect(cups.captured(id, queue: queue).map(Array.init) == receiptBytes)
@@ -242,7 +242,7 @@ struct CUPSClientTests {
         defer { try? cups.setFail(queue, nil) }
 
         let id = try await client.submitRaw(queue: queue, title: "paper-out", data: receiptBytes)
-        let printer = try await eventually(within: 10, "media-empty-error on \(queue)") {
+        let printer = try await eventually(within: 30, "media-empty-error on \(queue)") {
             let status = try await client.printerStatus(queue: queue)
             return status.reasons.contains("media-empty-error") ? status : nil
         }
@@ -251,7 +251,7 @@ struct CUPSClientTests {
         #expect(try await client.jobState(id: id).isActive)
 
         try await client.cancelJob(id: id)
-        _ = try await eventually(within: 10, "job \(id) to be canceled") {
+        _ = try await eventually(within: 30, "job \(id) to be canceled") {
             try await client.jobState(id: id) == .canceled ? true : nil
         }
         #expect(cups.captured(id, queue: queue) == nil)
@@ -266,7 +266,7 @@ struct CUPSClientTests {
         defer { try? cups.setFail(queue, nil) }
 
         let id = try await client.submitRaw(queue: queue, title: "stopped", data: receiptBytes)
-        let printer = try await eventually(within: 10, "\(queue) to stop") {
+        let printer = try await eventually(within: 30, "\(queue) to stop") {
             let status = try await client.printerStatus(queue: queue)
             return status.state == .stopped ? status : nil
         }
@@ -275,7 +275,7 @@ struct CUPSClientTests {
 
         try cups.setFail(queue, nil)
         try cups.run("/usr/sbin/cupsenable", ["-h", cups.server.description, queue])
-        _ = try await eventually(within: 10, "job \(id) to complete after cupsenable") {
+        _ = try await eventually(within: 30, "job \(id) to complete after cupsenable") {
             try await client.jobState(id: id) == .completed ? true : nil
         }
         #expect(cups.captured(id, queue: queue).map(Array.init) == receiptBytes)

@@ -100,10 +100,22 @@ struct CUPSPrintingTests {
         for i in 0..<5 {
             jobs.append(try h.printing.enqueue(Documents.testPage(target: "restart \(i)", at: Date(), config: h.kiosk.config), number: "T\(i)"))
         }
-        // The crash: job 2 was handed to CUPS but the spooler died before recording the CUPS job id.
+        // The crash: job 3 was handed to CUPS (its CUPS id recorded after Create-Job) but the spooler died before
+        // recording that CUPS took the document; job 4 was created in CUPS but the document never came.
         let client = CUPSClient(server: CUPSServer.parse(cups.server)!)
         try h.kiosk.database.updatePrintJob(jobs[2].id, state: .submitting, at: Date(), countAttempt: true)
-        _ = try await client.submitRaw(queue: cups.queue, title: jobs[2].title, data: jobs[2].bytes)
+        let manual = try await client.submitRaw(queue: cups.queue, title: jobs[2].title, data: jobs[2].bytes)
+        try h.kiosk.database.updatePrintJob(jobs[2].id, state: .submitting, at: Date(), cupsJobID: manual)
+        // Job 4: a Create-Job whose document never came (the spooler died mid-hand-over).
+        struct Crash: Error {}
+        var empty = 0
+        do {
+            _ = try client.submitRaw(queue: cups.queue, title: jobs[3].title, data: jobs[3].bytes) { id in
+                empty = id
+                throw Crash()
+            }
+        } catch is Crash {}
+        try h.kiosk.database.updatePrintJob(jobs[3].id, state: .submitting, at: Date(), countAttempt: true, cupsJobID: empty)
         // A fresh spooler (as after a restart) picks everything up.
         for job in jobs { _ = try await printThrough(h, cups, job: job) }
         let states = try jobs.map { try h.kiosk.database.printJob($0.id)!.state }

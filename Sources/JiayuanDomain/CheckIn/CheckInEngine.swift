@@ -101,8 +101,9 @@ public struct CheckInEngine: Sendable {
         rng: inout some RandomNumberGenerator
     ) -> Decision {
         // Debounce: the identical code again within the window answers as before and records nothing.
+        // (Recorded times are whole seconds, so the window gets the one second the rounding may have taken.)
         if let previous = facts.previousScan?.decision,
-            now.timeIntervalSince(previous.at) >= 0, now.timeIntervalSince(previous.at) < policy.debounceSeconds
+            now.timeIntervalSince(previous.at) >= 0, now.timeIntervalSince(previous.at) < policy.debounceSeconds + 1
         {
             var d = previous
             d.isRepeat = true
@@ -132,12 +133,13 @@ public struct CheckInEngine: Sendable {
             slipCode = code
         case .card(let payload):
             if facts.cardStanding == .revoked { return deny(.revoked, member: facts.member) }
+            // An expired card still lets someone who is inside leave.
             let today = LocalTime(now, in: zone).date.cardDay
-            if today > Int(payload.validUntil) { return deny(.expired, member: facts.member) }
+            if today > Int(payload.validUntil), facts.presence == nil { return deny(.expired, member: facts.member) }
         }
 
         guard let member = facts.member else { return deny(.unknownMember) }
-        guard member.active else { return deny(.inactiveMember, member: member) }
+        guard member.active || facts.presence != nil else { return deny(.inactiveMember, member: member) }
         let summary = MemberSummary(member)
 
         // Already inside: a check-out, or a repeat within the minimum stay.
@@ -188,10 +190,12 @@ public struct CheckInEngine: Sendable {
 }
 
 extension Venue {
-    /// Visits that began before this instant are over: before the last closing time, or, where check-out is
-    /// optional, longer ago than the longest stay. Nil when no visit can be stale.
+    /// Visits that began before this instant are over: before the venue last opened (so a visit of today
+    /// stays open after closing time until it is checked out — an elder collected late can still leave —
+    /// while yesterday's leftovers do not count once the venue opens again), or, where check-out is optional,
+    /// longer ago than the longest stay. Nil when no visit can be stale.
     public func staleBefore(_ now: Date, zone: TimeZone) -> Date? {
-        var cutoff = hours.lastClosing(atOrBefore: now, in: zone)
+        var cutoff = hours.lastOpening(atOrBefore: now, in: zone)
         if checkout == .optional, let maxStay = maxStayMinutes {
             let byStay = now.addingTimeInterval(-Double(maxStay * 60))
             cutoff = max(cutoff ?? byStay, byStay)

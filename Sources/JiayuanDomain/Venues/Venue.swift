@@ -54,6 +54,14 @@ public enum OpeningHours: Hashable, Sendable, CustomStringConvertible {
         return today <= now ? today : LocalTime.instant(date: local.date.adding(days: -1), minute: close, in: zone)
     }
 
+    /// The latest opening instant at or before `now`, or nil for a venue that never closes.
+    public func lastOpening(atOrBefore now: Date, in zone: TimeZone) -> Date? {
+        guard case .daily(let open, _) = self else { return nil }
+        let local = LocalTime(now, in: zone)
+        let today = LocalTime.instant(date: local.date, minute: open, in: zone)
+        return today <= now ? today : LocalTime.instant(date: local.date.adding(days: -1), minute: open, in: zone)
+    }
+
     /// `06:00–21:00` or `24 h`.
     public var description: String {
         switch self {

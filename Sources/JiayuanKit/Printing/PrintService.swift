@@ -25,7 +25,11 @@ public struct PrintService: Sendable {
     }
 
     /// A spooler for this kiosk's queue.
-    public var spooler: PrintSpooler { PrintSpooler(database: kiosk.database, cupsServer: cupsServer) }
+    public var spooler: PrintSpooler {
+        var spooler = PrintSpooler(database: kiosk.database, cupsServer: cupsServer)
+        spooler.lockPath = kiosk.data.path + "/print.lock"
+        return spooler
+    }
 
     /// Encodes `document` as ESC/POS and records the job (nothing is sent yet).
     @discardableResult

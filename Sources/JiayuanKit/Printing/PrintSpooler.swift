@@ -38,8 +38,22 @@ public struct PrintSpooler: Sendable {
         return base * Double.random(in: 0.8...1.2, using: &rng)
     }
 
-    /// One pass over the jobs that need attention now.
+    /// A lock file: only one spooler (the kiosk's, or a command's) works on the queue at a time.
+    public var lockPath: String?
+
+    /// One pass over the jobs that need attention now. When another spooler holds the lock, this pass does
+    /// nothing (that one will send the jobs), so no job is ever handed over twice by two processes.
     public func runOnce(now: Date = Date(), rng: inout some RandomNumberGenerator) throws -> SpoolReport {
+        var lockFD: Int32 = -1
+        if let lockPath {
+            lockFD = open(lockPath, O_RDWR | O_CREAT, 0o600)
+            guard lockFD >= 0 else { throw KioskError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+            guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+                close(lockFD)
+                return SpoolReport()
+            }
+        }
+        defer { if lockFD >= 0 { close(lockFD) } }
         var report = SpoolReport()
         for job in try database.activePrintJobs(dueBy: now) {
             let target: PrinterTarget
@@ -91,38 +105,66 @@ public struct PrintSpooler: Sendable {
             report.waiting.append(job.id)
             return
         }
-        let client = CUPSClient(server: server)
+        let client = CUPSClient(server: server, timeout: 10)
+        var handingOver = false
         do {
             switch job.state {
             case .submitted:
                 try follow(job, client: client, queue: queue, now: now, report: &report)
                 return
             case .submitting:
-                // We may have handed it over just before a restart: look for it by title before sending again.
-                if let found = try client.jobs(queue: queue, activeOnly: false).first(where: { $0.title == job.title }) {
-                    try database.updatePrintJob(job.id, state: .submitted, at: now, cupsJobID: found.id)
-                    var adopted = job
-                    adopted.cupsJobID = found.id
-                    try follow(adopted, client: client, queue: queue, now: now, report: &report)
-                    return
+                // Handed over before a restart or a lost reply? The CUPS job id is recorded right after Create-Job,
+                // before the document is sent, so ask CUPS about that job instead of sending it again. (Without an
+                // id, Create-Job never answered: any job it made has no document and prints nothing.)
+                if let cupsID = job.cupsJobID {
+                    do {
+                        let status = try client.jobStatus(id: cupsID)
+                        // (cupsd drops a finished job's documents, so "no documents" means "never came" only for a
+                        // job still open; a cancelled one never finished printing either.)
+                        if status.documents == 0 && !status.state.isFinished {
+                            // Created, but the document never came: cancel that empty job and send afresh below.
+                            try? client.cancelJob(id: cupsID)
+                        } else if status.state == .canceled {
+                            // Cancelled before it printed: send afresh below.
+                        } else {
+                            try database.updatePrintJob(job.id, state: .submitted, at: now, cupsJobID: cupsID)
+                            var adopted = job
+                            adopted.state = .submitted
+                            try follow(adopted, client: client, queue: queue, now: now, report: &report)
+                            return
+                        }
+                    } catch let error as CUPSError where error.kind == .jobNotFound {
+                        // CUPS has no trace of it (never completed Create-Job on its side): send afresh below.
+                    }
                 }
             case .queued, .printed, .failed:
                 break
             }
             try database.updatePrintJob(job.id, state: .submitting, at: now, countAttempt: true)
-            let id = try client.submitRaw(queue: queue, title: job.title, data: job.bytes)
+            handingOver = true
+            let database = self.database
+            let id = try client.submitRaw(queue: queue, title: job.title, data: job.bytes) { created in
+                try database.updatePrintJob(job.id, state: .submitting, at: now, cupsJobID: created)
+            }
             try database.updatePrintJob(job.id, state: .submitted, at: now, cupsJobID: id, error: nil)
             report.submitted.append(job.id)
         } catch let error as CUPSError {
             let wait = backoff(attempts: job.attempts + 1, rng: &rng)
             switch job.state {
+            case .submitted where error.kind == .jobNotFound:
+                // CUPS no longer knows the job: whether it printed cannot be told; staff decide (`print reprint`).
+                try database.updatePrintJob(job.id, state: .failed, at: now, error: "the print server no longer knows this job; reprint it if it did not come out")
+                report.failed.append(job.id)
+                return
             case .submitted:
                 // CUPS already holds it: keep following it; never send it a second time.
                 try database.updatePrintJob(job.id, state: .submitted, at: now, error: error.description)
             default:
-                // Refused before anything was handed over: plainly queued again. Otherwise the job may have reached
-                // CUPS before the error (a lost reply): stay `submitting`, so the next try looks for it by title first.
-                let neverSent = [.unreachable, .queueNotFound, .notAccepting, .notAllowed].contains(error.kind)
+                // Plainly queued again only when it was refused before anything was handed over (this pass started
+                // from `queued`, and CUPS made no job). Otherwise it may have reached CUPS before the error (a lost
+                // reply, or a lookup that could not run): stay `submitting`, so the next try looks for it by title first.
+                let refused = [.unreachable, .queueNotFound, .notAccepting, .notAllowed].contains(error.kind)
+                let neverSent = job.state == .queued && handingOver && refused && error.jobID == nil
                 try database.updatePrintJob(
                     job.id, state: neverSent ? .queued : .submitting, at: now, error: error.description,
                     nextAttemptAt: now.addingTimeInterval(wait))
