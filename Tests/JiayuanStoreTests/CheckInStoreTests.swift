@@ -198,6 +198,11 @@ struct CheckInStoreTests {
         #expect(try h.db.openAlerts().count == 1)
         let auto = try h.db.events(after: 0, limit: 10).last!
         #expect(auto.via == .auto && auto.direction == .out && auto.at == Fixtures.at("2026-11-28 21:00"))
+        // Collected late: the elder can still be checked out after closing, and the alert is settled.
+        let late = try h.scan(try h.db.cards(of: e.id)[0].code, "daycare", "2026-11-28 22:30")
+        #expect(late.accepted && late.direction == .out && late.charge?.amountFen == 2600)
+        #expect(try h.db.openAlerts().isEmpty)
+        // Next morning a leftover visit would not count: a scan is a new check-in.
         #expect(try h.db.verify().ok)
     }
 
