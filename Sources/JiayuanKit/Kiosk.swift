@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JiayuanDomain
+import JiayuanPrint
 import JiayuanStore
 
 /// One opened kiosk: its settings, database and card keys, with an injected clock and random source.
@@ -88,22 +89,46 @@ public struct CheckInService: Sendable {
     }
 
     /// Reads the code, decides and records durably; returns the decision object.
-    public func checkIn(
-        code: String, venue venueID: String, at: Date? = nil, guardianCode: String? = nil, via: Via = .scan
-    ) throws -> Decision {
-        var rng = SystemRandomNumberGenerator()
-        return try checkIn(code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, rng: &rng)
+    /// Receipts for check-ins: none, or the venue's policy (`requested` prints at venues that ask) to a target.
+    public struct Receipts: Sendable {
+        public var requested: Bool
+        public var printer: String?
+        /// Print by the venues' receipt settings; `requested` as if the member asked where the venue asks.
+        public init(requested: Bool = false, printer: String? = nil) {
+            self.requested = requested
+            self.printer = printer
+        }
     }
 
-    /// As `checkIn(code:venue:at:guardianCode:via:)` with an injected random source.
     public func checkIn(
-        code: String, venue venueID: String, at: Date?, guardianCode: String?, via: Via,
+        code: String, venue venueID: String, at: Date? = nil, guardianCode: String? = nil, via: Via = .scan,
+        receipts: Receipts? = nil
+    ) throws -> Decision {
+        var rng = SystemRandomNumberGenerator()
+        return try checkIn(code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, receipts: receipts, rng: &rng)
+    }
+
+    /// As `checkIn(code:venue:at:guardianCode:via:receipts:)` with an injected random source. The receipts
+    /// are recorded in the check-in's own transaction (the spooler prints them later).
+    public func checkIn(
+        code: String, venue venueID: String, at: Date?, guardianCode: String?, via: Via, receipts: Receipts? = nil,
         rng: inout some RandomNumberGenerator
     ) throws -> Decision {
         let venue = try kiosk.venue(venueID)
         let reading = reader.read(code)
+        let printing = receipts.map { _ in PrintService(kiosk: kiosk) }
+        let target = try receipts.map { try PrintService(kiosk: kiosk).target($0.printer).description }
         return try kiosk.database.recordCheckIn(
             reading, codeDigest: Kiosk.codeDigest(code), venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
-            via: via, engine: kiosk.engine, rng: &rng)
+            via: via, engine: kiosk.engine, rng: &rng
+        ) { decision in
+            guard let printing, let receipts, let target else { return [] }
+            let queuedAt = kiosk.clock()
+            return try printing.documents(for: decision, requested: receipts.requested).map { doc, number in
+                NewPrintJob(
+                    kind: doc.kind, documentNumber: number, target: target, bytes: try ESCPOS.encode(doc, paper: printing.paper),
+                    queuedAt: queuedAt)
+            }
+        }
     }
 }

@@ -129,7 +129,8 @@ public actor ScanCoordinator {
         do {
             // One trip to the database lane: the decision, and whether the member needs the voice.
             (decision, blind) = try await offload { [kiosk] in
-                let d = try service.checkIn(code: code, venue: venue, guardianCode: guardianCode, via: via)
+                let d = try service.checkIn(
+                    code: code, venue: venue, guardianCode: guardianCode, via: via, receipts: CheckInService.Receipts())
                 let flags = try d.member.flatMap { try kiosk.database.member($0.id)?.flags } ?? []
                 return (d, flags.contains(.blind))
             }
@@ -156,17 +157,6 @@ public actor ScanCoordinator {
                 "scan.source": "\(source)", "scan.repeat": "\(decision.isRepeat)",
             ])
         await publishOccupancy()
-        if decision.accepted && !decision.isRepeat {
-            let printing = PrintService(kiosk: kiosk)
-            // SQLite only (the spooler does the printer talking on its own lane): never waits for a printer.
-            do {
-                _ = try await offload {
-                    try printing.documents(for: decision, requested: false).map { try printing.enqueue($0.0, number: $0.1) }
-                }
-            } catch {
-                logger.error("receipt not queued", metadata: ["scan.seq": "\(decision.seq ?? 0)", "error": "\(KioskError.describe(error))"])
-            }
-        }
         return decision
     }
 

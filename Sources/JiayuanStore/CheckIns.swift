@@ -9,9 +9,12 @@ extension AppDatabase {
     /// - Parameters:
     ///   - reading: the scanned text, already read and signature-checked (outside the transaction).
     ///   - codeDigest: a digest of the scanned text, for the debounce rule (the text itself is not stored).
+    ///   - receipts: the print jobs an accepted decision makes (receipts, slips), recorded in the same
+    ///     transaction, so a crash can never keep the check-in and lose its pickup slip or fee receipt.
     public func recordCheckIn(
         _ reading: ScanReading, codeDigest: String, venue: Venue, at now: Date, guardianCode: String? = nil,
-        via: Via = .scan, engine: CheckInEngine, rng: inout some RandomNumberGenerator
+        via: Via = .scan, engine: CheckInEngine, rng: inout some RandomNumberGenerator,
+        receipts: (Decision) throws -> [NewPrintJob] = { _ in [] }
     ) throws -> Decision {
         try writer.write { db in
             let (facts, head, day) = try Self.gatherFacts(db, reading, codeDigest: codeDigest, venue: venue, at: now, engine: engine)
@@ -22,6 +25,7 @@ extension AppDatabase {
             decision.seq = event.seq
             if decision.accepted, let member = facts.member {
                 try Self.applyMovement(db, decision: decision, member: member, venue: venue, event: event, presence: facts.presence, day: day)
+                for job in try receipts(decision) { try Self.insertPrintJob(db, job) }
             }
             return decision
         }

@@ -37,7 +37,44 @@ public struct PrintJob: Hashable, Sendable, Identifiable {
     public var title: String { "jiayuan-\(id)-\(kind)" }
 }
 
+/// A print job to record together with something else (a check-in's receipts, in the check-in's transaction).
+public struct NewPrintJob: Sendable {
+    public var kind: String
+    public var documentNumber: String?
+    public var target: String
+    public var bytes: [UInt8]
+    /// When it is queued (the wall clock, which can differ from a back-dated check-in's time).
+    public var queuedAt: Date
+
+    /// Creates a job description.
+    public init(kind: String, documentNumber: String?, target: String, bytes: [UInt8], queuedAt: Date) {
+        self.kind = kind
+        self.documentNumber = documentNumber
+        self.target = target
+        self.bytes = bytes
+        self.queuedAt = queuedAt
+    }
+}
+
 extension AppDatabase {
+    static func insertPrintJob(_ db: Database, _ job: NewPrintJob) throws {
+        let now = job.queuedAt
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [job.kind, job.documentNumber, job.target, Data(job.bytes), Stamp.text(now), Stamp.text(now), Stamp.text(now)])
+    }
+
+    /// Jobs printing a document number (a check-in's receipts), oldest first.
+    public func printJobs(documentNumber: String) throws -> [PrintJob] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM print_job WHERE document_no = ? ORDER BY id", arguments: [documentNumber])
+                .map(Self.printJob)
+        }
+    }
+
     /// Records a job before anything is sent to a printer.
     public func enqueuePrint(kind: String, documentNumber: String?, target: String, bytes: [UInt8], at now: Date, reprintOf: Int64? = nil)
         throws -> PrintJob

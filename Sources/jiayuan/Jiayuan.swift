@@ -107,7 +107,8 @@ struct CheckIn: ParsableCommand {
         }
         let service = try CheckInService(kiosk: kiosk)
         let decision = try service.checkIn(
-            code: text, venue: venue, at: try parseInstant(at, zone: kiosk.config.timeZone), guardianCode: guardianCode)
+            code: text, venue: venue, at: try parseInstant(at, zone: kiosk.config.timeZone), guardianCode: guardianCode,
+            receipts: CheckInService.Receipts(requested: receipt, printer: target.printer))
         if json {
             print(decision.json)
         } else {
@@ -120,11 +121,14 @@ struct CheckIn: ParsableCommand {
             if decision.isRepeat { detail += " · repeat" }
             print(detail)
         }
-        // Receipts go through the durable queue after the decision is recorded and shown; a printer
-        // problem leaves the job queued and never changes the answer.
-        for job in PrintService(kiosk: kiosk).printReceipts(for: decision, requested: receipt, printer: target.printer) where !json {
-            let state = (try? kiosk.database.printJob(job.id))?.state ?? job.state
-            print("  \(job.kind) job \(job.id): \(state.rawValue)")
+        // The receipts were queued with the check-in; try to print them now. A printer problem leaves the
+        // jobs queued and never changes the answer.
+        if let seq = decision.seq, decision.accepted {
+            let printing = PrintService(kiosk: kiosk)
+            _ = try? printing.spoolNow()
+            for job in (try? kiosk.database.printJobs(documentNumber: Documents.receiptNumber(seq: seq))) ?? [] where !json {
+                print("  \(job.kind) job \(job.id): \(job.state.rawValue)\(job.lastError.map { " — \($0)" } ?? "")")
+            }
         }
         if !decision.accepted { throw ExitCode(3) }
     }

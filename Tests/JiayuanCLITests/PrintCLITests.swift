@@ -195,7 +195,7 @@ struct PrintCLITests {
         #expect(String(match.2) == cups.queue)
         let jobID = try #require(Int(match.1))
         let cupsID = try #require(Int(match.3))
-        let captured = try #require(try await cups.waitForCapture(job: cupsID, timeout: 10), "CUPS job \(cupsID) was never captured")
+        let captured = try #require(try await cups.waitForCapture(job: cupsID, timeout: 30), "CUPS job \(cupsID) was never captured")
 
         let list = try PrintCLITests.run(kiosk, ["print", "list"], environment: env)
         #expect(list.status == 0, "\(list.stderr)")
@@ -237,7 +237,7 @@ struct PrintCLITests {
         let r = try PrintCLITests.run(kiosk, ["print", "test", "--printer", "cups:" + cups.queue], environment: env)
         let match = try #require(r.stdout.firstMatch(of: /as CUPS job (\d+)/), "stdout: \(r.stdout) stderr: \(r.stderr)")
         let cupsID = try #require(Int(match.1))
-        _ = try #require(try await cups.waitForCapture(job: cupsID, timeout: 10), "CUPS job \(cupsID) was never captured")
+        _ = try #require(try await cups.waitForCapture(job: cupsID, timeout: 30), "CUPS job \(cupsID) was never captured")
 
         // One spooler pass while the print server does not answer (cupsd restarting, network down)…
         _ = try PrintCLITests.run(kiosk, ["print", "run", "--timeout", "0"], environment: ["CUPS_SERVER": "127.0.0.1:9"])

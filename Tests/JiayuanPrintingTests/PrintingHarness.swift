@@ -40,8 +40,16 @@ struct PrintingHarness {
         demo.first { $0.0.group == group && predicate($0.0) }!
     }
 
+    /// A check-in with the venue's receipts queued in the same transaction (as the kiosk does).
     func checkIn(_ card: IssuedCard, _ venue: String, at local: String, guardianCode: String? = nil) throws -> Decision {
-        try CheckInService(kiosk: kiosk).checkIn(code: card.code, venue: venue, at: Fixtures.at(local), guardianCode: guardianCode)
+        try CheckInService(kiosk: kiosk).checkIn(
+            code: card.code, venue: venue, at: Fixtures.at(local), guardianCode: guardianCode, receipts: CheckInService.Receipts())
+    }
+
+    /// The decision's receipts after one spooler pass.
+    func printReceipts(for d: Decision) throws -> [PrintJob] {
+        _ = try printing.spoolNow()
+        return try kiosk.database.printJobs(documentNumber: Documents.receiptNumber(seq: try #require(d.seq)))
     }
 
     /// The QR codes in an ESC/POS job, decoded with zbarimg from the raster images.

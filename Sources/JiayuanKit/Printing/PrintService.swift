@@ -55,18 +55,6 @@ public struct PrintService: Sendable {
         return out
     }
 
-    /// Queues the decision's documents and tries to print them once. A dead printer leaves them queued;
-    /// it never turns an accepted check-in into an error.
-    public func printReceipts(for d: Decision, requested: Bool, printer: String? = nil) -> [PrintJob] {
-        do {
-            let jobs = try documents(for: d, requested: requested).map { try enqueue($0.0, number: $0.1, printer: printer) }
-            if !jobs.isEmpty { _ = try? spoolNow() }
-            return jobs
-        } catch {
-            return []
-        }
-    }
-
     /// One spooler pass now.
     public func spoolNow() throws -> SpoolReport {
         var rng = SystemRandomNumberGenerator()
