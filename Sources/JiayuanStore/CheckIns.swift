@@ -17,10 +17,16 @@ extension AppDatabase {
         receipts: (Decision) throws -> [NewPrintJob] = { _ in [] }
     ) throws -> Decision {
         try writer.write { db in
-            let (facts, head, day) = try Self.gatherFacts(db, reading, codeDigest: codeDigest, venue: venue, at: now, engine: engine)
+            var (facts, head, day, stale) = try Self.gatherFacts(db, reading, codeDigest: codeDigest, venue: venue, at: now, engine: engine)
             var decision = engine.decide(reading, venue: venue, facts: facts, at: now, guardianCode: guardianCode, rng: &rng)
             guard !decision.isRepeat else { return decision }
             decision.via = via
+            // A new visit over an old one that no sweep closed (the kiosk was off, or only the CLI is used): close the
+            // old one first with the automatic check-out the sweep would have recorded, so no visit is left open.
+            if decision.accepted, decision.direction == .in, let stale, let member = facts.member {
+                let closed = try Self.closeStaleVisit(db, stale, member: member, venue: venue, before: now, engine: engine, after: head, rng: &rng)
+                head = ChainHead(seq: closed.seq, hash: closed.hash)
+            }
             let event = try Self.appendEvent(db, decision: decision, group: facts.member?.group, codeDigest: codeDigest, after: head, rng: &rng)
             decision.seq = event.seq
             if decision.accepted, let member = facts.member {
@@ -37,7 +43,7 @@ extension AppDatabase {
         try writer.read { db in
             var rng = SystemRandomNumberGenerator()
             return try venues.map { venue in
-                var (facts, _, _) = try Self.gatherFacts(db, reading, codeDigest: "", venue: venue, at: now, engine: engine)
+                var (facts, _, _, _) = try Self.gatherFacts(db, reading, codeDigest: "", venue: venue, at: now, engine: engine)
                 facts.previousScan = nil
                 return engine.decide(reading, venue: venue, facts: facts, at: now, rng: &rng)
             }
@@ -47,7 +53,8 @@ extension AppDatabase {
     /// Reads everything the engine needs for one scan at one venue (inside the caller's transaction).
     static func gatherFacts(
         _ db: Database, _ reading: ScanReading, codeDigest: String, venue: Venue, at now: Date, engine: CheckInEngine
-    ) throws -> (CheckInFacts, ChainHead, String) {
+    ) throws -> (CheckInFacts, ChainHead, String, Presence?) {
+        var stale: Presence?
         let zone = engine.policy.zone(for: venue)
         let day = LocalTime(now, in: zone).date.description
         let staleBefore = venue.staleBefore(now, zone: zone).map(Stamp.text) ?? ""
@@ -104,10 +111,10 @@ extension AppDatabase {
                                EXISTS (SELECT 1 FROM card c WHERE c.member = m.id
                                        AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL)))
                         FROM member m
-                        LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id AND p.since >= ?3
-                        WHERE m.id = ?4
+                        LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id
+                        WHERE m.id = ?3
                         """),
-                arguments: [presentedSerial, venue.id, staleBefore, Int64(memberID.number)])
+                arguments: [presentedSerial, venue.id, Int64(memberID.number)])
             if let row = try cursor.next() {
                 let flags = (row[5] as String? ?? "").split(separator: ",").compactMap { MemberFlag(rawValue: String($0)) }
                 let member = Member(
@@ -116,16 +123,47 @@ extension AppDatabase {
                 facts.member = member
                 if case .card = reading, row[10] as Bool { facts.cardStanding = .revoked }
                 if let since: String = row[7] {
-                    facts.presence = Presence(
+                    let visit = Presence(
                         venue: venue.id, member: member.id, group: member.group, since: Stamp.date(since), sinceSeq: row[8],
                         pickupCode: row[9])
+                    // A visit from before the venue last opened (or past its longest stay) is over, not current.
+                    if since >= staleBefore { facts.presence = visit } else { stale = visit }
                 }
             }
         }
         if venue.guardianCode {
             facts.pickupCodesToday = Set(try String.fetchAll(db, sql: "SELECT code FROM pickup_code WHERE day = ?", arguments: [day]))
         }
-        return (facts, head, day)
+        return (facts, head, day, stale)
+    }
+
+    /// Records the automatic check-out of a visit that ended unseen: at the venue's closing (or the end of its
+    /// longest stay) after the visit began, and never later than `before`. Settles its staff alert.
+    static func closeStaleVisit(
+        _ db: Database, _ visit: Presence, member: Member, venue: Venue, before now: Date, engine: CheckInEngine, after head: ChainHead,
+        rng: inout some RandomNumberGenerator
+    ) throws -> AttendanceEvent {
+        let zone = engine.policy.zone(for: venue)
+        var end = now
+        if case .daily(_, let close) = venue.hours {
+            let sinceLocal = LocalTime(visit.since, in: zone)
+            var closing = LocalTime.instant(date: sinceLocal.date, minute: close, in: zone)
+            if closing <= visit.since { closing = LocalTime.instant(date: sinceLocal.date.adding(days: 1), minute: close, in: zone) }
+            end = min(end, closing)
+        }
+        if venue.checkout == .optional, let maxStay = venue.maxStayMinutes {
+            end = min(end, visit.since.addingTimeInterval(Double(maxStay * 60)))
+        }
+        let decision = Decision(
+            outcome: .accepted, direction: .out, member: MemberSummary(member), venue: venue.id, at: end, inside: 0,
+            capacity: venue.capacity, message: Messages.goodbye(member.displayName, venue: venue, charge: nil), via: .auto)
+        let event = try appendEvent(db, decision: decision, group: member.group, codeDigest: nil, after: head, rng: &rng)
+        try db.cachedStatement(sql: "UPDATE alert SET resolved_at = ? WHERE since_seq = ? AND resolved_at IS NULL")
+            .execute(arguments: [Stamp.text(end), visit.sinceSeq])
+        if venue.guardianCode {
+            try db.execute(sql: "UPDATE pickup_code SET checkout_seq = ? WHERE checkin_seq = ?", arguments: [event.seq, visit.sinceSeq])
+        }
+        return event
     }
 
     /// Updates who is inside after an accepted event.

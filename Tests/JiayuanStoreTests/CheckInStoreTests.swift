@@ -206,6 +206,28 @@ struct CheckInStoreTests {
         #expect(try h.db.verify().ok)
     }
 
+    @Test("a new visit over an old one no sweep closed first records the automatic check-out of the old one")
+    func staleVisitClosed() throws {
+        var h = try StoreHarness()
+        defer { h.dir.remove() }
+        let r = try h.add("张伟", .resident)
+        let e = try h.add("王秀英", .elder, born: 1948)
+        let rc = try h.issue(r).code
+        let ec = try h.issue(e).code
+        _ = try h.scan(rc, "gym", "2026-11-28 10:00")
+        _ = try h.scan(ec, "daycare", "2026-11-28 08:00")
+        // Next morning, with no sweep in between (the kiosk was off overnight).
+        let gym = try h.scan(rc, "gym", "2026-11-29 10:00")
+        let care = try h.scan(ec, "daycare", "2026-11-29 08:00")
+        #expect(gym.accepted && gym.direction == .in && care.accepted && care.direction == .in)
+        let events = try h.db.events(after: 0, limit: 10)
+        #expect(events.map(\.direction) == [.in, .in, .out, .in, .out, .in])
+        #expect(events[2].via == .auto && events[2].venue == "gym" && events[2].at == Fixtures.at("2026-11-28 13:00"), "the gym's 3-hour longest stay")
+        #expect(events[4].via == .auto && events[4].venue == "daycare" && events[4].at == Fixtures.at("2026-11-28 18:00"), "day care's closing")
+        #expect(try h.db.occupancy(venues: Fixtures.config.venues, at: Fixtures.at("2026-11-29 10:05"), policy: Fixtures.policy)["gym"] == 1)
+        #expect(try h.db.verify().ok)
+    }
+
     @Test("two writers on one file never fork the chain")
     func concurrentWriters() async throws {
         let h = try StoreHarness()
