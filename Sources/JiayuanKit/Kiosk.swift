@@ -117,7 +117,7 @@ public struct CheckInService: Sendable {
         let venue = try kiosk.venue(venueID)
         let reading = reader.read(code)
         let printing = receipts.map { _ in PrintService(kiosk: kiosk) }
-        let target = try receipts.map { try PrintService(kiosk: kiosk).target($0.printer).description }
+        let target = try receipts.flatMap { r in try printing?.target(r.printer).description }
         return try kiosk.database.recordCheckIn(
             reading, codeDigest: Kiosk.codeDigest(code), venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
             via: via, engine: kiosk.engine, rng: &rng

@@ -57,14 +57,17 @@ public struct NewPrintJob: Sendable {
 }
 
 extension AppDatabase {
-    static func insertPrintJob(_ db: Database, _ job: NewPrintJob) throws {
-        let now = job.queuedAt
+    /// The one place a print job row is written; returns its id.
+    @discardableResult
+    static func insertPrintJob(_ db: Database, _ job: NewPrintJob, reprintOf: Int64? = nil) throws -> Int64 {
+        let now = Stamp.text(job.queuedAt)
         try db.cachedStatement(
             sql: """
-                INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at, reprint_of)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
-        ).execute(arguments: [job.kind, job.documentNumber, job.target, Data(job.bytes), Stamp.text(now), Stamp.text(now), Stamp.text(now)])
+        ).execute(arguments: [job.kind, job.documentNumber, job.target, Data(job.bytes), now, now, now, reprintOf])
+        return db.lastInsertedRowID
     }
 
     /// Jobs printing a document number (a check-in's receipts), oldest first.
@@ -80,13 +83,8 @@ extension AppDatabase {
         throws -> PrintJob
     {
         try writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at, reprint_of)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [kind, documentNumber, target, Data(bytes), Stamp.text(now), Stamp.text(now), Stamp.text(now), reprintOf])
-            return try Self.fetchPrintJob(db, db.lastInsertedRowID)!
+            let job = NewPrintJob(kind: kind, documentNumber: documentNumber, target: target, bytes: bytes, queuedAt: now)
+            return try Self.fetchPrintJob(db, Self.insertPrintJob(db, job, reprintOf: reprintOf))!
         }
     }
 
@@ -95,13 +93,9 @@ extension AppDatabase {
     public func reprint(_ id: Int64, target: String, at now: Date) throws -> PrintJob {
         try writer.write { db in
             guard let job = try Self.fetchPrintJob(db, id) else { throw StoreError("no print job \(id)") }
-            try db.execute(
-                sql: """
-                    INSERT INTO print_job (kind, document_no, target, bytes, next_attempt_at, created_at, updated_at, reprint_of)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [job.kind, job.documentNumber, target, Data(job.bytes), Stamp.text(now), Stamp.text(now), Stamp.text(now), id])
-            let newID = db.lastInsertedRowID
+            let newID = try Self.insertPrintJob(
+                db, NewPrintJob(kind: job.kind, documentNumber: job.documentNumber, target: target, bytes: job.bytes, queuedAt: now),
+                reprintOf: id)
             try db.execute(
                 sql: "UPDATE print_job SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
                 arguments: ["reprinted as job \(newID)", Stamp.text(now), id])
