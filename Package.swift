@@ -32,6 +32,26 @@ let package = Package(
         // libcups (Debian's libcups2-dev ships no cups.pc), wrapped by exactly one Swift target (JiayuanCUPS).
         .systemLibrary(name: "CCUPS", providers: [.apt(["libcups2-dev"])]),
         .target(name: "JiayuanCUPS", dependencies: ["CCUPS"]),
+        // zlib (gzip upload bodies), wrapped by exactly one Swift target (JiayuanGzip).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "JiayuanGzip", dependencies: ["CZlib"]),
+        // libcurl (HTTP and HTTPS to the hub), wrapped by exactly one Swift target (JiayuanHTTP).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "JiayuanHTTP", dependencies: ["CCurl"]),
+        // libpq (the hub on PostgreSQL), wrapped by exactly one Swift target (JiayuanPostgres).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "JiayuanPostgres", dependencies: ["CLibPQ"]),
+        // The district hub: receiver, stores (SQLite, PostgreSQL), figures.
+        .target(
+            name: "JiayuanHub",
+            dependencies: [
+                "JiayuanDomain", "JiayuanGzip", "JiayuanPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Printing: the document model, ESC/POS and HTML preview.
         .target(name: "JiayuanPrint", dependencies: ["JiayuanQR"]),
         // Scanner sources: evdev (exclusive grab), serial, stdin, FIFO.
@@ -57,7 +77,7 @@ let package = Package(
         .target(
             name: "JiayuanKit",
             dependencies: [
-                "JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanPrint", "JiayuanCUPS",
+                "JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanPrint", "JiayuanCUPS", "JiayuanGzip", "JiayuanHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -66,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "jiayuan",
             dependencies: [
-                "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer",
+                "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer", "JiayuanHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -94,6 +114,15 @@ let package = Package(
             name: "JiayuanServerTests",
             dependencies: [
                 "JiayuanServer", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "JiayuanPostgresTests", dependencies: ["JiayuanPostgres"]),
+        .testTarget(name: "JiayuanWireTests", dependencies: ["JiayuanDomain", "JiayuanGzip"]),
+        .testTarget(
+            name: "JiayuanUploadTests",
+            dependencies: [
+                "JiayuanHub", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanHTTP", "JiayuanGzip", "JiayuanTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

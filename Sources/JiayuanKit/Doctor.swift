@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanCUPS
 import JiayuanDomain
+import JiayuanHTTP
 import JiayuanStore
 
 /// One line of `jiayuan doctor`.
@@ -45,7 +46,35 @@ public enum Doctor {
             checks.append(DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZone.identifier)"))
         }
         checks.append(printer(kiosk))
+        checks.append(upload(kiosk, now: now))
         return checks
+    }
+
+    /// The upload backlog, the last success, a refused chain, and whether the hub answers.
+    static func upload(_ kiosk: Kiosk, now: Date) -> DoctorCheck {
+        guard let hub = kiosk.config.upload.hub else {
+            return DoctorCheck(name: "upload", verdict: .warning, detail: "no hub configured ([upload] hub): the log stays on this kiosk")
+        }
+        guard let state = try? kiosk.database.uploadState() else {
+            return DoctorCheck(name: "upload", verdict: .problem, detail: "cannot read the upload state")
+        }
+        let last = state.lastSuccessAt.map { "last success \(ISOTime.format($0))" } ?? "never uploaded"
+        if let seq = state.conflictSeq {
+            return DoctorCheck(
+                name: "upload", verdict: .problem,
+                detail: "stopped: the hub refused event \(seq) (\(state.conflictReason ?? "conflict")); \(state.backlog) events waiting, \(last)")
+        }
+        var reachable = "hub \(hub) answers"
+        var verdict: DoctorCheck.Verdict = state.backlog > 5000 ? .warning : .ok
+        let client = HTTPClient(timeout: .seconds(5), connectTimeout: .seconds(3))
+        do {
+            _ = try client.get(hub + "/healthz")
+        } catch {
+            reachable = "hub \(hub) does not answer (\(error.message))"
+            verdict = .warning
+        }
+        if state.backlog > 0, let ok = state.lastSuccessAt, now.timeIntervalSince(ok) > 86400 { verdict = .problem }
+        return DoctorCheck(name: "upload", verdict: verdict, detail: "\(state.backlog) events waiting, \(last); \(reachable)")
     }
 
     static func disk(_ path: String) -> DoctorCheck {

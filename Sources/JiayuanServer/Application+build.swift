@@ -53,6 +53,13 @@ public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger
         SweepService(kiosk: kiosk, coordinator: coordinator, logger: logger),
         WatchdogService(kiosk: kiosk, coordinator: coordinator, logger: logger),
     ]
+    if kiosk.config.upload.hub != nil {
+        do {
+            services.append(UploadService(uploader: Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload)), logger: logger))
+        } catch {
+            logger.error("uploads are off", metadata: ["error": "\(KioskError.describe(error))"])
+        }
+    }
     if options.scanners {
         for scanner in kiosk.config.scanners {
             services.append(ScannerService(config: scanner, dataPath: kiosk.data.path, coordinator: coordinator, registry: registry, logger: logger))

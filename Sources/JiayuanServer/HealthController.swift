@@ -22,12 +22,18 @@ struct HealthController {
         var body: [String: Any] = ["kiosk": kiosk.config.kioskID]
         var healthy = true
         do {
-            let backlog = try await offload {
+            let (backlog, upload) = try await offload {
                 try kiosk.database.writer.read { db in _ = try Int.fetchOne(db, sql: "SELECT 1") }
-                return try kiosk.database.printBacklog()
+                return (try kiosk.database.printBacklog(), try kiosk.database.uploadState())
             }
             body["database"] = ["ok": true]
-            body["backlog"] = ["print": backlog, "upload": NSNull()]
+            body["backlog"] = ["print": backlog, "upload": upload.backlog]
+            var u: [String: Any] = [
+                "hub": kiosk.config.upload.hub ?? NSNull(), "backlog": upload.backlog, "acknowledged_through": upload.acknowledgedThrough,
+                "last_success_at": upload.lastSuccessAt.map(ISOTime.format) ?? NSNull(), "last_error": upload.lastError ?? NSNull(),
+            ]
+            if let seq = upload.conflictSeq { u["conflict"] = ["seq": seq, "reason": upload.conflictReason ?? ""] }
+            body["upload"] = u
         } catch {
             healthy = false
             body["database"] = ["ok": false, "error": KioskError.describe(error)]

@@ -85,6 +85,53 @@ struct SpoolerService: Service, CustomStringConvertible {
     }
 }
 
+/// Uploads the attendance log to the hub: batches back to back while there is a backlog, a look every
+/// `interval` when there is none, exponential back-off with jitter after a failure, and a stop (with a
+/// staff alert, raised by the uploader) when the hub refuses the chain.
+struct UploadService: Service, CustomStringConvertible {
+    var description: String { "uploader" }
+    let uploader: Uploader
+    let logger: Logger
+
+    func run() async throws {
+        let uploader = self.uploader
+        try? await cancelWhenGracefulShutdown {
+            var backoff = Backoff(base: 1, cap: 300)
+            var rng = SystemRandomNumberGenerator()
+            var reportedStop = false
+            while !Task.isCancelled {
+                let step: Uploader.Step
+                do {
+                    step = try await offload(on: Lane.upload) { try uploader.step() }
+                } catch {
+                    step = .failed(KioskError.describe(error))
+                }
+                switch step {
+                case .sent(let count, let through):
+                    backoff.reset()
+                    logger.debug("upload batch acknowledged", metadata: ["upload.count": "\(count)", "upload.through": "\(through)"])
+                case .rewound(let expected):
+                    logger.notice("the hub asked for a resend", metadata: ["upload.expected_seq": "\(expected)"])
+                case .idle:
+                    backoff.reset()
+                    reportedStop = false
+                    try await Task.sleep(for: uploader.settings.interval)
+                case .conflict(let seq, _), .stopped(let seq):
+                    if !reportedStop {
+                        logger.error("uploads stopped: the hub refused the chain", metadata: ["upload.seq": "\(seq)"])
+                        reportedStop = true
+                    }
+                    try await Task.sleep(for: .seconds(60))
+                case .failed(let message), .refused(let message):
+                    let wait = backoff.next(using: &rng)
+                    logger.warning("upload failed", metadata: ["error": "\(message)", "upload.retry_seconds": "\(Int(wait))"])
+                    try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                }
+            }
+        }
+    }
+}
+
 /// Runs the closing-time sweep every minute.
 struct SweepService: Service, CustomStringConvertible {
     var description: String { "closing sweep" }

@@ -17,6 +17,7 @@ enum Lane {
     static let database = DispatchQueue(label: "jiayuan.database")
     static let printing = DispatchQueue(label: "jiayuan.printing")
     static let voice = DispatchQueue(label: "jiayuan.voice")
+    static let upload = DispatchQueue(label: "jiayuan.upload")
 }
 
 /// Runs blocking `work` on `queue` (the database lane unless said) and awaits its result.

@@ -140,6 +140,22 @@ extension AppDatabase {
                     );
                     """)
         }
+        migrator.registerMigration("v3: upload state") { db in
+            // Events are never changed by an upload: how far the hub has acknowledged is kept here.
+            try db.execute(
+                sql: """
+                    CREATE TABLE upload_state (
+                      id INTEGER PRIMARY KEY CHECK (id = 1),
+                      acknowledged_through INTEGER NOT NULL DEFAULT 0 CHECK (acknowledged_through >= 0),
+                      last_success_at TEXT,
+                      last_attempt_at TEXT,
+                      last_error TEXT,
+                      conflict_seq INTEGER,
+                      conflict_reason TEXT
+                    );
+                    INSERT INTO upload_state (id) VALUES (1);
+                    """)
+        }
         return migrator
     }
 }

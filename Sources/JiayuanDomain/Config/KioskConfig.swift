@@ -45,6 +45,8 @@ public struct KioskConfig: Sendable {
     /// Where `jiayuan serve` listens (loopback unless configured).
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
+    /// `[upload]`: where and how the attendance log goes to the district hub.
+    public var upload = UploadConfig()
     public var venues: [Venue]
 
     /// Creates a config.
@@ -82,7 +84,7 @@ public struct KioskConfig: Sendable {
             throw ConfigError(file: file, line: 1, message: "\(error)")
         }
         let reader = TableReader(table: root, file: file, path: "")
-        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "screen", "scanner", "venue"])
+        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "screen", "scanner", "venue", "upload"])
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
         let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
@@ -119,6 +121,21 @@ public struct KioskConfig: Sendable {
         try server?.allow(["host", "port"])
         let host = try server?.string("host") ?? "127.0.0.1"
         let port = try server?.integer("port", in: 1...65535) ?? 8080
+        let upload = try reader.table("upload")
+        try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds"])
+        var uploadConfig = UploadConfig()
+        if let upload {
+            if let hub = try upload.string("hub"), !hub.isEmpty {
+                guard UploadConfig.isHubURL(hub) else {
+                    throw upload.error("hub", "the hub must be an address like \"https://hub.example.org\" or \"http://127.0.0.1:8090\", not \"\(hub)\"")
+                }
+                uploadConfig.hub = hub
+            }
+            uploadConfig.token = try upload.string("token").flatMap { $0.isEmpty ? nil : $0 }
+            uploadConfig.batchSize = try upload.integer("batch_size", in: 1...5000) ?? 500
+            uploadConfig.intervalSeconds = try upload.integer("interval_seconds", in: 1...86400) ?? 15
+            uploadConfig.timeoutSeconds = try upload.integer("timeout_seconds", in: 1...600) ?? 30
+        }
         let screen = try reader.table("screen")
         try screen?.allow(["voice", "demo"])
         var scanners: [ScannerConfig] = []
@@ -151,6 +168,7 @@ public struct KioskConfig: Sendable {
         config.mealFen = mealFen
         config.host = host
         config.port = port
+        config.upload = uploadConfig
         config.voice = try screen?.bool("voice") ?? true
         config.demo = try screen?.bool("demo") ?? false
         for scanner in scanners {
@@ -344,4 +362,29 @@ func editDistance(_ a: String, _ b: String) -> Int {
         }
     }
     return row[b.count]
+}
+
+/// `[upload]` of jiayuan.toml.
+public struct UploadConfig: Hashable, Sendable {
+    /// The hub's base address (`https://…`); nil: uploads are off.
+    public var hub: String?
+    /// This kiosk's token, issued by `jiayuan hub token add`.
+    public var token: String?
+    /// Events per batch.
+    public var batchSize = 500
+    /// Seconds between looks for new events when the backlog is empty.
+    public var intervalSeconds = 15
+    /// Seconds before a request without an answer is given up (and retried).
+    public var timeoutSeconds = 30
+
+    /// No hub configured.
+    public init() {}
+
+    /// `http://` or `https://` followed by a host.
+    public static func isHubURL(_ s: String) -> Bool {
+        guard let url = URL(string: s), let scheme = url.scheme, scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            return false
+        }
+        return url.query == nil && url.fragment == nil
+    }
 }

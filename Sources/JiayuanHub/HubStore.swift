@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+import JiayuanDomain
+
+/// A kiosk the hub accepts uploads from.
+public struct HubKiosk: Hashable, Sendable {
+    public var id: String
+    public var centre: String
+    /// The newest seq held.
+    public var lastSeq: Int64
+    public var lastUploadAt: Date?
+    public var createdAt: Date
+
+    /// Creates a record.
+    public init(id: String, centre: String, lastSeq: Int64, lastUploadAt: Date?, createdAt: Date) {
+        self.id = id
+        self.centre = centre
+        self.lastSeq = lastSeq
+        self.lastUploadAt = lastUploadAt
+        self.createdAt = createdAt
+    }
+}
+
+/// Accepted check-ins in one UTC hour for one venue and group (the hub turns hours into local days).
+public struct HourlyVisits: Hashable, Sendable {
+    /// The start of the UTC hour.
+    public var hour: Date
+    public var centre: String
+    public var venue: String
+    public var group: String
+    public var visits: Int
+
+    /// Creates a row.
+    public init(hour: Date, centre: String, venue: String, group: String, visits: Int) {
+        self.hour = hour
+        self.centre = centre
+        self.venue = venue
+        self.group = group
+        self.visits = visits
+    }
+}
+
+/// A hub error in plain words.
+public struct HubError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var message: String
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Where the hub keeps kiosks and their logs: a SQLite file or a PostgreSQL database, one protocol, one
+/// test suite. Every method is blocking (call it off the cooperative pool) and each write is one transaction.
+public protocol HubStore: Sendable {
+    /// A short name for logs and `/healthz`: "sqlite" or "postgresql".
+    var kind: String { get }
+
+    /// Registers a kiosk with the hash of its token; `replace` gives an existing kiosk a new token.
+    func addKiosk(id: String, centre: String, tokenHash: String, replace: Bool, at: Date) throws
+
+    /// The kiosk whose token has this hash.
+    func kiosk(tokenHash: String) throws -> HubKiosk?
+
+    /// Every kiosk, by id.
+    func kiosks() throws -> [HubKiosk]
+
+    /// Checks a batch (ascending, consecutive seqs) against what is held for `kiosk` and stores the new
+    /// events in one transaction, answering per `HubChain.plan`. Resends are acknowledged again.
+    func receive(kiosk: String, events: [AttendanceEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict
+
+    /// Accepted check-ins per UTC hour, centre, venue and group, for `from <= at < to`.
+    func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits]
+
+    /// Events held, for one kiosk or all.
+    func eventCount(kiosk: String?) throws -> Int64
+
+    /// Re-checks the whole stored chain of a kiosk; nil when sound.
+    func verifyChain(kiosk: String) throws -> ChainCheck.Problem?
+
+    /// Loads rows straight into the event table as fast as the store can (the benchmark's baseline):
+    /// one transaction of prepared inserts on SQLite, COPY on PostgreSQL. No chain checks.
+    func bulkLoad(kiosk: String, events: [AttendanceEvent], at: Date) throws
+}
+
+/// Kiosk tokens: random, shown once, stored only as a SHA-256 hash (a 256-bit random token needs no slow
+/// hash: there is nothing to guess).
+public enum HubToken {
+    /// A new token: `jyt_` and 64 hex digits.
+    public static func generate(using rng: inout some RandomNumberGenerator) -> String {
+        var bytes: [UInt8] = []
+        for _ in 0..<32 { bytes.append(UInt8.random(in: 0...255, using: &rng)) }
+        return "jyt_" + bytes.hexString
+    }
+
+    /// The stored form of a token.
+    public static func hash(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).hexString }
+
+    /// A kiosk or centre id: letters, digits, - and _, at most 64.
+    public static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+}
+
+/// Opens the store a `--database` value names: nothing (the SQLite file `hub.sqlite` in `dataDirectory`),
+/// `sqlite:PATH` or a path, or `postgres://…` / `postgresql://…`.
+public func openHubStore(database: String?, dataDirectory: String) throws -> any HubStore {
+    guard let database, !database.isEmpty else {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        return try SQLiteHubStore(path: dataDirectory + "/hub.sqlite")
+    }
+    if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
+        return try PostgresHubStore(url: database)
+    }
+    let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
+    return try SQLiteHubStore(path: path)
+}

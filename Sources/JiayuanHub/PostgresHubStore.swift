@@ -1,0 +1,220 @@
+import Foundation
+import JiayuanDomain
+import JiayuanPostgres
+
+/// The hub on PostgreSQL, for a district with many centres: a small connection pool, the kiosk's head row
+/// locked (`FOR UPDATE`) while a batch is checked, new events loaded with `COPY`.
+public final class PostgresHubStore: HubStore {
+    public var kind: String { "postgresql" }
+    let pool: PGPool
+
+    /// Connects (failing now, in plain words, when the server cannot be reached) and migrates the schema.
+    public init(url: String, connections: Int = 4) throws {
+        pool = try PGPool(url: url, size: connections)
+        try pool.withConnection { c in try Self.migrate(c) }
+    }
+
+    static let migrations: [(Int, String)] = [
+        (
+            1,
+            """
+            CREATE TABLE hub_kiosk (
+              id text PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 64),
+              centre text NOT NULL CHECK (length(centre) BETWEEN 1 AND 64),
+              token_hash text NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+              created_at timestamptz NOT NULL,
+              last_seq bigint NOT NULL DEFAULT 0 CHECK (last_seq >= 0),
+              last_hash text NOT NULL,
+              last_upload_at timestamptz
+            );
+            CREATE TABLE hub_event (
+              kiosk text NOT NULL REFERENCES hub_kiosk(id),
+              seq bigint NOT NULL CHECK (seq >= 1),
+              id text NOT NULL,
+              at timestamptz NOT NULL,
+              venue text NOT NULL,
+              member text,
+              grp text,
+              direction text NOT NULL CHECK (direction IN ('in', 'out')),
+              outcome text NOT NULL CHECK (outcome IN ('accepted', 'denied')),
+              reason text,
+              via text NOT NULL,
+              prev_hash text NOT NULL CHECK (length(prev_hash) = 64),
+              hash text NOT NULL CHECK (length(hash) = 64),
+              received_at timestamptz NOT NULL,
+              PRIMARY KEY (kiosk, seq)
+            );
+            CREATE INDEX hub_event_at ON hub_event (at);
+            CREATE FUNCTION hub_event_append_only() RETURNS trigger LANGUAGE plpgsql AS
+              $$ BEGIN RAISE EXCEPTION 'uploaded events are never changed or deleted'; END $$;
+            CREATE TRIGGER hub_event_append_only BEFORE UPDATE OR DELETE ON hub_event
+              FOR EACH ROW EXECUTE FUNCTION hub_event_append_only();
+            CREATE TABLE hub_batch (
+              kiosk text NOT NULL REFERENCES hub_kiosk(id),
+              idempotency_key text NOT NULL,
+              first_seq bigint NOT NULL,
+              last_seq bigint NOT NULL,
+              received_at timestamptz NOT NULL,
+              PRIMARY KEY (kiosk, idempotency_key)
+            );
+            """
+        )
+    ]
+
+    /// Applies the migrations not yet applied (shipped ones are never edited), under an advisory lock so
+    /// two hubs starting together do not race.
+    static func migrate(_ c: PGConnection) throws {
+        try c.transaction { c in
+            _ = try c.execute("SELECT pg_advisory_xact_lock(7270501)")
+            _ = try c.execute("CREATE TABLE IF NOT EXISTS hub_migration (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            let done = Set(try c.execute("SELECT version FROM hub_migration").rows.compactMap { $0[0].flatMap { Int($0) } })
+            for (version, sql) in migrations where !done.contains(version) {
+                _ = try c.execute(sql)
+                _ = try c.execute("INSERT INTO hub_migration (version) VALUES ($1)", [String(version)])
+            }
+        }
+    }
+
+    /// UTC text of a timestamptz column, in the log's one spelling.
+    static func utc(_ column: String) -> String { "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" }
+
+    public func addKiosk(id: String, centre: String, tokenHash: String, replace: Bool, at: Date) throws {
+        try pool.withConnection { c in
+            try c.transaction { c in
+                let existing = try c.execute("SELECT centre FROM hub_kiosk WHERE id = $1 FOR UPDATE", [id])
+                if let current = existing.rows.first?[0] {
+                    guard replace else { throw HubError("kiosk \(id) already has a token (use --replace to issue a new one; the old one stops working)") }
+                    guard current == centre else { throw HubError("kiosk \(id) belongs to centre \(current), not \(centre)") }
+                    _ = try c.execute("UPDATE hub_kiosk SET token_hash = $1 WHERE id = $2", [tokenHash, id])
+                } else {
+                    _ = try c.execute(
+                        "INSERT INTO hub_kiosk (id, centre, token_hash, created_at, last_hash) VALUES ($1, $2, $3, $4, $5)",
+                        [id, centre, tokenHash, ISOTime.format(at), AttendanceEvent.genesisHash])
+                }
+            }
+        }
+    }
+
+    static let kioskColumns = "id, centre, last_seq, \(utc("last_upload_at")) AS last_upload_at, \(utc("created_at")) AS created_at"
+
+    static func kiosks(_ r: PGResult) -> [HubKiosk] {
+        (0..<r.count).map { i in
+            HubKiosk(
+                id: r.string(i, "id") ?? "", centre: r.string(i, "centre") ?? "", lastSeq: r.int64(i, "last_seq") ?? 0,
+                lastUploadAt: r.string(i, "last_upload_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) },
+                createdAt: r.string(i, "created_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) } ?? Date(timeIntervalSince1970: 0))
+        }
+    }
+
+    public func kiosk(tokenHash: String) throws -> HubKiosk? {
+        try pool.withConnection { c in
+            Self.kiosks(try c.execute("SELECT \(Self.kioskColumns) FROM hub_kiosk WHERE token_hash = $1", [tokenHash])).first
+        }
+    }
+
+    public func kiosks() throws -> [HubKiosk] {
+        try pool.withConnection { c in Self.kiosks(try c.execute("SELECT \(Self.kioskColumns) FROM hub_kiosk ORDER BY id")) }
+    }
+
+    static let copyEvents = "COPY hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at) FROM STDIN"
+
+    static func rows(kiosk: String, events: [AttendanceEvent], receivedAt: String) -> [[String?]] {
+        events.map { e in
+            [
+                kiosk, String(e.seq), e.id, ISOTime.format(e.at), e.venue, e.member?.description, e.group?.rawValue, e.direction.rawValue,
+                e.outcome.rawValue, e.reason?.rawValue, e.via.rawValue, e.prevHash, e.hash, receivedAt,
+            ]
+        }
+    }
+
+    public func receive(kiosk: String, events: [AttendanceEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+        try pool.withConnection { c in
+            try c.transaction { c in
+                let head = try c.execute("SELECT last_seq, last_hash FROM hub_kiosk WHERE id = $1 FOR UPDATE", [kiosk])
+                guard head.count == 1, let seq = head.int64(0, "last_seq"), let hash = head.string(0, "last_hash") else {
+                    throw HubError("unknown kiosk \(kiosk)")
+                }
+                // The hashes already held for the part of the batch the hub has seen, in one query.
+                var stored: [Int64: String] = [:]
+                if let first = events.first, first.seq <= seq {
+                    let r = try c.execute(
+                        "SELECT seq, hash FROM hub_event WHERE kiosk = $1 AND seq BETWEEN $2 AND $3",
+                        [kiosk, String(first.seq), String(min(seq, events.last!.seq))])
+                    for i in 0..<r.count { if let s = r.int64(i, "seq") { stored[s] = r.string(i, "hash") } }
+                }
+                let plan = HubChain.plan(batch: events, head: HubChain.Head(seq: seq, hash: hash)) { stored[$0] }
+                let now = ISOTime.format(at)
+                if !plan.insert.isEmpty {
+                    _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: plan.insert, receivedAt: now))
+                    _ = try c.execute(
+                        "UPDATE hub_kiosk SET last_seq = $1, last_hash = $2, last_upload_at = $3 WHERE id = $4",
+                        [String(plan.newHead.seq), plan.newHead.hash, now, kiosk])
+                }
+                if let key = idempotencyKey, let first = events.first, let last = events.last {
+                    _ = try c.execute(
+                        """
+                        INSERT INTO hub_batch (kiosk, idempotency_key, first_seq, last_seq, received_at) VALUES ($1, $2, $3, $4, $5)
+                        ON CONFLICT DO NOTHING
+                        """, [kiosk, key, String(first.seq), String(last.seq), now])
+                }
+                return plan.verdict
+            }
+        }
+    }
+
+    public func bulkLoad(kiosk: String, events: [AttendanceEvent], at: Date) throws {
+        try pool.withConnection { c in
+            try c.transaction { c in _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: events, receivedAt: ISOTime.format(at))) }
+        }
+    }
+
+    public func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits] {
+        try pool.withConnection { c in
+            let r = try c.execute(
+                """
+                SELECT to_char(date_trunc('hour', e.at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24') AS hour, k.centre AS centre, e.venue AS venue,
+                       COALESCE(e.grp, '') AS grp, count(*) AS n
+                FROM hub_event e JOIN hub_kiosk k ON k.id = e.kiosk
+                WHERE e.at >= $1 AND e.at < $2 AND e.outcome = 'accepted' AND e.direction = 'in' AND ($3::text IS NULL OR k.centre = $3)
+                GROUP BY 1, 2, 3, 4 ORDER BY 1
+                """, [ISOTime.format(from), ISOTime.format(to), centre])
+            return (0..<r.count).map { i in
+                HourlyVisits(
+                    hour: ISOTime.parse((r.string(i, "hour") ?? "") + ":00:00Z", defaultZone: ISOTime.utc) ?? from, centre: r.string(i, "centre") ?? "",
+                    venue: r.string(i, "venue") ?? "", group: r.string(i, "grp") ?? "", visits: Int(r.int64(i, "n") ?? 0))
+            }
+        }
+    }
+
+    public func eventCount(kiosk: String?) throws -> Int64 {
+        try pool.withConnection { c in
+            let r = try kiosk.map { try c.execute("SELECT count(*) AS n FROM hub_event WHERE kiosk = $1", [$0]) }
+                ?? c.execute("SELECT count(*) AS n FROM hub_event")
+            return r.int64(0, "n") ?? 0
+        }
+    }
+
+    public func verifyChain(kiosk: String) throws -> ChainCheck.Problem? {
+        try pool.withConnection { c in
+            var previous = HubChain.Head.empty
+            while true {
+                let r = try c.execute(
+                    """
+                    SELECT seq, id, \(Self.utc("at")) AS at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash
+                    FROM hub_event WHERE kiosk = $1 AND seq > $2 ORDER BY seq LIMIT 10000
+                    """, [kiosk, String(previous.seq)])
+                if r.count == 0 { return nil }
+                for i in 0..<r.count {
+                    let event = try AttendanceEvent(
+                        wire: WireEvent(
+                            seq: r.int64(i, "seq") ?? 0, id: r.string(i, "id") ?? "", at: r.string(i, "at") ?? "", venue: r.string(i, "venue") ?? "",
+                            member: r.string(i, "member"), group: r.string(i, "grp"), direction: r.string(i, "direction") ?? "",
+                            outcome: r.string(i, "outcome") ?? "", reason: r.string(i, "reason"), via: r.string(i, "via") ?? "",
+                            prevHash: r.string(i, "prev_hash") ?? "", hash: r.string(i, "hash") ?? ""))
+                    if let problem = ChainCheck.check(event, previousSeq: previous.seq, previousHash: previous.hash) { return problem }
+                    previous = HubChain.Head(seq: event.seq, hash: event.hash)
+                }
+            }
+        }
+    }
+}

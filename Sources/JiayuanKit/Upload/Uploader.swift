@@ -1,0 +1,130 @@
+import Foundation
+import JiayuanDomain
+import JiayuanGzip
+import JiayuanHTTP
+import JiayuanStore
+
+/// Where and how this kiosk uploads (from `[upload]` of jiayuan.toml, or `--hub`/`--token`).
+public struct UploadSettings: Sendable {
+    /// The hub's base address, without a trailing slash.
+    public var hub: String
+    /// This kiosk's token (never logged).
+    public var token: String
+    public var batchSize: Int
+    public var timeout: Duration
+    public var interval: Duration
+
+    /// Settings from the config, each overridable; an error in plain words when no hub or token is set.
+    public init(config: UploadConfig, hub: String? = nil, token: String? = nil) throws {
+        guard let hub = hub ?? config.hub else {
+            throw KioskError("no hub is configured: set hub and token under [upload] in jiayuan.toml, or pass --hub URL --token T")
+        }
+        guard UploadConfig.isHubURL(hub) else { throw KioskError("\"\(hub)\" is not a hub address like https://hub.example.org") }
+        guard let token = token ?? config.token, !token.isEmpty else {
+            throw KioskError("no kiosk token is configured: set token under [upload] (issued by `jiayuan hub token add`), or pass --token")
+        }
+        self.hub = hub.hasSuffix("/") ? String(hub.dropLast()) : hub
+        self.token = token
+        batchSize = config.batchSize
+        timeout = .seconds(config.timeoutSeconds)
+        interval = .seconds(config.intervalSeconds)
+    }
+}
+
+/// Sends the attendance log to the hub in seq order, one batch per call, and records the hub's answer.
+/// Events are only marked as uploaded after the hub's acknowledgement; local events are never changed.
+public final class Uploader: Sendable {
+    /// What one step did.
+    public enum Step: Hashable, Sendable {
+        /// A batch was acknowledged.
+        case sent(count: Int, through: Int64)
+        /// Nothing new to send.
+        case idle
+        /// The hub asked for a resend from an earlier seq.
+        case rewound(expectedSeq: Int64)
+        /// The hub refused the chain: uploading stops until staff clear it.
+        case conflict(seq: Int64, reason: String)
+        /// A conflict is recorded: nothing is sent.
+        case stopped(seq: Int64)
+        /// No answer, or an error of the hub's; try again later.
+        case failed(String)
+        /// The hub refused the kiosk (token, centre, a malformed batch): retrying will not help until
+        /// someone fixes the configuration.
+        case refused(String)
+    }
+
+    public let database: AppDatabase
+    public let kioskID: String
+    public let centreID: String
+    public let settings: UploadSettings
+    private let client: HTTPClient
+    private let clock: @Sendable () -> Date
+
+    /// An uploader for `kiosk`.
+    public convenience init(kiosk: Kiosk, settings: UploadSettings) {
+        self.init(database: kiosk.database, kioskID: kiosk.config.kioskID, centreID: kiosk.config.centreID, settings: settings, clock: kiosk.clock)
+    }
+
+    /// An uploader for a log.
+    public init(database: AppDatabase, kioskID: String, centreID: String, settings: UploadSettings, clock: @escaping @Sendable () -> Date) {
+        self.database = database
+        self.kioskID = kioskID
+        self.centreID = centreID
+        self.settings = settings
+        self.clock = clock
+        client = HTTPClient(timeout: settings.timeout, connectTimeout: min(settings.timeout, .seconds(10)))
+    }
+
+    /// Sends the next batch, if any, and records the answer. Blocking: call it off the cooperative pool.
+    public func step() throws -> Step {
+        let state = try database.uploadState()
+        if let seq = state.conflictSeq { return .stopped(seq: seq) }
+        let events = try database.events(after: state.acknowledgedThrough, limit: settings.batchSize)
+        guard !events.isEmpty else { return .idle }
+        let body = Gzip.compress(UploadBatch(kiosk: kioskID, centre: centreID, events: events.map(WireEvent.init)).json())
+        let reply: HTTPReply
+        do {
+            reply = try client.post(
+                settings.hub + "/v1/events",
+                headers: [
+                    ("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json"),
+                    ("Content-Encoding", "gzip"), ("Idempotency-Key", idempotencyKey(kiosk: kioskID, events: events)),
+                ],
+                body: body)
+        } catch {
+            return try failed("the hub did not answer (\(error.message))")
+        }
+        let answer = (try? JSONSerialization.jsonObject(with: Data(reply.body))) as? [String: Any] ?? [:]
+        let reason = (answer["reason"] as? String) ?? (answer["error"] as? String) ?? String(reply.text.prefix(200))
+        switch reply.status {
+        case 200:
+            guard let through = (answer["acknowledged_through"] as? NSNumber)?.int64Value else {
+                return try failed("the hub's answer had no acknowledged_through")
+            }
+            try database.recordUploadAcknowledged(through: through, at: clock())
+            return .sent(count: Int(max(0, min(through, events.last!.seq) - state.acknowledgedThrough)), through: through)
+        case 409:
+            if let expected = (answer["expected_seq"] as? NSNumber)?.int64Value {
+                try database.recordUploadAcknowledged(through: expected - 1, at: clock())
+                return .rewound(expectedSeq: expected)
+            }
+            let seq = (answer["seq"] as? NSNumber)?.int64Value ?? events.first!.seq
+            let through = (answer["acknowledged_through"] as? NSNumber)?.int64Value ?? state.acknowledgedThrough
+            try database.recordUploadConflict(seq: seq, reason: reason, acknowledgedThrough: through, at: clock())
+            return .conflict(seq: seq, reason: reason)
+        case 401, 403:
+            try database.recordUploadFailure("the hub refused this kiosk (HTTP \(reply.status): \(reason))", at: clock())
+            return .refused("the hub refused this kiosk (HTTP \(reply.status): \(reason))")
+        case 400, 413, 415:
+            try database.recordUploadFailure("the hub refused the batch (HTTP \(reply.status): \(reason))", at: clock())
+            return .refused("the hub refused the batch (HTTP \(reply.status): \(reason))")
+        default:
+            return try failed("the hub answered HTTP \(reply.status): \(reason)")
+        }
+    }
+
+    private func failed(_ message: String) throws -> Step {
+        try database.recordUploadFailure(message, at: clock())
+        return .failed(message)
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import JiayuanDomain
+
+/// How far the attendance log has reached the district hub.
+public struct UploadState: Hashable, Sendable {
+    /// Every event up to this seq is held by the hub.
+    public var acknowledgedThrough: Int64
+    /// The newest seq of the local log.
+    public var lastSeq: Int64
+    public var lastSuccessAt: Date?
+    public var lastAttemptAt: Date?
+    /// The last failure in plain words (nil after a success).
+    public var lastError: String?
+    /// Set when the hub refused the chain (409 conflict): uploading stops until staff clear it.
+    public var conflictSeq: Int64?
+    public var conflictReason: String?
+
+    /// Events not yet acknowledged.
+    public var backlog: Int64 { max(0, lastSeq - acknowledgedThrough) }
+}
+
+extension AppDatabase {
+    /// The upload state and the log's newest seq, from one snapshot.
+    public func uploadState() throws -> UploadState {
+        try writer.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM upload_state WHERE id = 1")
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0
+            return UploadState(
+                acknowledgedThrough: row?["acknowledged_through"] ?? 0, lastSeq: last,
+                lastSuccessAt: (row?["last_success_at"] as String?).map(Stamp.date),
+                lastAttemptAt: (row?["last_attempt_at"] as String?).map(Stamp.date),
+                lastError: row?["last_error"], conflictSeq: row?["conflict_seq"], conflictReason: row?["conflict_reason"])
+        }
+    }
+
+    /// Records the hub's acknowledgement. It may move the mark back (the hub asked for a resend from an
+    /// earlier seq), never past the local log.
+    public func recordUploadAcknowledged(through seq: Int64, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE upload_state SET acknowledged_through = MAX(0, MIN(?, (SELECT IFNULL(MAX(seq), 0) FROM event))),
+                      last_success_at = ?, last_attempt_at = ?, last_error = NULL WHERE id = 1
+                    """, arguments: [seq, Stamp.text(now), Stamp.text(now)])
+        }
+    }
+
+    /// Records a failed attempt (the hub down, a timeout, a refusal) in plain words.
+    public func recordUploadFailure(_ message: String, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE upload_state SET last_attempt_at = ?, last_error = ? WHERE id = 1", arguments: [Stamp.text(now), message])
+        }
+    }
+
+    /// Records the hub's `409 conflict`: what it acknowledged, the refused seq, and an alert for staff.
+    public func recordUploadConflict(seq: Int64, reason: String, acknowledgedThrough: Int64, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE upload_state SET acknowledged_through = MAX(0, MIN(?, (SELECT IFNULL(MAX(seq), 0) FROM event))),
+                      last_attempt_at = ?, last_error = ?, conflict_seq = ?, conflict_reason = ? WHERE id = 1
+                    """,
+                arguments: [acknowledgedThrough, Stamp.text(now), "the hub refused event \(seq): \(reason)", seq, reason])
+            let open = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM alert WHERE kind = 'upload_conflict' AND since_seq = ? AND resolved_at IS NULL", arguments: [seq]) ?? 0
+            if open == 0 {
+                try db.execute(
+                    sql: "INSERT INTO alert (kind, venue, member, since_seq, raised_at) VALUES ('upload_conflict', '', NULL, ?, ?)",
+                    arguments: [seq, Stamp.text(now)])
+            }
+        }
+    }
+
+    /// Staff cleared the conflict (after the district checked the log): uploading may start again.
+    public func clearUploadConflict(at now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE upload_state SET conflict_seq = NULL, conflict_reason = NULL, last_error = NULL WHERE id = 1")
+            try db.execute(
+                sql: "UPDATE alert SET resolved_at = ? WHERE kind = 'upload_conflict' AND resolved_at IS NULL", arguments: [Stamp.text(now)])
+        }
+    }
+}
