@@ -106,29 +106,7 @@ public enum ScanBench {
 
     /// Appends `events` chained check-in events straight into the log, in one transaction.
     static func fillLog(_ path: String, events: Int, log: (String) -> Void) throws {
-        let db = try AppDatabase.open(path: path)
-        try db.writer.write { db in
-            let statement = try db.makeStatement(
-                sql: """
-                    INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
-                    VALUES (?, ?, ?, 'veterans', ?, 'veteran', ?, 'accepted', NULL, 'scan', NULL, ?, ?)
-                    """)
-            var prev = AttendanceEvent.genesisHash
-            var rng = SeededRandom(seed: 3)
-            let start = Date().addingTimeInterval(-Double(events) * 30)
-            for i in 1...events {
-                let e = AttendanceEvent(
-                    seq: Int64(i), id: UUID(uuid: (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }.withUnsafeBytes {
-                        $0.load(as: uuid_t.self)
-                    }).uuidString.lowercased(), at: start.addingTimeInterval(Double(i) * 30), venue: "veterans",
-                    member: MemberID(number: UInt32(i % 55 + 1)), group: .veteran, direction: i % 2 == 0 ? .out : .in, outcome: .accepted,
-                    reason: nil, via: .scan, prevHash: prev)
-                try statement.execute(arguments: [
-                    e.seq, e.id, ISOTime.format(e.at), Int64(e.member!.number), e.direction.rawValue, e.prevHash, e.hash,
-                ])
-                prev = e.hash
-            }
-        }
+        try SyntheticLog.append(to: try AppDatabase.open(path: path), count: events, venues: ["veterans"])
         log("log filled with \(events) events")
     }
 

@@ -96,7 +96,7 @@ struct UploadService: Service, CustomStringConvertible {
     func run() async throws {
         let uploader = self.uploader
         try? await cancelWhenGracefulShutdown {
-            var backoff = Backoff(base: 1, cap: 300)
+            var backoff = Backoff(base: min(1, uploader.settings.retryMax), cap: uploader.settings.retryMax)
             var rng = SystemRandomNumberGenerator()
             var reportedStop = false
             while !Task.isCancelled {

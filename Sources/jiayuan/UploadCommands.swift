@@ -27,7 +27,7 @@ struct Upload: ParsableCommand {
         }
         let uploader = Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload, hub: hub, token: token))
         let progress = Progress(total: try kiosk.database.uploadState().backlog)
-        var backoff = Backoff(base: 1, cap: 60)
+        var backoff = Backoff(base: 1, cap: min(60, uploader.settings.retryMax))
         var rng = SystemRandomNumberGenerator()
         var sent: Int64 = 0
         while true {

@@ -122,7 +122,7 @@ public struct KioskConfig: Sendable {
         let host = try server?.string("host") ?? "127.0.0.1"
         let port = try server?.integer("port", in: 1...65535) ?? 8080
         let upload = try reader.table("upload")
-        try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds"])
+        try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds"])
         var uploadConfig = UploadConfig()
         if let upload {
             if let hub = try upload.string("hub"), !hub.isEmpty {
@@ -135,6 +135,7 @@ public struct KioskConfig: Sendable {
             uploadConfig.batchSize = try upload.integer("batch_size", in: 1...5000) ?? 500
             uploadConfig.intervalSeconds = try upload.integer("interval_seconds", in: 1...86400) ?? 15
             uploadConfig.timeoutSeconds = try upload.integer("timeout_seconds", in: 1...600) ?? 30
+            uploadConfig.retryMaxSeconds = try upload.integer("retry_max_seconds", in: 1...3600) ?? 300
         }
         let screen = try reader.table("screen")
         try screen?.allow(["voice", "demo"])
@@ -376,6 +377,8 @@ public struct UploadConfig: Hashable, Sendable {
     public var intervalSeconds = 15
     /// Seconds before a request without an answer is given up (and retried).
     public var timeoutSeconds = 30
+    /// The longest wait between retries (the back-off doubles from 1 s up to this).
+    public var retryMaxSeconds = 300
 
     /// No hub configured.
     public init() {}

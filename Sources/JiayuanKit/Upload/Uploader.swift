@@ -13,6 +13,8 @@ public struct UploadSettings: Sendable {
     public var batchSize: Int
     public var timeout: Duration
     public var interval: Duration
+    /// The longest wait between retries, in seconds.
+    public var retryMax: Double
 
     /// Settings from the config, each overridable; an error in plain words when no hub or token is set.
     public init(config: UploadConfig, hub: String? = nil, token: String? = nil) throws {
@@ -28,6 +30,7 @@ public struct UploadSettings: Sendable {
         batchSize = config.batchSize
         timeout = .seconds(config.timeoutSeconds)
         interval = .seconds(config.intervalSeconds)
+        retryMax = Double(config.retryMaxSeconds)
     }
 }
 

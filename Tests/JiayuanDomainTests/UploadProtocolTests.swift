@@ -1,0 +1,115 @@
+import Foundation
+import JiayuanDomain
+import Testing
+
+private func events(_ n: Int, after head: HubChain.Head = .empty, venue: String = "gym") -> [AttendanceEvent] {
+    var prev = head.hash
+    return (1...n).map { i in
+        let seq = head.seq + Int64(i)
+        let e = AttendanceEvent(
+            seq: seq, id: "id-\(seq)-\(venue)", at: Date(timeIntervalSince1970: 1_795_000_000 + Double(seq) * 60), venue: venue,
+            member: MemberID(number: 7), group: .child, direction: .in, outcome: .accepted, reason: nil, via: .scan, prevHash: prev)
+        prev = e.hash
+        return e
+    }
+}
+
+@Suite("Upload protocol")
+struct UploadProtocolTests {
+    @Test("new events after the head are stored and acknowledged")
+    func newEvents() {
+        let batch = events(5)
+        let plan = HubChain.plan(batch: batch, head: .empty) { _ in nil }
+        #expect(plan.insert == batch)
+        #expect(plan.verdict == .acknowledged(through: 5))
+        #expect(plan.newHead == HubChain.Head(seq: 5, hash: batch[4].hash))
+    }
+
+    @Test("a resend of held events stores nothing and is acknowledged through the head")
+    func resend() {
+        let batch = events(5)
+        let held = Dictionary(uniqueKeysWithValues: batch.map { ($0.seq, $0.hash) })
+        let plan = HubChain.plan(batch: Array(batch[1...3]), head: HubChain.Head(seq: 5, hash: batch[4].hash)) { held[$0] }
+        #expect(plan.insert.isEmpty)
+        #expect(plan.verdict == .acknowledged(through: 5))
+    }
+
+    @Test("a batch after a gap asks for the missing seq")
+    func gap() {
+        let later = events(3, after: HubChain.Head(seq: 7, hash: String(repeating: "1", count: 64)))
+        #expect(HubChain.plan(batch: later, head: .empty) { _ in nil }.verdict == .gap(expectedSeq: 1))
+    }
+
+    @Test("a tampered event keeps the valid events before it and refuses it and everything after")
+    func tampered() {
+        var batch = events(6)
+        batch[3].venue = "library"  // contents changed, hash kept
+        let plan = HubChain.plan(batch: batch, head: .empty) { _ in nil }
+        #expect(plan.insert == Array(batch[0..<3]))
+        guard case .conflict(let seq, let reason, let through) = plan.verdict else { Issue.record("expected a conflict"); return }
+        #expect(seq == 4 && through == 3 && reason.contains("does not match"))
+    }
+
+    @Test("a forked log (a different event under a held seq) is a conflict and stores nothing")
+    func forked() {
+        let held = events(5)
+        let fork = events(3, after: HubChain.Head(seq: 2, hash: held[1].hash), venue: "library")
+        let map = Dictionary(uniqueKeysWithValues: held.map { ($0.seq, $0.hash) })
+        let plan = HubChain.plan(batch: fork, head: HubChain.Head(seq: 5, hash: held[4].hash)) { map[$0] }
+        #expect(plan.insert.isEmpty)
+        #expect(plan.verdict == .conflict(seq: 3, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: 5))
+    }
+
+    @Test("an event whose prev_hash does not continue the held chain is a conflict")
+    func brokenLink() {
+        let held = events(2)
+        let next = events(2, after: HubChain.Head(seq: 2, hash: String(repeating: "f", count: 64)))
+        let plan = HubChain.plan(batch: next, head: HubChain.Head(seq: 2, hash: held[1].hash)) { _ in nil }
+        guard case .conflict(let seq, _, let through) = plan.verdict else { Issue.record("expected a conflict"); return }
+        #expect(seq == 3 && through == 2 && plan.insert.isEmpty)
+    }
+
+    @Test("a batch must be consecutive and non-empty")
+    func shape() {
+        let e = events(3).map(WireEvent.init)
+        #expect(HubChain.shapeProblem(e) == nil)
+        #expect(HubChain.shapeProblem([]) == "the batch has no events")
+        #expect(HubChain.shapeProblem([e[0], e[2]])?.contains("consecutive") == true)
+    }
+
+    @Test("the wire form reads back to the same event and hash; other spellings are refused")
+    func wireRoundTrip() throws {
+        for e in events(3) {
+            #expect(try AttendanceEvent(wire: WireEvent(e)) == e)
+        }
+        var w = WireEvent(events(1)[0])
+        w.at = "2026-11-29T10:00:00+08:00"
+        #expect(throws: WireError.self) { try AttendanceEvent(wire: w) }
+        w = WireEvent(events(1)[0])
+        w.member = "M7"
+        #expect(throws: WireError.self) { try AttendanceEvent(wire: w) }
+        w = WireEvent(events(1)[0])
+        w.hash = String(repeating: "G", count: 64)
+        #expect(throws: WireError.self) { try AttendanceEvent(wire: w) }
+    }
+
+    @Test("back-off doubles up to the cap with jitter, never below a tenth, and resets after a success")
+    func backoff() {
+        var b = Backoff(base: 1, cap: 20)
+        var rng = SystemRandomNumberGenerator()
+        let ceilings: [Double] = [1, 2, 4, 8, 16, 20, 20]
+        for ceiling in ceilings {
+            let wait = b.next(using: &rng)
+            #expect(wait >= ceiling / 10 && wait <= ceiling)
+        }
+        b.reset()
+        #expect(b.next(using: &rng) <= 1)
+    }
+
+    @Test("the idempotency key depends only on the batch")
+    func key() {
+        let e = events(4)
+        #expect(idempotencyKey(kiosk: "k", events: e) == idempotencyKey(kiosk: "k", events: e))
+        #expect(idempotencyKey(kiosk: "k", events: e) != idempotencyKey(kiosk: "k", events: Array(e.prefix(3))))
+    }
+}
