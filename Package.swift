@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "jiayuan",
             dependencies: [
-                "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer", "JiayuanHub",
+                "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer", "JiayuanHub", "JiayuanHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

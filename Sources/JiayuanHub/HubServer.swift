@@ -116,15 +116,14 @@ public struct HubController: Sendable {
             return Self.refuse(.forbidden, "forbidden", "kiosk \(kiosk.id) is registered to centre \(kiosk.centre), not \(batch.centre)")
         }
         if let problem = HubChain.shapeProblem(batch.events) { return Self.refuse(.badRequest, "bad_request", problem) }
-        var events: [AttendanceEvent] = []
-        events.reserveCapacity(batch.events.count)
         for wire in batch.events {
             do {
-                events.append(try AttendanceEvent(wire: wire))
+                try wire.validate()
             } catch {
                 return Self.refuse(.badRequest, "bad_request", error.message)
             }
         }
+        let events = batch.events
         let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" }).map { String($0.value.prefix(200)) }
         let now = clock()
         let received = events

@@ -63,9 +63,9 @@ public protocol HubStore: Sendable {
     /// Every kiosk, by id.
     func kiosks() throws -> [HubKiosk]
 
-    /// Checks a batch (ascending, consecutive seqs) against what is held for `kiosk` and stores the new
+    /// Checks a batch (ascending, consecutive seqs, each event validated) against what is held for `kiosk` and stores the new
     /// events in one transaction, answering per `HubChain.plan`. Resends are acknowledged again.
-    func receive(kiosk: String, events: [AttendanceEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict
+    func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict
 
     /// Accepted check-ins per UTC hour, centre, venue and group, for `from <= at < to`.
     func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits]
@@ -78,7 +78,7 @@ public protocol HubStore: Sendable {
 
     /// Loads rows straight into the event table as fast as the store can (the benchmark's baseline):
     /// one transaction of prepared inserts on SQLite, COPY on PostgreSQL. No chain checks.
-    func bulkLoad(kiosk: String, events: [AttendanceEvent], at: Date) throws
+    func bulkLoad(kiosk: String, events: [WireEvent], at: Date) throws
 }
 
 /// Kiosk tokens: random, shown once, stored only as a SHA-256 hash (a 256-bit random token needs no slow

@@ -75,6 +75,13 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
+    /// Drops the hub's tables from a database (the benchmark starts from nothing). Irreversible.
+    public static func dropSchema(url: String) throws {
+        let c = try PGConnection(url: url)
+        defer { c.close() }
+        _ = try c.execute("DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration CASCADE; DROP FUNCTION IF EXISTS hub_event_append_only()")
+    }
+
     /// UTC text of a timestamptz column, in the log's one spelling.
     static func utc(_ column: String) -> String { "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" }
 
@@ -118,16 +125,15 @@ public final class PostgresHubStore: HubStore {
 
     static let copyEvents = "COPY hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at) FROM STDIN"
 
-    static func rows(kiosk: String, events: [AttendanceEvent], receivedAt: String) -> [[String?]] {
+    static func rows(kiosk: String, events: [WireEvent], receivedAt: String) -> [[String?]] {
         events.map { e in
             [
-                kiosk, String(e.seq), e.id, ISOTime.format(e.at), e.venue, e.member?.description, e.group?.rawValue, e.direction.rawValue,
-                e.outcome.rawValue, e.reason?.rawValue, e.via.rawValue, e.prevHash, e.hash, receivedAt,
+                kiosk, String(e.seq), e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash, receivedAt,
             ]
         }
     }
 
-    public func receive(kiosk: String, events: [AttendanceEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+    public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
         try pool.withConnection { c in
             try c.transaction { c in
                 let head = try c.execute("SELECT last_seq, last_hash FROM hub_kiosk WHERE id = $1 FOR UPDATE", [kiosk])
@@ -162,7 +168,7 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    public func bulkLoad(kiosk: String, events: [AttendanceEvent], at: Date) throws {
+    public func bulkLoad(kiosk: String, events: [WireEvent], at: Date) throws {
         try pool.withConnection { c in
             try c.transaction { c in _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: events, receivedAt: ISOTime.format(at))) }
         }

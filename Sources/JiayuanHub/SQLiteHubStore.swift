@@ -95,7 +95,7 @@ public struct SQLiteHubStore: HubStore {
             createdAt: ISOTime.parse(row["created_at"], defaultZone: ISOTime.utc) ?? Date(timeIntervalSince1970: 0))
     }
 
-    public func receive(kiosk: String, events: [AttendanceEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+    public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
         try writer.write { db in
             guard let head = try Row.fetchOne(db, sql: "SELECT last_seq, last_hash FROM kiosk WHERE id = ?", arguments: [kiosk]) else {
                 throw HubError("unknown kiosk \(kiosk)")
@@ -120,7 +120,7 @@ public struct SQLiteHubStore: HubStore {
         }
     }
 
-    static func insert(_ db: Database, kiosk: String, events: [AttendanceEvent], receivedAt: String) throws {
+    static func insert(_ db: Database, kiosk: String, events: [WireEvent], receivedAt: String) throws {
         guard !events.isEmpty else { return }
         let insert = try db.cachedStatement(
             sql: """
@@ -129,13 +129,12 @@ public struct SQLiteHubStore: HubStore {
                 """)
         for e in events {
             try insert.execute(arguments: [
-                kiosk, e.seq, e.id, ISOTime.format(e.at), e.venue, e.member?.description, e.group?.rawValue, e.direction.rawValue,
-                e.outcome.rawValue, e.reason?.rawValue, e.via.rawValue, e.prevHash, e.hash, receivedAt,
+                kiosk, e.seq, e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash, receivedAt,
             ])
         }
     }
 
-    public func bulkLoad(kiosk: String, events: [AttendanceEvent], at: Date) throws {
+    public func bulkLoad(kiosk: String, events: [WireEvent], at: Date) throws {
         try writer.write { db in try Self.insert(db, kiosk: kiosk, events: events, receivedAt: ISOTime.format(at)) }
     }
 

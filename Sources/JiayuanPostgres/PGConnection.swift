@@ -10,21 +10,26 @@ public final class PGConnection: @unchecked Sendable {
     private let redactor: Redactor
     private var savepointDepth = 0
 
+    /// Seconds to wait for a connection unless the URL says otherwise (`connect_timeout`).
+    public static let defaultConnectTimeout = 10
+
     /// Bytes of COPY data sent to the server at a time.
     static let copyChunkSize = 256 * 1024
 
     /// Connects, and waits until the connection is ready.
     ///
+    /// Gives up after ``defaultConnectTimeout`` seconds unless the URL sets `connect_timeout`.
     /// - Parameter url: a URI such as `postgres://user:pass@127.0.0.1:5432/db?connect_timeout=5`, or a
     ///   key=value string such as `host=127.0.0.1 port=5432 dbname=db user=me`.
     /// - Throws: ``PGError`` (SQLSTATE `08001`) when the server cannot be reached or refuses the login;
     ///   the message never contains the password.
     public init(url: String) throws {
         redactor = Redactor(conninfo: url)
-        // `dbname` with expand_dbname=1 accepts both a URI and a key=value string; the keywords after it
-        // override what the string says, so the encoding is always UTF-8 (also after a reset).
-        let keywords = ["dbname", "client_encoding", "fallback_application_name"]
-        let values = [url, "UTF8", "jiayuan"]
+        // `dbname` with expand_dbname=1 accepts both a URI and a key=value string. libpq keeps the last value
+        // of a repeated keyword: the default connect timeout comes before it (the URL may change it), the
+        // encoding after it (always UTF-8, also after a reset).
+        let keywords = ["connect_timeout", "dbname", "client_encoding", "fallback_application_name"]
+        let values = [String(Self.defaultConnectTimeout), url, "UTF8", "jiayuan"]
         let c: OpaquePointer? = withCStringArray(keywords) { k in
             withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
         }
@@ -165,6 +170,7 @@ public final class PGConnection: @unchecked Sendable {
     /// (the connection is then usable again). Inside another transaction it uses a savepoint instead.
     /// - Throws: what `body` threw, or ``PGError`` — also when a statement inside failed but `body` caught that
     ///   error and returned anyway (PostgreSQL then rolls back at COMMIT; SQLSTATE `25P02`).
+    @discardableResult
     public func transaction<T>(_ body: (PGConnection) throws -> T) throws -> T {
         let nested = isInTransaction
         let savepoint = "jiayuan_sp_\(savepointDepth + 1)"
@@ -205,7 +211,13 @@ public final class PGConnection: @unchecked Sendable {
     /// whether the connection is open, idle and outside any transaction.
     func isHealthyAndIdle() -> Bool {
         guard let conn else { return false }
-        if PQconsumeInput(conn) == 0 { return false }
+        // A server that shut down sends an error message and then closes the socket; one PQconsumeInput may
+        // read the message but not yet the end of the stream, so read until nothing more is waiting.
+        for _ in 0..<8 {
+            if PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK { return false }
+            var fds = pollfd(fd: PQsocket(conn), events: Int16(POLLIN), revents: 0)
+            if poll(&fds, 1, 0) <= 0 { break }
+        }
         return PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) == PQTRANS_IDLE
     }
 

@@ -31,6 +31,7 @@ public final class PGPool: Sendable {
     ///
     /// If `body` leaves a transaction open (for example it ran `BEGIN` itself and threw), the pool rolls it back.
     /// - Throws: what `body` threw, or ``PGError`` when no connection could be made.
+    @discardableResult
     public func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
         let conn = try checkOut()
         defer { checkIn(conn) }

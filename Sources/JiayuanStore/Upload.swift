@@ -21,6 +21,30 @@ public struct UploadState: Hashable, Sendable {
 }
 
 extension AppDatabase {
+    /// Events with seq greater than `after`, at most `limit`, straight into their wire form (the stored
+    /// text as it is: no parsing and formatting per event), read by primary-key range.
+    public func wireEvents(after: Int64, limit: Int) throws -> [WireEvent] {
+        try writer.read { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash
+                    FROM event WHERE seq > ? ORDER BY seq LIMIT ?
+                    """)
+            var out: [WireEvent] = []
+            out.reserveCapacity(limit)
+            let rows = try Row.fetchCursor(statement, arguments: [after, limit])
+            while let row = try rows.next() {
+                let member: Int64? = row[4]
+                out.append(
+                    WireEvent(
+                        seq: row[0], id: row[1], at: row[2], venue: row[3],
+                        member: member.flatMap { MemberID(number: UInt32(truncatingIfNeeded: $0))?.description }, group: row[5],
+                        direction: row[6], outcome: row[7], reason: row[8], via: row[9], prevHash: row[10], hash: row[11]))
+            }
+            return out
+        }
+    }
+
     /// The upload state and the log's newest seq, from one snapshot.
     public func uploadState() throws -> UploadState {
         try writer.read { db in

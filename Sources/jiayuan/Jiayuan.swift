@@ -206,7 +206,7 @@ struct Verify: ParsableCommand {
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self])
+    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self, BenchUpload.self])
 }
 
 struct BenchCheckIn: ParsableCommand {

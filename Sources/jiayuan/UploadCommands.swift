@@ -109,7 +109,7 @@ final class Progress {
 struct Hub: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The district hub: receives kiosk logs (SQLite by default, PostgreSQL with --database postgres://…).",
-        subcommands: [HubServe.self, HubToken.self], defaultSubcommand: HubServe.self)
+        subcommands: [HubServe.self, HubTokenCommand.self], defaultSubcommand: HubServe.self)
 }
 
 /// Where the hub keeps its data.
@@ -143,7 +143,7 @@ struct HubServe: AsyncParsableCommand {
     }
 }
 
-struct HubToken: ParsableCommand {
+struct HubTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "token", abstract: "Kiosk tokens.", subcommands: [HubTokenAdd.self, HubTokenList.self])
 }
 
@@ -155,12 +155,12 @@ struct HubTokenAdd: ParsableCommand {
     @Flag(help: "Issue a new token for a kiosk that has one (the old one stops working).") var replace = false
 
     func run() throws {
-        guard JiayuanHub.HubToken.isIdentifier(kiosk), JiayuanHub.HubToken.isIdentifier(centre) else {
+        guard HubToken.isIdentifier(kiosk), HubToken.isIdentifier(centre) else {
             throw KioskError("kiosk and centre ids may only use letters, digits, - and _ (at most 64)")
         }
         var rng = SystemRandomNumberGenerator()
-        let token = JiayuanHub.HubToken.generate(using: &rng)
-        try store.open().addKiosk(id: kiosk, centre: centre, tokenHash: JiayuanHub.HubToken.hash(token), replace: replace, at: Date())
+        let token = HubToken.generate(using: &rng)
+        try store.open().addKiosk(id: kiosk, centre: centre, tokenHash: HubToken.hash(token), replace: replace, at: Date())
         print(token)
         FileHandle.standardError.write(
             Data("kiosk \(kiosk) of centre \(centre): put this token under [upload] token in its jiayuan.toml; it is not shown again\n".utf8))

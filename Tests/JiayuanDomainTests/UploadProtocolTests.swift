@@ -109,7 +109,38 @@ struct UploadProtocolTests {
     @Test("the idempotency key depends only on the batch")
     func key() {
         let e = events(4)
-        #expect(idempotencyKey(kiosk: "k", events: e) == idempotencyKey(kiosk: "k", events: e))
-        #expect(idempotencyKey(kiosk: "k", events: e) != idempotencyKey(kiosk: "k", events: Array(e.prefix(3))))
+        let key = idempotencyKey(kiosk: "k", firstSeq: 1, lastSeq: 4, lastHash: e[3].hash)
+        #expect(key == idempotencyKey(kiosk: "k", firstSeq: 1, lastSeq: 4, lastHash: e[3].hash))
+        #expect(key != idempotencyKey(kiosk: "k", firstSeq: 1, lastSeq: 3, lastHash: e[2].hash))
+        #expect(key.hasPrefix("k:1-4:"))
+    }
+
+    @Test("the hub's byte-level canonical JSON and hash equal the kiosk's for any strings")
+    func canonicalBytesMatch() throws {
+        let venues = ["gym", "图书馆", "quote\"back\\slash", "tab\tnew\nline\u{7F}", "emoji 🧓"]
+        for (i, venue) in venues.enumerated() {
+            for group in [MemberGroup.elder, nil] {
+                let e = AttendanceEvent(
+                    seq: Int64(i + 1), id: "id-\(i)", at: Date(timeIntervalSince1970: 1_795_000_000 + Double(i)), venue: venue,
+                    member: group == nil ? nil : MemberID(number: 42), group: group, direction: .out, outcome: .denied, reason: .closed,
+                    via: .staff, prevHash: AttendanceEvent.genesisHash)
+                let w = WireEvent(e)
+                #expect(String(decoding: w.canonicalJSON, as: UTF8.self) == e.canonicalJSON)
+                #expect(w.computedHash == e.hash)
+            }
+        }
+    }
+
+    @Test("only real UTC times in the one spelling pass")
+    func stamps() throws {
+        var w = WireEvent(events(1)[0])
+        for bad in ["2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T10:00:00", "2026-11-29t10:00:00Z", "２026-11-29T10:00:00Z"] {
+            w.at = bad
+            #expect(throws: WireError.self, "\(bad)") { try w.validate() }
+        }
+        for good in ["2024-02-29T23:59:59Z", "2026-11-29T00:00:00Z"] {
+            w.at = good
+            #expect(throws: Never.self) { try w.validate() }
+        }
     }
 }

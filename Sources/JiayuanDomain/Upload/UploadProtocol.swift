@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 // The kiosk → hub upload protocol (DESIGN.md §3.5): what travels, how the hub decides, how the kiosk
@@ -13,41 +14,98 @@ extension WireEvent {
     }
 }
 
-extension AttendanceEvent {
-    /// Reads an uploaded event, strictly: every value must be one the kiosk can write, in its one spelling
-    /// (so the hash the hub recomputes is over exactly the bytes the kiosk hashed).
-    public init(wire w: WireEvent) throws(WireError) {
+extension WireEvent {
+    /// Checks, byte by byte and without building dates, that every value is one the kiosk can write, in
+    /// its one spelling (so the hash the hub recomputes is over exactly the bytes the kiosk hashed).
+    public func validate() throws(WireError) {
         func bad(_ field: String, _ value: String?) -> WireError {
-            WireError(message: "event seq \(w.seq): \"\(field)\" has an unknown value \(value.map { "\"\($0)\"" } ?? "null")")
+            WireError(message: "event seq \(seq): \"\(field)\" has an unknown value \(value.map { "\"\($0)\"" } ?? "null")")
         }
-        guard let at = ISOTime.parse(w.at, defaultZone: ISOTime.utc), ISOTime.format(at) == w.at else {
-            throw WireError(message: "event seq \(w.seq): \"at\" must be a UTC time like 2026-11-29T02:45:32Z, not \"\(w.at)\"")
+        guard Self.isUTCStamp(at) else {
+            throw WireError(message: "event seq \(seq): \"at\" must be a UTC time like 2026-11-29T02:45:32Z, not \"\(at)\"")
         }
-        var member: MemberID?
-        if let m = w.member {
-            guard let id = MemberID(m), id.description == m else { throw bad("member", m) }
-            member = id
+        if let m = member {
+            let u = m.utf8
+            guard u.count == 7, u.first == UInt8(ascii: "M"), u.dropFirst().allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), m != "M000000" else {
+                throw bad("member", m)
+            }
         }
-        var group: MemberGroup?
-        if let g = w.group {
-            guard let v = MemberGroup(rawValue: g) else { throw bad("group", g) }
-            group = v
+        if let g = group, MemberGroup(rawValue: g) == nil { throw bad("group", g) }
+        guard Direction(rawValue: direction) != nil else { throw bad("direction", direction) }
+        guard Outcome(rawValue: outcome) != nil else { throw bad("outcome", outcome) }
+        if let r = reason, DenialReason(rawValue: r) == nil { throw bad("reason", r) }
+        guard Via(rawValue: via) != nil else { throw bad("via", via) }
+        guard AttendanceEvent.isHash(prevHash) else { throw bad("prev_hash", prevHash) }
+        guard AttendanceEvent.isHash(hash) else { throw bad("hash", hash) }
+        guard !id.isEmpty, id.utf8.count <= 64 else { throw bad("id", id) }
+        guard !venue.isEmpty, venue.utf8.count <= 64 else { throw bad("venue", venue) }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` naming a real day and time.
+    static func isUTCStamp(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 20, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A, u[19] == 0x5A else { return false }
+        func n(_ from: Int, _ count: Int) -> Int? {
+            var v = 0
+            for i in from..<(from + count) {
+                guard u[i] >= 0x30 && u[i] <= 0x39 else { return nil }
+                v = v * 10 + Int(u[i] - 0x30)
+            }
+            return v
         }
-        guard let direction = Direction(rawValue: w.direction) else { throw bad("direction", w.direction) }
-        guard let outcome = Outcome(rawValue: w.outcome) else { throw bad("outcome", w.outcome) }
-        var reason: DenialReason?
-        if let r = w.reason {
-            guard let v = DenialReason(rawValue: r) else { throw bad("reason", r) }
-            reason = v
-        }
-        guard let via = Via(rawValue: w.via) else { throw bad("via", w.via) }
-        guard Self.isHash(w.prevHash) else { throw bad("prev_hash", w.prevHash) }
-        guard Self.isHash(w.hash) else { throw bad("hash", w.hash) }
-        guard !w.id.isEmpty, w.id.utf8.count <= 64 else { throw bad("id", w.id) }
-        guard !w.venue.isEmpty, w.venue.utf8.count <= 64 else { throw bad("venue", w.venue) }
+        guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let se = n(17, 2) else { return false }
+        guard y >= 1970, (1...12).contains(mo), h < 24, mi < 60, se < 60, d >= 1 else { return false }
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]
+        return d <= days
+    }
+
+    /// The canonical JSON, byte for byte what `AttendanceEvent.canonicalJSON` gives for a valid event.
+    public var canonicalJSON: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        WireJSON.append("{\"at\":", to: &out)
+        WireJSON.appendString(at, to: &out)
+        WireJSON.append(",\"direction\":", to: &out)
+        WireJSON.appendString(direction, to: &out)
+        WireJSON.append(",\"group\":", to: &out)
+        WireJSON.appendOptional(group, to: &out)
+        WireJSON.append(",\"id\":", to: &out)
+        WireJSON.appendString(id, to: &out)
+        WireJSON.append(",\"member\":", to: &out)
+        WireJSON.appendOptional(member, to: &out)
+        WireJSON.append(",\"outcome\":", to: &out)
+        WireJSON.appendString(outcome, to: &out)
+        WireJSON.append(",\"reason\":", to: &out)
+        WireJSON.appendOptional(reason, to: &out)
+        WireJSON.append(",\"seq\":", to: &out)
+        WireJSON.appendInt(seq, to: &out)
+        WireJSON.append(",\"venue\":", to: &out)
+        WireJSON.appendString(venue, to: &out)
+        WireJSON.append(",\"via\":", to: &out)
+        WireJSON.appendString(via, to: &out)
+        WireJSON.append("}", to: &out)
+        return out
+    }
+
+    /// SHA-256 over `prev_hash` and the canonical JSON, as the kiosk computed it.
+    public var computedHash: String {
+        var hasher = SHA256()
+        hasher.update(data: Array(prevHash.utf8))
+        hasher.update(data: canonicalJSON)
+        return hasher.finalize().hexString
+    }
+}
+
+extension AttendanceEvent {
+    /// Reads an uploaded event, strictly (see `WireEvent.validate`).
+    public init(wire w: WireEvent) throws(WireError) {
+        try w.validate()
         self.init(
-            seq: w.seq, id: w.id, at: at, venue: w.venue, member: member, group: group, direction: direction,
-            outcome: outcome, reason: reason, via: via, prevHash: w.prevHash, hash: w.hash)
+            seq: w.seq, id: w.id, at: ISOTime.parse(w.at, defaultZone: ISOTime.utc)!, venue: w.venue, member: w.member.flatMap(MemberID.init),
+            group: w.group.flatMap(MemberGroup.init(rawValue:)), direction: Direction(rawValue: w.direction)!,
+            outcome: Outcome(rawValue: w.outcome)!, reason: w.reason.flatMap(DenialReason.init(rawValue:)), via: Via(rawValue: w.via)!,
+            prevHash: w.prevHash, hash: w.hash)
     }
 
     /// 64 lower-case hexadecimal digits.
@@ -55,6 +113,18 @@ extension AttendanceEvent {
         s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 }
+
+/// What the hub's chain rules need of an event.
+public protocol ChainLink: Hashable, Sendable {
+    var seq: Int64 { get }
+    var prevHash: String { get }
+    var hash: String { get }
+    /// The hash recomputed from the event's contents.
+    var computedHash: String { get }
+}
+
+extension AttendanceEvent: ChainLink {}
+extension WireEvent: ChainLink {}
 
 /// How the hub answers one batch of a kiosk's chain, decided from what it already holds.
 public enum HubChain {
@@ -82,9 +152,9 @@ public enum HubChain {
     }
 
     /// The decision: which events of the batch to store, and the answer.
-    public struct Plan: Hashable, Sendable {
-        /// The new events to insert, in seq order (a suffix-free prefix of the batch's new part).
-        public var insert: [AttendanceEvent]
+    public struct Plan<Event: ChainLink>: Hashable, Sendable {
+        /// The new events to insert, in seq order (the valid start of the batch's new part).
+        public var insert: [Event]
         public var verdict: Verdict
         /// The head after inserting.
         public var newHead: Head
@@ -94,8 +164,8 @@ public enum HubChain {
     /// - Parameters:
     ///   - head: what the hub holds for this kiosk.
     ///   - storedHash: the hash the hub holds for a seq at or below `head.seq`.
-    public static func plan(batch: [AttendanceEvent], head: Head, storedHash: (Int64) throws -> String?) rethrows -> Plan {
-        var insert: [AttendanceEvent] = []
+    public static func plan<Event: ChainLink>(batch: [Event], head: Head, storedHash: (Int64) throws -> String?) rethrows -> Plan<Event> {
+        var insert: [Event] = []
         var current = head
         for event in batch {
             if event.hash != event.computedHash {
@@ -165,7 +235,6 @@ public struct Backoff: Sendable, Equatable {
 }
 
 /// The `Idempotency-Key` of a batch: the same events always give the same key (also after a restart).
-public func idempotencyKey(kiosk: String, events: [AttendanceEvent]) -> String {
-    guard let first = events.first, let last = events.last else { return "\(kiosk):empty" }
-    return "\(kiosk):\(first.seq)-\(last.seq):\(last.hash.prefix(16))"
+public func idempotencyKey(kiosk: String, firstSeq: Int64, lastSeq: Int64, lastHash: String) -> String {
+    "\(kiosk):\(firstSeq)-\(lastSeq):\(lastHash.prefix(16))"
 }

@@ -78,22 +78,78 @@ public final class Uploader: Sendable {
         client = HTTPClient(timeout: settings.timeout, connectTimeout: min(settings.timeout, .seconds(10)))
     }
 
+    /// A batch read and compressed, ready to send.
+    struct Prepared: Sendable {
+        /// The acknowledged seq it follows.
+        var after: Int64
+        var first: Int64
+        var last: Int64
+        var body: [UInt8]
+        var key: String
+    }
+
+    /// The next batch, read and compressed on another thread while the current one is on the wire, so
+    /// the kiosk's work and the hub's overlap.
+    private final class Prefetch: @unchecked Sendable {
+        let after: Int64
+        private let done = DispatchSemaphore(value: 0)
+        private var result: Result<Prepared?, any Error> = .success(nil)
+
+        init(after: Int64, _ work: @escaping @Sendable () throws -> Prepared?) {
+            self.after = after
+            DispatchQueue.global().async {
+                self.result = Result { try work() }
+                self.done.signal()
+            }
+        }
+
+        func wait() throws -> Prepared? {
+            done.wait()
+            done.signal()
+            return try result.get()
+        }
+    }
+
+    private let prefetchLock = NSLock()
+    nonisolated(unsafe) private var prefetch: Prefetch?
+
+    func prepare(after: Int64) throws -> Prepared? {
+        let events = try database.wireEvents(after: after, limit: settings.batchSize)
+        guard let first = events.first, let last = events.last else { return nil }
+        let body = Gzip.compress(UploadBatch(kiosk: kioskID, centre: centreID, events: events).json())
+        return Prepared(
+            after: after, first: first.seq, last: last.seq, body: body,
+            key: idempotencyKey(kiosk: kioskID, firstSeq: first.seq, lastSeq: last.seq, lastHash: last.hash))
+    }
+
     /// Sends the next batch, if any, and records the answer. Blocking: call it off the cooperative pool.
     public func step() throws -> Step {
         let state = try database.uploadState()
         if let seq = state.conflictSeq { return .stopped(seq: seq) }
-        let events = try database.events(after: state.acknowledgedThrough, limit: settings.batchSize)
-        guard !events.isEmpty else { return .idle }
-        let body = Gzip.compress(UploadBatch(kiosk: kioskID, centre: centreID, events: events.map(WireEvent.init)).json())
+        let ready = prefetchLock.withLock { () -> Prefetch? in
+            defer { prefetch = nil }
+            return prefetch
+        }
+        // A prefetched batch is used only when it follows what the hub acknowledged; an empty one is
+        // never trusted (events may have been recorded since).
+        let batch: Prepared?
+        if let ready, ready.after == state.acknowledgedThrough, let prepared = try? ready.wait() {
+            batch = prepared
+        } else {
+            batch = try prepare(after: state.acknowledgedThrough)
+        }
+        guard let batch else { return .idle }
+        let next = Prefetch(after: batch.last) { [self] in try prepare(after: batch.last) }
+        prefetchLock.withLock { prefetch = next }
         let reply: HTTPReply
         do {
             reply = try client.post(
                 settings.hub + "/v1/events",
                 headers: [
                     ("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json"),
-                    ("Content-Encoding", "gzip"), ("Idempotency-Key", idempotencyKey(kiosk: kioskID, events: events)),
+                    ("Content-Encoding", "gzip"), ("Idempotency-Key", batch.key),
                 ],
-                body: body)
+                body: batch.body)
         } catch {
             return try failed("the hub did not answer (\(error.message))")
         }
@@ -105,13 +161,13 @@ public final class Uploader: Sendable {
                 return try failed("the hub's answer had no acknowledged_through")
             }
             try database.recordUploadAcknowledged(through: through, at: clock())
-            return .sent(count: Int(max(0, min(through, events.last!.seq) - state.acknowledgedThrough)), through: through)
+            return .sent(count: Int(max(0, min(through, batch.last) - state.acknowledgedThrough)), through: through)
         case 409:
             if let expected = (answer["expected_seq"] as? NSNumber)?.int64Value {
                 try database.recordUploadAcknowledged(through: expected - 1, at: clock())
                 return .rewound(expectedSeq: expected)
             }
-            let seq = (answer["seq"] as? NSNumber)?.int64Value ?? events.first!.seq
+            let seq = (answer["seq"] as? NSNumber)?.int64Value ?? batch.first
             let through = (answer["acknowledged_through"] as? NSNumber)?.int64Value ?? state.acknowledgedThrough
             try database.recordUploadConflict(seq: seq, reason: reason, acknowledgedThrough: through, at: clock())
             return .conflict(seq: seq, reason: reason)
