@@ -3,12 +3,14 @@
 # Usage: setup-deps.sh [--tests]
 set -euo pipefail
 
-packages=(libsqlite3-dev libqrencode-dev libcups2-dev pkg-config tzdata espeak-ng)
+# zlib (gzip upload bodies), libcurl (HTTPS to the hub) and libpq (the hub on PostgreSQL) are linked too.
+packages=(libsqlite3-dev libqrencode-dev libcups2-dev zlib1g-dev libcurl4-openssl-dev libpq-dev pkg-config tzdata espeak-ng)
 if [ "${1:-}" = "--tests" ]; then
   # zbarimg decodes the QR codes we print; sqlite3 lets tests tamper with a database like an attacker would;
   # cupsd and lpadmin run the private print server of the printing tests; chromium and its driver (with
-  # CJK fonts) show the resident screen to the browser test, whose selenium runs in a venv (python3-venv).
-  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv)
+  # CJK fonts) show the resident screen to the browser test, whose selenium runs in a venv (python3-venv);
+  # postgresql runs the private PostgreSQL server the hub's tests use.
+  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql)
 fi
 
 missing=()

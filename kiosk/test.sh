@@ -8,9 +8,18 @@ swift build --build-tests
 # A private cupsd (own config, socket, port and spool under a temp folder; nothing under /etc) with raw
 # capture queues, stopped again however the tests end.
 cupsdir="$(mktemp -d /tmp/jiayuan-cups.XXXXXX)"
-trap 'bash kiosk/dev/cupsd.sh stop "$cupsdir" >/dev/null 2>&1 || true; rm -rf "$cupsdir"' EXIT
+# A private PostgreSQL server (initdb/pg_ctl in a temp folder, its own port) for the hub's tests.
+pgdir="$(mktemp -d /tmp/jiayuan-pg.XXXXXX)"
+cleanup() {
+  bash kiosk/dev/cupsd.sh stop "$cupsdir" >/dev/null 2>&1 || true
+  bash kiosk/dev/postgres.sh stop "$pgdir" >/dev/null 2>&1 || true
+  rm -rf "$cupsdir" "$pgdir"
+}
+trap cleanup EXIT
 bash kiosk/dev/cupsd.sh start "$cupsdir" >/dev/null
 source "$cupsdir/env"
+bash kiosk/dev/postgres.sh start "$pgdir"
+source "$pgdir/env"
 
 # The browser test (Tests/browser/screen_e2e.py) runs selenium and axe-selenium-python from a venv kept
 # under .build (gitignored) and reused while it still has both.

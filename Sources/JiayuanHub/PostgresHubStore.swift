@@ -152,17 +152,21 @@ public final class PostgresHubStore: HubStore {
                 let now = ISOTime.format(at)
                 if !plan.insert.isEmpty {
                     _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: plan.insert, receivedAt: now))
-                    _ = try c.execute(
-                        "UPDATE hub_kiosk SET last_seq = $1, last_hash = $2, last_upload_at = $3 WHERE id = $4",
-                        [String(plan.newHead.seq), plan.newHead.hash, now, kiosk])
                 }
-                if let key = idempotencyKey, let first = events.first, let last = events.last {
-                    _ = try c.execute(
-                        """
-                        INSERT INTO hub_batch (kiosk, idempotency_key, first_seq, last_seq, received_at) VALUES ($1, $2, $3, $4, $5)
-                        ON CONFLICT DO NOTHING
-                        """, [kiosk, key, String(first.seq), String(last.seq), now])
-                }
+                // The new head and the batch's key in one round trip.
+                _ = try c.execute(
+                    """
+                    WITH head AS (
+                      UPDATE hub_kiosk SET last_seq = $1, last_hash = $2, last_upload_at = $3 WHERE id = $4 AND $5::bool
+                    )
+                    INSERT INTO hub_batch (kiosk, idempotency_key, first_seq, last_seq, received_at)
+                    SELECT $4, $6, $7, $8, $3 WHERE $6::text IS NOT NULL
+                    ON CONFLICT DO NOTHING
+                    """,
+                    [
+                        String(plan.newHead.seq), plan.newHead.hash, now, kiosk, plan.insert.isEmpty ? "false" : "true", idempotencyKey,
+                        String(events.first?.seq ?? 0), String(events.last?.seq ?? 0),
+                    ])
                 return plan.verdict
             }
         }

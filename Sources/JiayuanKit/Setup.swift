@@ -68,6 +68,15 @@ public enum DefaultConfig {
             paper = "80mm"
             # cups_server = "localhost:631"   # default: $CUPS_SERVER, else localhost
 
+            # [upload]
+            # # The district hub; the token comes from `jiayuan hub token add KIOSK --centre CENTRE` on the hub.
+            # hub = "https://hub.example.org"
+            # token = "jyt_…"
+            # batch_size = 500          # events per request
+            # interval_seconds = 15     # how often to look for new events when everything is sent
+            # timeout_seconds = 30      # a request without an answer is given up and retried
+            # retry_max_seconds = 300   # the longest wait between retries (doubling from 1 s, with jitter)
+
             [services]
             # One meal order (送餐/订餐) in fen; free for low-income members.
             meal_fen = 1000
