@@ -34,12 +34,37 @@ func onLane<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throw
     try await withCheckedThrowingContinuation { c in hubLane.async { c.resume(with: Result { try work() }) } }
 }
 
+/// Kiosks by token hash, remembered for a few seconds so a backlog's batches do not each ask the store
+/// (a replaced token stops working within `ttl`).
+final class KioskCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [String: (HubKiosk, ContinuousClock.Instant)] = [:]
+    let ttl: Duration
+
+    init(ttl: Duration = .seconds(10)) { self.ttl = ttl }
+
+    func get(_ tokenHash: String) -> HubKiosk? {
+        lock.withLock {
+            guard let (kiosk, at) = entries[tokenHash], ContinuousClock.now - at < ttl else { return nil }
+            return kiosk
+        }
+    }
+
+    func put(_ tokenHash: String, _ kiosk: HubKiosk) {
+        lock.withLock {
+            if entries.count > 10_000 { entries.removeAll() }
+            entries[tokenHash] = (kiosk, ContinuousClock.now)
+        }
+    }
+}
+
 /// `POST /v1/events`, `GET /v1/stats`, the dashboard and `/healthz`.
 public struct HubController: Sendable {
     let store: any HubStore
     let options: HubOptions
     let logger: Logger
     let clock: @Sendable () -> Date
+    let kiosks = KioskCache()
 
     /// A controller over `store`.
     public init(store: any HubStore, options: HubOptions, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -78,7 +103,12 @@ public struct HubController: Sendable {
         }
         let tokenHash = HubToken.hash(String(auth.dropFirst(7)))
         let store = self.store
-        guard let kiosk = try await onLane({ try store.kiosk(tokenHash: tokenHash) }) else {
+        var known = kiosks.get(tokenHash)
+        if known == nil, let found = try await onLane({ try store.kiosk(tokenHash: tokenHash) }) {
+            kiosks.put(tokenHash, found)
+            known = found
+        }
+        guard let kiosk = known else {
             return Self.refuse(.unauthorized, "unauthorized", "this token is not known to the hub (issue one with jiayuan hub token add)")
         }
         // The body: gzip or plain JSON, bounded before and after decompression.
