@@ -32,25 +32,48 @@ public struct AttendanceReport: Hashable, Sendable {
 extension AppDatabase {
     /// `PRAGMA integrity_check` and the whole event chain, read in one snapshot.
     public func verify() throws -> VerifyReport {
-        try writer.read { db in
-            let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
-            var previousSeq: Int64 = 0
-            var previousHash = AttendanceEvent.genesisHash
-            var problem: ChainCheck.Problem?
-            let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY seq")
-            var count: Int64 = 0
-            while let row = try cursor.next() {
-                count += 1
-                let event = try Self.decodeEvent(row)
-                if let p = ChainCheck.check(event, previousSeq: previousSeq, previousHash: previousHash) {
-                    problem = p
-                    break
-                }
-                previousSeq = event.seq
-                previousHash = event.hash
+        try writer.read(Self.verify)
+    }
+
+    /// `PRAGMA integrity_check` and the event chain of any connection (a backup file, say).
+    public static func verify(_ db: Database) throws -> VerifyReport {
+        let integrity = try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+        var previousSeq: Int64 = 0
+        var previousHash = AttendanceEvent.genesisHash
+        var problem: ChainCheck.Problem?
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event ORDER BY seq")
+        var count: Int64 = 0
+        while let row = try cursor.next() {
+            count += 1
+            let event = try Self.decodeEvent(row)
+            if let p = ChainCheck.check(event, previousSeq: previousSeq, previousHash: previousHash) {
+                problem = p
+                break
             }
-            return VerifyReport(integrityProblems: integrity, eventCount: count, chainProblem: problem)
+            previousSeq = event.seq
+            previousHash = event.hash
         }
+        return VerifyReport(integrityProblems: integrity, eventCount: count, chainProblem: problem)
+    }
+
+    /// Writes a consistent copy of the database to `path` with `VACUUM INTO`, from a read-only connection
+    /// of its own, so check-ins go on while it runs.
+    public static func backup(databaseAt source: String, to path: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: source, configuration: config)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        try queue.close()
+    }
+
+    /// Checks a database file without changing it (integrity and chain).
+    public static func verifyFile(_ path: String) throws -> VerifyReport {
+        var config = Configuration()
+        config.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        defer { try? queue.close() }
+        return try queue.read(Self.verify)
     }
 
     /// Events with seq greater than `after`, in order, at most `limit` (read by primary-key range).

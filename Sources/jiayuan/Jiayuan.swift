@@ -14,7 +14,7 @@ struct Jiayuan: AsyncParsableCommand {
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
             Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
-            SlipCommand.self, Upload.self, Hub.self, Bench.self,
+            SlipCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
         ])
 
     /// Runs the command; errors become one plain line on stderr and exit code 1.
@@ -309,5 +309,34 @@ struct BenchScan: ParsableCommand {
         if let cold = f.coldStart { print(String(format: "  cold start to /healthz 200 with %d events: %.0f ms", f.coldStartEvents, cold * 1000)) }
         if let rss = f.idleRSSKiB { print(String(format: "  idle RSS (fresh start, large log): %.1f MB", Double(rss) / 1024)) }
         if let rss = f.afterScansRSSKiB { print(String(format: "  RSS after the scans: %.1f MB", Double(rss) / 1024)) }
+    }
+}
+
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Write a verified copy of the database (VACUUM INTO) and remove backups older than --keep-days.")
+    @OptionGroup var data: DataOption
+    @Option(help: "Where to put it (default: backups/ in the data directory).") var to: String?
+    @Option(help: "Remove backups older than this many days.") var keepDays = 14
+
+    func run() throws {
+        let r = try Backup.run(data.directory, to: to, keepDays: keepDays)
+        print("backup: \(r.path) (\(r.events) events, \(r.bytes / 1024) KB, integrity and chain verified)")
+        for p in r.pruned { print("  removed old backup \(p)") }
+    }
+}
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Put a backup in place of the database (refused if it fails integrity or chain checks; the current one is kept aside).")
+    @OptionGroup var data: DataOption
+    @Argument(help: "The backup file.") var file: String
+
+    func run() throws {
+        let r = try Backup.restore(file, into: data.directory)
+        print("restored \(file) (\(r.events) events)")
+        if let kept = r.kept { print("  the database it replaced is kept as \(kept)") }
+        print("  events recorded after this backup are not in it: tell the district office before uploading again")
     }
 }

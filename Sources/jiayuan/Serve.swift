@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "jiayuan")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         let kiosk = try data.open()
+        // One kiosk process per data directory; `restore` waits for it to stop.
+        let lock = try ServeLock.acquire(data.directory)
+        defer { lock.release() }
         let options = ServeOptions(
             host: host ?? kiosk.config.host, port: port ?? kiosk.config.port,
             assetsPath: assets ?? ServeOptions.defaultAssetsPath(), scanners: !noScanners)
