@@ -9,8 +9,9 @@ if [ "${1:-}" = "--tests" ]; then
   # zbarimg decodes the QR codes we print; sqlite3 lets tests tamper with a database like an attacker would;
   # cupsd and lpadmin run the private print server of the printing tests; chromium and its driver (with
   # CJK fonts) show the resident screen to the browser test, whose selenium runs in a venv (python3-venv);
-  # postgresql runs the private PostgreSQL server the hub's tests use.
-  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql)
+  # postgresql runs the private PostgreSQL server the hub's tests use; cage is the display unit's compositor
+  # (its unit is verified with systemd-analyze).
+  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql cage)
 fi
 
 missing=()

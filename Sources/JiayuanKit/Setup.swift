@@ -12,14 +12,20 @@ public struct InitResult: Sendable {
 extension DataDirectory {
     /// Creates the data directory: config, database (migrated), and a new card-signing key.
     /// Refuses a directory that already holds a kiosk, so nothing is overwritten.
+    /// `configText` replaces the default `jiayuan.toml` (its `kiosk_id` line is set to `kioskID`).
     public func initialize(
-        kioskID: String, keyID: UInt8 = 1, demo: Bool, now: Date, rng: inout some RandomNumberGenerator
+        kioskID: String, keyID: UInt8 = 1, demo: Bool, configText: String? = nil, now: Date, rng: inout some RandomNumberGenerator
     ) throws -> InitResult {
         let fm = FileManager.default
         for existing in [configPath, databasePath, signingKeyPath] where fm.fileExists(atPath: existing) {
             throw KioskError("\(existing) already exists: this directory already holds a kiosk, nothing was changed")
         }
-        let text = DefaultConfig.text(kioskID: kioskID, demo: demo)
+        var text = DefaultConfig.text(kioskID: kioskID, demo: demo)
+        if let configText {
+            text = configText.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.hasPrefix("kiosk_id") ? "kiosk_id = \"\(kioskID)\"" : String(line)
+            }.joined(separator: "\n")
+        }
         let config = try KioskConfig.parse(text, file: configPath)
         do {
             try fm.createDirectory(atPath: keysPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -42,6 +48,16 @@ extension DataDirectory {
 
 /// The `jiayuan.toml` written by `jiayuan init`.
 public enum DefaultConfig {
+    /// The installed appliance's starting config (`kiosk/jiayuan.toml.example`): the centre's five venues,
+    /// no demo mode, a USB scanner under the installer's udev name.
+    public static func appliance(kioskID: String = "kiosk-1") -> String {
+        text(kioskID: kioskID, demo: true)
+            .replacingOccurrences(of: "demo = true", with: "demo = false")
+            .replacingOccurrences(
+                of: "name = \"lobby\"\nsource = \"fifo:scan.fifo\"",
+                with: "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/udev/).\nsource = \"evdev:/dev/jiayuan-scanner\"")
+    }
+
     /// The config text; `demo` adds the five venues of the home centre (DESIGN.md §1).
     public static func text(kioskID: String, demo: Bool) -> String {
         let header = """

@@ -66,14 +66,26 @@ struct Init: ParsableCommand {
     @Flag(help: "Add the five venues of the home centre and about 200 fictional members with cards.") var demo = false
     @Option(help: "This kiosk's id in the district.") var kioskID = "kiosk-1"
     @Option(help: "The id of this desk's card-signing key (give each issuing desk its own).") var keyID: UInt8 = 1
+    @Option(help: "Start from this jiayuan.toml (e.g. /usr/share/jiayuan/jiayuan.toml.example) instead of the default.") var config: String?
+
+    @Flag(help: .hidden) var printApplianceConfig = false
 
     func run() throws {
+        if printApplianceConfig {
+            print(DefaultConfig.appliance(), terminator: "")
+            return
+        }
         let dir = data.directory
         guard !kioskID.isEmpty, kioskID.count <= 64, kioskID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
             throw KioskError("the kiosk id may only use letters, digits, - and _")
         }
         var rng: any RandomNumberGenerator = demo ? SeededRandom(seed: 2026) : SystemRandomNumberGenerator()
-        let result = try dir.initialize(kioskID: kioskID, keyID: keyID, demo: demo, now: Date(), rng: &rng)
+        var configText: String?
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else { throw KioskError("cannot read \(config)") }
+            configText = String(decoding: data, as: UTF8.self)
+        }
+        let result = try dir.initialize(kioskID: kioskID, keyID: keyID, demo: demo, configText: configText, now: Date(), rng: &rng)
         print("Created kiosk \(kioskID) in \(dir.path)")
         print("  venues: \(result.config.venues.map(\.id).joined(separator: ", "))")
         if demo {

@@ -1,0 +1,116 @@
+import Foundation
+import JiayuanTestSupport
+import Testing
+
+/// The installer, the units and the package, staged into throw-away roots (systemd cannot run here, so
+/// the files, users and unit verification are checked; DESIGN of issue 7).
+@Suite("Appliance: installer, units, package", .serialized)
+struct ApplianceTests {
+    static let root = Run.packageRoot
+
+    func install(_ dest: String, _ extra: [String] = []) throws -> ProcessResult {
+        try Run.program("/bin/bash", [Self.root + "/kiosk/install.sh", "--root", dest, "--binary", Run.jiayuanBinary] + extra)
+    }
+
+    @Test("install.sh runs clean twice into a fresh root: files, users, data directory kept; uninstall keeps the data")
+    func installTwice() throws {
+        let dir = TemporaryDirectory("install")
+        defer { dir.remove() }
+        let dest = dir.path + "/root"
+        let first = try install(dest, ["--kiosk-id", "lobby-1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("created kiosk lobby-1"))
+        for file in [
+            "usr/bin/jiayuan", "usr/share/jiayuan/assets/index.html", "usr/share/jiayuan/jiayuan.toml.example",
+            "usr/lib/systemd/system/jiayuan.service", "usr/lib/systemd/system/jiayuan-display.service",
+            "usr/lib/systemd/system/jiayuan-backup.service", "usr/lib/systemd/system/jiayuan-backup.timer",
+            "usr/lib/sysusers.d/jiayuan.conf", "usr/lib/tmpfiles.d/jiayuan.conf", "etc/udev/rules.d/70-jiayuan-scanners.rules",
+            "var/lib/jiayuan/jiayuan.toml", "var/lib/jiayuan/jiayuan.sqlite", "var/lib/jiayuan/keys/card-signing.key",
+        ] {
+            #expect(FileManager.default.fileExists(atPath: dest + "/" + file), "\(file) installed")
+        }
+        let passwd = try String(contentsOfFile: dest + "/etc/passwd", encoding: .utf8)
+        #expect(passwd.contains("jiayuan:x:") && passwd.contains("jiayuan-display:x:") && passwd.contains("/usr/sbin/nologin"))
+        let uid = passwd.split(separator: "\n").first { $0.hasPrefix("jiayuan:") }!.split(separator: ":")[2]
+        let data = dest + "/var/lib/jiayuan"
+        let attributes = try FileManager.default.attributesOfItem(atPath: data)
+        #expect((attributes[.posixPermissions] as? Int) == 0o700)
+        #expect((attributes[.ownerAccountID] as? NSNumber)?.stringValue == String(uid), "the data directory belongs to the jiayuan user")
+        // The installed config is the example with this kiosk's id and passes the kiosk's own checks.
+        let config = try String(contentsOfFile: data + "/jiayuan.toml", encoding: .utf8)
+        #expect(config.contains("kiosk_id = \"lobby-1\"") && config.contains("evdev:/dev/jiayuan-scanner"))
+        let doctor = try Run.jiayuan(["doctor", "--data", data])
+        #expect(doctor.stdout.contains("OK    config"))
+        // A check-in recorded between installs survives the second run.
+        let card = try Run.jiayuan(["member", "add", "--name", "王秀英", "--group", "elder", "--born", "1948", "--data", data])
+        #expect(card.status == 0, "\(card.stderr)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: data + "/jiayuan.sqlite"))
+        let second = try install(dest)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("keeping the existing data directory"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: data + "/jiayuan.sqlite")) == before)
+        #expect(try String(contentsOfFile: dest + "/etc/passwd", encoding: .utf8).components(separatedBy: "jiayuan:x:").count == 2, "no second user")
+        // Uninstall: the program goes, the data stays.
+        let un = try Run.program("/bin/bash", [Self.root + "/kiosk/uninstall.sh", "--root", dest])
+        #expect(un.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: dest + "/usr/bin/jiayuan"))
+        #expect(!FileManager.default.fileExists(atPath: dest + "/usr/lib/systemd/system/jiayuan.service"))
+        #expect(FileManager.default.fileExists(atPath: data + "/jiayuan.sqlite"))
+    }
+
+    @Test("every unit passes systemd-analyze verify; the daemon's exposure is 2.5 or lower")
+    func unitsVerify() throws {
+        let dir = TemporaryDirectory("units")
+        defer { dir.remove() }
+        let dest = dir.path + "/root"
+        #expect(try install(dest, ["--no-init"]).status == 0)
+        // systemd-analyze resolves targets and executables inside the root: give it the host's targets and
+        // the display's programs (cage, chromium, sh from Debian's packages).
+        let units = dest + "/usr/lib/systemd/system"
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/systemd/system") where name.hasSuffix(".target") {
+            try? FileManager.default.copyItem(atPath: "/usr/lib/systemd/system/" + name, toPath: units + "/" + name)
+        }
+        for program in ["/usr/bin/cage", "/usr/bin/chromium", "/usr/bin/curl", "/bin/sh"] where FileManager.default.fileExists(atPath: program) {
+            try FileManager.default.createDirectory(atPath: dest + (program as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            // The program itself, not a symlink to it (/bin/sh is a link to dash).
+            try? FileManager.default.copyItem(atPath: URL(fileURLWithPath: program).resolvingSymlinksInPath().path, toPath: dest + program)
+        }
+        let names = ["jiayuan.service", "jiayuan-backup.service", "jiayuan-backup.timer", "jiayuan-display.service"]
+        let verify = try Run.program("/usr/bin/systemd-analyze", ["verify", "--root=" + dest] + names)
+        #expect(verify.status == 0)
+        #expect(verify.stdout.isEmpty && verify.stderr.isEmpty, "systemd-analyze verify: \(verify.stdout)\(verify.stderr)")
+        for unit in ["jiayuan.service", "jiayuan-backup.service"] {
+            let security = try Run.program("/usr/bin/systemd-analyze", ["security", "--offline=true", units + "/" + unit])
+            let line = try #require(security.stdout.split(separator: "\n").first { $0.contains("Overall exposure level") })
+            let score = try #require(Double(line.split(separator: ":").last!.split(separator: " ").first ?? ""))
+            print("systemd-analyze security \(unit): \(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))")
+            #expect(score <= 2.5, "\(line)")
+        }
+    }
+
+    @Test("build-deb.sh makes a package with the program, units, rules and maintainer scripts")
+    func debianPackage() throws {
+        let dir = TemporaryDirectory("deb")
+        defer { dir.remove() }
+        let build = try Run.program("/bin/bash", [Self.root + "/kiosk/build-deb.sh", "--binary", Run.jiayuanBinary, "--out", dir.path, "--version", "9.9.9"])
+        #expect(build.status == 0, "\(build.stderr)")
+        let deb = build.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(deb.hasSuffix("_9.9.9_amd64.deb") || deb.hasSuffix(".deb"))
+        let info = try Run.program("/usr/bin/dpkg-deb", ["-I", deb])
+        #expect(info.stdout.contains("Package: jiayuan") && info.stdout.contains("Depends:") && info.stdout.contains("libqrencode4"))
+        #expect(info.stdout.contains("postinst") && info.stdout.contains("prerm"))
+        let contents = try Run.program("/usr/bin/dpkg-deb", ["-c", deb]).stdout
+        for path in ["./usr/bin/jiayuan", "./usr/lib/systemd/system/jiayuan.service", "./usr/lib/sysusers.d/jiayuan.conf",
+                     "./etc/udev/rules.d/70-jiayuan-scanners.rules", "./usr/share/jiayuan/assets/index.html"] {
+            #expect(contents.contains(path), "\(path) in the package")
+        }
+        #expect(!contents.contains("./var/") && !contents.contains("./etc/passwd"), "no data directory or users are shipped")
+    }
+
+    @Test("the example config is the appliance default and is valid")
+    func exampleConfig() throws {
+        let printed = try Run.jiayuan(["init", "--print-appliance-config"])
+        let file = try String(contentsOfFile: Self.root + "/kiosk/jiayuan.toml.example", encoding: .utf8)
+        #expect(printed.stdout == file, "kiosk/jiayuan.toml.example is regenerated with `jiayuan init --print-appliance-config`")
+    }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds jiayuan_<version>_<arch>.deb with dpkg-deb: the release binary (or --binary PATH), assets, units,
+# sysusers/tmpfiles entries and udev rules, staged by install.sh --root. The package's scripts create the
+# users and directories, make the data directory from the example config on first install, and start the
+# services; removing the package keeps /var/lib/jiayuan.
+#
+#   bash kiosk/build-deb.sh [--binary PATH] [--out DIR] [--version V]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary=""
+out="."
+version="0.1.0"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --binary) binary="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --version) version="$2"; shift 2 ;;
+    *) echo "build-deb.sh: unknown option $1" >&2; exit 64 ;;
+  esac
+done
+arch="$(dpkg --print-architecture)"
+stage="$(mktemp -d /tmp/jiayuan-deb.XXXXXX)"
+trap 'rm -rf "$stage"' EXIT
+
+args=(--root "$stage/root" --no-init)
+[ -n "$binary" ] && args+=(--binary "$binary")
+bash kiosk/install.sh "${args[@]}" > "$stage/install.log" 2>&1 || { cat "$stage/install.log" >&2; exit 1; }
+pkg="$stage/root"
+# Users, groups and /var/lib are made on the target by the maintainer scripts, not shipped.
+rm -rf "$pkg/etc/passwd" "$pkg/etc/group" "$pkg/etc/shadow" "$pkg/etc/gshadow" "$pkg/etc/.pwd.lock" "$pkg/var" "$pkg"/etc/*-
+mkdir -p "$pkg/DEBIAN"
+size="$(du -sk "$pkg" | cut -f1)"
+cat > "$pkg/DEBIAN/control" <<EOF
+Package: jiayuan
+Version: $version
+Architecture: $arch
+Maintainer: Jiayuan Kiosk developers <kiosk@jiayuan.invalid>
+Installed-Size: $size
+Depends: libc6, libstdc++6, libsqlite3-0, libqrencode4, libcups2, libcurl4, libpq5, zlib1g, espeak-ng, systemd, curl
+Recommends: cups, cups-client, cage, chromium, fonts-noto-cjk
+Section: misc
+Priority: optional
+Description: 家园 Jiayuan home-centre check-in kiosk
+ Check-in appliance for a neighbourhood home centre: signed QR membership cards, a resident touch
+ screen with voice prompts, receipts through CUPS, a hash-chained attendance log in SQLite and exactly-once
+ upload to the sub-district hub.
+EOF
+echo "/etc/udev/rules.d/70-jiayuan-scanners.rules" > "$pkg/DEBIAN/conffiles"
+cat > "$pkg/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+set -e
+if [ "$1" = "configure" ]; then
+  systemd-sysusers /usr/lib/sysusers.d/jiayuan.conf
+  systemd-tmpfiles --create /usr/lib/tmpfiles.d/jiayuan.conf
+  if [ ! -f /var/lib/jiayuan/jiayuan.toml ]; then
+    id="$(hostname -s 2>/dev/null | tr -c 'A-Za-z0-9_\n-' '-' | cut -c1-64)"
+    /usr/bin/jiayuan init --data /var/lib/jiayuan --kiosk-id "${id:-kiosk-1}" --config /usr/share/jiayuan/jiayuan.toml.example >/dev/null
+    chown -R jiayuan:jiayuan /var/lib/jiayuan
+  fi
+  udevadm control --reload 2>/dev/null || true
+  if [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+    systemctl enable jiayuan.service jiayuan-backup.timer jiayuan-display.service >/dev/null
+    systemctl restart jiayuan.service || true
+    systemctl start jiayuan-backup.timer || true
+  fi
+fi
+EOF
+cat > "$pkg/DEBIAN/prerm" <<'EOF'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = "remove" ]; then
+  systemctl disable --now jiayuan-display.service jiayuan.service jiayuan-backup.timer >/dev/null 2>&1 || true
+fi
+EOF
+cat > "$pkg/DEBIAN/postrm" <<'EOF'
+#!/bin/sh
+set -e
+[ -d /run/systemd/system ] && systemctl daemon-reload || true
+# /var/lib/jiayuan (the attendance log, members, keys, backups) is kept, also on purge.
+EOF
+chmod 0755 "$pkg/DEBIAN/postinst" "$pkg/DEBIAN/prerm" "$pkg/DEBIAN/postrm"
+mkdir -p "$out"
+deb="$out/jiayuan_${version}_${arch}.deb"
+dpkg-deb --root-owner-group --build "$pkg" "$deb" >/dev/null
+echo "$deb"
