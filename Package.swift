@@ -106,15 +106,16 @@ let package = Package(
         ),
         .testTarget(name: "JiayuanStoreTests", dependencies: ["JiayuanStore", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanKitTests", dependencies: ["JiayuanKit", "JiayuanQR", "JiayuanTestSupport"]),
-        .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKit"]),
         .testTarget(name: "JiayuanPrintTests", dependencies: ["JiayuanPrint", "JiayuanQR", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS"]),
         .testTarget(name: "JiayuanScannerTests", dependencies: ["JiayuanScanner"]),
         .testTarget(
             name: "JiayuanServerTests",
             dependencies: [
-                "JiayuanServer", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport",
+                "JiayuanServer", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "JiayuanPostgresTests", dependencies: ["JiayuanPostgres"]),

@@ -85,11 +85,18 @@ public enum Backup {
         defer { lock.release() }
         var kept: String?
         if FileManager.default.fileExists(atPath: data.databasePath) {
-            // Fold the WAL into the current file first, so what is kept aside is whole.
-            _ = try? data.openDatabase().writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            // Fold the WAL into the file first; whatever is left in it moves aside with it (SQLite reads
+            // `NAME-wal` beside `NAME`), so nothing of the replaced database is lost.
+            if let pool = try? AppDatabase.open(path: data.databasePath) {
+                _ = try? pool.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+                try? pool.writer.close()
+            }
             let aside = data.databasePath + ".replaced-" + fileName(now).dropFirst("jiayuan-".count).dropLast(".sqlite".count)
             guard rename(data.databasePath, aside) == 0 else { throw KioskError("cannot move the current database aside") }
-            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: data.databasePath + suffix) }
+            if FileManager.default.fileExists(atPath: data.databasePath + "-wal") {
+                _ = rename(data.databasePath + "-wal", aside + "-wal")
+            }
+            try? FileManager.default.removeItem(atPath: data.databasePath + "-shm")
             kept = aside
         }
         let staging = data.databasePath + ".restoring"

@@ -28,25 +28,7 @@ public enum ScanBench {
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
 
-        // A demo kiosk whose venues are open all day, with no debounce or minimum stay so every scan is recorded,
-        // and the FIFO scanner bound to the veterans' corner.
-        func prepare(_ path: String) throws -> (DataDirectory, [String]) {
-            let data = DataDirectory(path: path)
-            var rng = SeededRandom(seed: 1)
-            let result = try data.initialize(kioskID: "bench", demo: true, now: Date(), rng: &rng)
-            var text = try String(contentsOfFile: data.configPath, encoding: .utf8)
-            text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                line.hasPrefix("hours = ") ? "hours = \"24h\"" : String(line)
-            }.joined(separator: "\n")
-            text = text.replacingOccurrences(of: "debounce_seconds = 5", with: "debounce_seconds = 0")
-                .replacingOccurrences(of: "minimum_stay_seconds = 60", with: "minimum_stay_seconds = 0")
-                .replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "source = \"fifo:scan.fifo\"\nvenue = \"veterans\"")
-                .replacingOccurrences(of: "voice = true", with: "voice = false")
-                .replacingOccurrences(of: "capacity = 50", with: "capacity = 100000")
-            try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
-            let codes = result.demoMembers.filter { [.veteran, .serviceman, .militaryFamily].contains($0.0.group) }.map(\.1.code)
-            return (data, codes)
-        }
+        func prepare(_ path: String) throws -> (DataDirectory, [String]) { try prepareAllDayKiosk(path) }
 
         // The bare engine, same settings, same disk.
         let (engineData, engineCodes) = try prepare(base + "/engine")
@@ -102,6 +84,26 @@ public enum ScanBench {
         return Figures(
             scanLatencies: scanLatencies.sorted(), engineLatencies: engineLatencies.sorted(), coldStart: cold, coldStartEvents: events,
             idleRSSKiB: idleRSS, afterScansRSSKiB: busyRSS)
+    }
+
+    /// A demo kiosk whose venues are open all day, with no debounce or minimum stay so every scan is recorded,
+    /// and the FIFO scanner bound to the veterans' corner; returns the codes of the members it admits.
+    public static func prepareAllDayKiosk(_ path: String) throws -> (DataDirectory, [String]) {
+        let data = DataDirectory(path: path)
+        var rng = SeededRandom(seed: 1)
+        let result = try data.initialize(kioskID: "bench", demo: true, now: Date(), rng: &rng)
+        var text = try String(contentsOfFile: data.configPath, encoding: .utf8)
+        text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("hours = ") ? "hours = \"24h\"" : String(line)
+        }.joined(separator: "\n")
+        text = text.replacingOccurrences(of: "debounce_seconds = 5", with: "debounce_seconds = 0")
+            .replacingOccurrences(of: "minimum_stay_seconds = 60", with: "minimum_stay_seconds = 0")
+            .replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "source = \"fifo:scan.fifo\"\nvenue = \"veterans\"")
+            .replacingOccurrences(of: "voice = true", with: "voice = false")
+            .replacingOccurrences(of: "capacity = 50", with: "capacity = 100000")
+        try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
+        let codes = result.demoMembers.filter { [.veteran, .serviceman, .militaryFamily].contains($0.0.group) }.map(\.1.code)
+        return (data, codes)
     }
 
     /// Appends `events` chained check-in events straight into the log, in one transaction.

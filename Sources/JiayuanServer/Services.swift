@@ -191,7 +191,9 @@ struct WatchdogService: Service, CustomStringConvertible {
         let kiosk = self.kiosk
         while !Task.isCancelled {
             do {
-                // A write, not a read: a full disk or read-only database must stop the pings.
+                // A write, not a read: a full disk or read-only database must stop the pings. SQLite can still
+                // write into a reused WAL on a full disk, so the free space is checked too.
+                try Self.checkFreeSpace(kiosk.data.path)
                 try await offload { try kiosk.database.heartbeat(at: kiosk.clock()) }
                 await coordinator.setInService()
                 Self.notify(socketPath, "WATCHDOG=1")
@@ -201,6 +203,19 @@ struct WatchdogService: Service, CustomStringConvertible {
                 await coordinator.probeFailed(error)
             }
             try await Task.sleep(for: .seconds(interval))
+        }
+    }
+
+    /// Below this much free space a check-in may fail half-way through its transaction: stop taking them.
+    static let minimumFreeBytes: UInt64 = 1 << 20
+
+    /// Throws "the disk is full" when the data directory's file system has less than `minimumFreeBytes`.
+    static func checkFreeSpace(_ path: String) throws {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return }
+        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
+        if free < minimumFreeBytes {
+            throw KioskError("the disk is full (\(free / 1024) KB free for \(path)): free some space; nothing is lost")
         }
     }
 
