@@ -34,7 +34,7 @@ if [ -z "$R" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Packages the appliance runs with (not in --root mode: the .deb declares them instead).
-runtime=(libsqlite3-0 libqrencode4 libcups2 libcurl4 libpq5 zlib1g espeak-ng cups cups-client cage chromium fonts-noto-cjk curl)
+runtime=(systemd libsqlite3-0 libqrencode4 libcups2 libcurl4 libpq5 zlib1g espeak-ng cups cups-client cage chromium fonts-noto-cjk curl)
 if [ -z "$R" ] && [ "$packages" = 1 ]; then
   missing=()
   for p in "${runtime[@]}"; do
@@ -50,9 +50,10 @@ fi
 # 2. The binary: prebuilt, or the release build of this source tree.
 if [ -z "$binary" ]; then
   source kiosk/setup-deps.sh
+  # The Swift runtime is linked in, so the installed program needs nothing from the toolchain.
   say "building the release binary (a few minutes the first time)"
-  swift build -c release --product jiayuan >/dev/null
-  binary="$(swift build -c release --show-bin-path)/jiayuan"
+  swift build -c release --static-swift-stdlib --scratch-path .build-static --product jiayuan >/dev/null
+  binary="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jiayuan"
 fi
 [ -x "$binary" ] || { echo "install.sh: $binary is not an executable" >&2; exit 1; }
 
@@ -90,7 +91,7 @@ if [ "$init" = 1 ]; then
   if [ -f "$data/jiayuan.toml" ]; then
     say "keeping the existing data directory $data"
   else
-    id="${kiosk_id:-$(hostname -s 2>/dev/null | tr -c 'A-Za-z0-9_\n-' '-' | cut -c1-64)}"
+    id="${kiosk_id:-$( (hostname -s 2>/dev/null || true) | tr -c 'A-Za-z0-9_\n-' '-' | cut -c1-64)}"
     [ -n "$id" ] || id="kiosk-1"
     "$R/usr/bin/jiayuan" init --data "$data" --kiosk-id "$id" --config kiosk/jiayuan.toml.example >/dev/null
     say "created kiosk $id in /var/lib/jiayuan (edit /var/lib/jiayuan/jiayuan.toml: centre, venues, [upload])"
@@ -102,7 +103,7 @@ fi
 # 6. On a live system: a CUPS queue for a USB receipt printer, udev, services.
 if [ -z "$R" ]; then
   if command -v lpinfo >/dev/null 2>&1 && ! lpstat -p jiayuan-receipt >/dev/null 2>&1; then
-    uri="$(lpinfo -v 2>/dev/null | awk '$1 == "direct" && $2 ~ /^usb:\/\// { print $2; exit }')"
+    uri="$(lpinfo -v 2>/dev/null | awk '$1 == "direct" && $2 ~ /^usb:\/\// { print $2; exit }' || true)"
     if [ -n "$uri" ]; then
       lpadmin -p jiayuan-receipt -E -v "$uri" -m raw -D "Jiayuan receipt printer" && say "CUPS queue jiayuan-receipt → $uri"
       if grep -q '^target = "file:prints"' "$data/jiayuan.toml"; then

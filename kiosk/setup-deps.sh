@@ -10,8 +10,8 @@ if [ "${1:-}" = "--tests" ]; then
   # cupsd and lpadmin run the private print server of the printing tests; chromium and its driver (with
   # CJK fonts) show the resident screen to the browser test, whose selenium runs in a venv (python3-venv);
   # postgresql runs the private PostgreSQL server the hub's tests use; cage is the display unit's compositor
-  # (its unit is verified with systemd-analyze).
-  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql cage)
+  # (its unit is verified with systemd-analyze); debootstrap makes the throw-away Debian root of the installer test.
+  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql cage debootstrap)
 fi
 
 missing=()

@@ -31,4 +31,7 @@ if ! "$venv/bin/python" -c 'import selenium, axe_selenium_python' >/dev/null 2>&
 fi
 export JIAYUAN_TEST_PYTHON="$PWD/$venv/bin/python"
 export JIAYUAN_BIN="$(swift build --show-bin-path)/jiayuan"
+# The appliance binary (Swift runtime linked in), which the installer test runs inside a debootstrap root.
+swift build -c release --static-swift-stdlib --scratch-path .build-static --product jiayuan
+export JIAYUAN_TEST_APPLIANCE_BINARY="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jiayuan"
 swift test --skip-build

@@ -1,4 +1,8 @@
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import JiayuanCUPS
 import JiayuanDomain
 import JiayuanHTTP
@@ -42,12 +46,46 @@ public enum Doctor {
             checks.append(DoctorCheck(
                 name: "clock", verdict: .problem,
                 detail: "the clock (\(ISOTime.format(now))) is behind the last recorded event (\(ISOTime.format(last.at))): set the time"))
+        } else if let back = try? kiosk.database.clockSetBack(), back.count > 0 {
+            checks.append(DoctorCheck(
+                name: "clock", verdict: .warning,
+                detail: "\(back.count) events are earlier than the one before them (the clock was set back, first at seq \(back.firstSeq)); now \(wallClock(now, kiosk.config.timeZone))"))
         } else {
             checks.append(DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZone.identifier)"))
         }
         checks.append(printer(kiosk))
+        for scanner in kiosk.config.scanners { checks.append(Self.scanner(scanner, dataPath: data.path)) }
         checks.append(upload(kiosk, now: now))
         return checks
+    }
+
+    /// A configured scanner: its device is there and this user may read it.
+    static func scanner(_ s: ScannerConfig, dataPath: String) -> DoctorCheck {
+        let name = "scanner"
+        let label = "\(s.name) (\(s.source)\(s.venue.map { ", bound to \($0)" } ?? ""))"
+        let parts = s.source.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2 || s.source == "stdin" else {
+            return DoctorCheck(name: name, verdict: .problem, detail: "\(label): not a scanner source (evdev:PATH, serial:PATH, fifo:PATH or stdin)")
+        }
+        if s.source == "stdin" { return DoctorCheck(name: name, verdict: .ok, detail: "\(label)") }
+        var path = parts[1]
+        if !path.hasPrefix("/") { path = dataPath + "/" + path }
+        switch parts[0] {
+        case "fifo":
+            return DoctorCheck(name: name, verdict: .ok, detail: "\(label): \(FileManager.default.fileExists(atPath: path) ? "ready" : "created when the kiosk starts")")
+        case "evdev", "serial":
+            guard FileManager.default.fileExists(atPath: path) else {
+                return DoctorCheck(name: name, verdict: .problem, detail: "\(label): not plugged in (\(path) is missing): check the USB cable")
+            }
+            guard access(path, parts[0] == "serial" ? (R_OK | W_OK) : R_OK) == 0 else {
+                return DoctorCheck(
+                    name: name, verdict: .problem,
+                    detail: "\(label): no permission to read \(path) (the kiosk user needs the \(parts[0] == "serial" ? "dialout" : "input") group)")
+            }
+            return DoctorCheck(name: name, verdict: .ok, detail: "\(label): plugged in")
+        default:
+            return DoctorCheck(name: name, verdict: .problem, detail: "\(label): unknown kind \"\(parts[0])\"")
+        }
     }
 
     /// The upload backlog, the last success, a refused chain, and whether the hub answers.

@@ -85,6 +85,16 @@ extension AppDatabase {
         }
     }
 
+    /// Events recorded at an earlier time than the event before them (the clock was set back): how many,
+    /// and the first one's seq.
+    public func clockSetBack() throws -> (count: Int, firstSeq: Int64) {
+        try writer.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS n, MIN(e.seq) AS first FROM event e JOIN event p ON p.seq = e.seq - 1 WHERE e.at < p.at")
+            return (row?["n"] ?? 0, row?["first"] ?? 0)
+        }
+    }
+
     /// The newest event, if any.
     public func lastEvent() throws -> AttendanceEvent? {
         try writer.read { db in

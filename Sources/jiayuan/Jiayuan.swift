@@ -291,7 +291,7 @@ struct BenchPrint: ParsableCommand {
 
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check config, database and chain, disk, clock and printer; exit 1 when something needs staff.")
+        abstract: "Check config, database and chain, disk, clock, printer, scanners and the hub; exit 1 when something needs staff.")
     @OptionGroup var data: DataOption
 
     func run() throws {

@@ -2,6 +2,10 @@ import Foundation
 import JiayuanTestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The installer, the units and the package, staged into throw-away roots (systemd cannot run here, so
 /// the files, users and unit verification are checked; DESIGN of issue 7).
 @Suite("Appliance: installer, units, package", .serialized)
@@ -112,5 +116,59 @@ struct ApplianceTests {
         let printed = try Run.jiayuan(["init", "--print-appliance-config"])
         let file = try String(contentsOfFile: Self.root + "/kiosk/jiayuan.toml.example", encoding: .utf8)
         #expect(printed.stdout == file, "kiosk/jiayuan.toml.example is regenerated with `jiayuan init --print-appliance-config`")
+    }
+
+    /// The release binary with the Swift runtime linked in (kiosk/test.sh builds it), which runs in a root
+    /// without the toolchain.
+    static let applianceBinary = ProcessInfo.processInfo.environment["JIAYUAN_TEST_APPLIANCE_BINARY"].flatMap { $0.isEmpty ? nil : $0 }
+
+    @Test(
+        "install.sh runs clean twice as root inside a fresh Debian 12 root made with debootstrap; the units verify there",
+        .enabled(if: applianceBinary != nil && getuid() == 0, "needs root and JIAYUAN_TEST_APPLIANCE_BINARY (kiosk/test.sh sets both)"),
+        .timeLimit(.minutes(15)))
+    func installInDebianRoot() throws {
+        let dir = TemporaryDirectory("debootstrap")
+        defer { dir.remove() }
+        let root = dir.path + "/bookworm"
+        let mirror = ProcessInfo.processInfo.environment["JIAYUAN_DEBIAN_MIRROR"] ?? "http://deb.debian.org/debian"
+        let boot = try Run.program("/usr/sbin/debootstrap", ["--variant=minbase", "bookworm", root, mirror])
+        try #require(boot.status == 0, "debootstrap: \(boot.stderr.suffix(2000))")
+        // No services start inside the root; its packages' scripts are told so.
+        try "#!/bin/sh\nexit 101\n".write(toFile: root + "/usr/sbin/policy-rc.d", atomically: true, encoding: .utf8)
+        chmod(root + "/usr/sbin/policy-rc.d", 0o755)
+        try? FileManager.default.removeItem(atPath: root + "/etc/resolv.conf")
+        try FileManager.default.copyItem(atPath: "/etc/resolv.conf", toPath: root + "/etc/resolv.conf")
+        #expect(try Run.program("/usr/bin/mount", ["-t", "proc", "proc", root + "/proc"]).status == 0)
+        defer { _ = try? Run.program("/usr/bin/umount", ["-l", root + "/proc"]) }
+        let source = root + "/opt/jiayuan-src"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        for item in ["kiosk", "systemd", "assets", "README.md"] {
+            try FileManager.default.copyItem(atPath: Self.root + "/" + item, toPath: source + "/" + item)
+        }
+        try FileManager.default.copyItem(atPath: try #require(Self.applianceBinary), toPath: root + "/opt/jiayuan")
+        func inRoot(_ command: String) throws -> ProcessResult {
+            try Run.program("/usr/sbin/chroot", [root, "/bin/bash", "-c", command])
+        }
+        let first = try inRoot("cd /opt/jiayuan-src && bash kiosk/install.sh --binary /opt/jiayuan --kiosk-id lobby-1")
+        #expect(first.status == 0, "first install: \(first.stdout.suffix(1500)) \(first.stderr.suffix(1500))")
+        #expect(first.stdout.contains("created kiosk lobby-1"))
+        let second = try inRoot("cd /opt/jiayuan-src && bash kiosk/install.sh --binary /opt/jiayuan")
+        #expect(second.status == 0, "second install: \(second.stderr.suffix(1500))")
+        #expect(second.stdout.contains("keeping the existing data directory"))
+        let passwd = try String(contentsOfFile: root + "/etc/passwd", encoding: .utf8)
+        #expect(passwd.contains("\njiayuan:x:") && passwd.contains("\njiayuan-display:x:"))
+        // The program runs in the Debian root as its own user, on the installed data directory.
+        let doctor = try inRoot("runuser -u jiayuan -- /usr/bin/jiayuan doctor --data /var/lib/jiayuan")
+        #expect(doctor.stdout.contains("OK    config") && doctor.stdout.contains("OK    database"), "\(doctor.stdout) \(doctor.stderr)")
+        #expect(doctor.stdout.contains("not plugged in"), "the example config's scanner is reported missing in plain words")
+        // The units verify against the root's own systemd, cage and chromium.
+        let verify = try Run.program(
+            "/usr/bin/systemd-analyze",
+            ["verify", "--root=" + root, "jiayuan.service", "jiayuan-backup.service", "jiayuan-backup.timer", "jiayuan-display.service"])
+        #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify.stderr)")
+        let un = try inRoot("cd /opt/jiayuan-src && bash kiosk/uninstall.sh")
+        #expect(un.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: root + "/usr/bin/jiayuan"))
+        #expect(FileManager.default.fileExists(atPath: root + "/var/lib/jiayuan/jiayuan.sqlite"))
     }
 }

@@ -136,4 +136,24 @@ struct BackupRestoreTests {
             oneLine(try serve(locked, as: "nobody"), "cannot write in")
         }
     }
+
+    @Test("doctor reports a clock set back, an unplugged scanner and an unreachable hub in plain words, exit 1 when staff must act")
+    func doctor() throws {
+        let dir = TemporaryDirectory("doctor")
+        defer { dir.remove() }
+        let data = try kiosk(dir)
+        let code = try Run.jiayuan(["card", "show", "M000005", "--data", data]).stdout.split(separator: "\n")[0]
+        _ = try Run.jiayuan(["checkin", String(code), "--venue", "veterans", "--at", "2026-11-27T10:00:00", "--data", data])
+        var config = try String(contentsOfFile: data + "/jiayuan.toml", encoding: .utf8)
+        config = config.replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "source = \"evdev:/dev/input/by-id/usb-not-plugged-event-kbd\"")
+        config += "\n[upload]\nhub = \"http://127.0.0.1:\(Loopback.freePort())\"\ntoken = \"jyt_x\"\n"
+        try config.write(toFile: data + "/jiayuan.toml", atomically: true, encoding: .utf8)
+        let r = try Run.jiayuan(["doctor", "--data", data])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("WARN  clock") && r.stdout.contains("the clock was set back, first at seq 4"), "\(r.stdout)")
+        #expect(r.stdout.contains("FAIL  scanner"), "\(r.stdout)")
+        #expect(r.stdout.contains("not plugged in"))
+        #expect(r.stdout.contains("does not answer"), "the hub's reachability is checked")
+        #expect(!r.stdout.contains("jyt_x"), "the token is not shown")
+    }
 }
