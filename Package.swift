@@ -53,7 +53,7 @@ let package = Package(
             ]
         ),
         // Printing: the document model, ESC/POS and HTML preview.
-        .target(name: "JiayuanPrint", dependencies: ["JiayuanQR"]),
+        .target(name: "JiayuanPrint", dependencies: ["JiayuanQR", "JiayuanDomain"]),
         // Scanner sources: evdev (exclusive grab), serial, stdin, FIFO.
         .target(name: "JiayuanScanner"),
         // The kiosk web app and its services (Hummingbird, swift-service-lifecycle).

@@ -71,20 +71,7 @@ public struct HubStats: Hashable, Sendable {
 
 /// The hub's read-only dashboard: one server-made page (no scripts, no CDN).
 enum HubDashboard {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTML.escape(s) }
 
     static func page(stats: HubStats, kiosks: [HubKiosk], now: Date) -> String {
         let days = stats.perDay

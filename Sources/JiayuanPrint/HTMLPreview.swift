@@ -1,6 +1,7 @@
 // An HTML picture of a receipt, for the staff console to show before printing.
 
 import Foundation
+import JiayuanDomain
 import JiayuanQR
 
 /// Renders a document as a self-contained HTML fragment that looks like the printed receipt.
@@ -69,25 +70,5 @@ public enum HTMLPreview {
     }
 
     /// `text` with `& < > " '` replaced by character references.
-    static func escape(_ text: String) -> String {
-        var needs = false
-        for byte in text.utf8 where byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27 {
-            needs = true
-            break
-        }
-        guard needs else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 16)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 }

@@ -29,26 +29,16 @@ final class KioskProcess: @unchecked Sendable {
 
     /// Starts it and waits until `/healthz` answers (200 or 503).
     func start(timeout: Double = 20) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        p.arguments = ["serve", "--data", data, "--port", String(port), "--no-scanners", "--assets", Run.packageRoot + "/assets"]
-        var env = ProcessInfo.processInfo.environment
-        env["WATCHDOG_USEC"] = "1000000"  // the disk probe every 0.5 s
-        p.environment = env
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        p.standardOutput = handle
-        p.standardError = handle
-        try p.run()
-        process = p
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let r = try? client.get(url + "/healthz"), r.status == 200 || r.status == 503 { return }
-            guard p.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.005)
+        let client = self.client
+        let health = url + "/healthz"
+        process = try Run.startJiayuan(
+            ["serve", "--data", data, "--port", String(port), "--no-scanners", "--assets", Run.packageRoot + "/assets"], log: log,
+            environment: ["WATCHDOG_USEC": "1000000"],  // the disk probe every 0.5 s
+            timeout: timeout, poll: 0.005
+        ) {
+            guard let r = try? client.get(health) else { return false }
+            return r.status == 200 || r.status == 503
         }
-        throw KioskError("serve did not start: \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "")")
     }
 
     func kill9() {

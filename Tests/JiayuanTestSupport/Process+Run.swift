@@ -67,4 +67,39 @@ public enum Run {
     public static func jiayuan(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
         try program(jiayuanBinary, arguments, stdin: stdin, environment: environment)
     }
+
+    /// Starts the `jiayuan` binary in the background with its output appended to `log`, and waits until
+    /// `ready()` holds (polled every `poll` seconds) or the process ends or `timeout` passes.
+    public static func startJiayuan(
+        _ arguments: [String], log: String, environment: [String: String] = [:], timeout: Double = 20, poll: Double = 0.02,
+        ready: () -> Bool
+    ) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: jiayuanBinary)
+        p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if ready() { return p }
+            guard p.isRunning else { break }
+            Thread.sleep(forTimeInterval: poll)
+        }
+        if p.isRunning { p.terminate() }
+        let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? ""
+        throw StartError(message: "jiayuan \(arguments.first ?? "") did not start: \(tail)")
+    }
+
+    /// A background process that did not come up.
+    public struct StartError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
 }

@@ -176,23 +176,10 @@ public final class HubProcess: @unchecked Sendable {
 
     /// Starts the process and waits until `/healthz` answers.
     public func start() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        p.arguments = ["hub", "serve", "--port", String(port)] + storeArguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
-        process = p
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", url + "/healthz"]).status) == 0 { return }
-            guard p.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.05)
+        let health = url + "/healthz"
+        process = try Run.startJiayuan(["hub", "serve", "--port", String(port)] + storeArguments, log: logPath, poll: 0.05) {
+            (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", health]).status) == 0
         }
-        throw KioskError("the hub did not start: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
     }
 
     /// SIGKILL, no goodbye.
