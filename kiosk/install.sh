@@ -119,9 +119,11 @@ if [ -z "$R" ]; then
   fi
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
-    systemctl enable --now jiayuan.service jiayuan-backup.timer
-    systemctl enable jiayuan-display.service
-    systemctl start jiayuan-display.service || say "the screen did not start (no display attached?): systemctl status jiayuan-display"
+    systemctl enable jiayuan.service jiayuan-backup.timer jiayuan-display.service
+    # Restart (not just start): after an update the new program must take over.
+    systemctl restart jiayuan.service
+    systemctl start jiayuan-backup.timer
+    systemctl restart jiayuan-display.service || say "the screen did not start (no display attached?): systemctl status jiayuan-display"
     say "running: systemctl status jiayuan · screen on tty7 · http://127.0.0.1:8080/"
   else
     say "systemd is not running here: start it with: jiayuan serve --data /var/lib/jiayuan"

@@ -41,16 +41,20 @@ public final class HTTPClient: @unchecked Sendable {
     public let timeout: Duration
     /// Time limit for making the connection.
     public let connectTimeout: Duration
+    /// Largest answer accepted; a bigger one is cut off and reported (a misbehaving server cannot exhaust
+    /// the kiosk's memory).
+    public let maxResponseBytes: Int
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Creates a client with its own connection cache.
-    public init(timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10)) {
+    public init(timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10), maxResponseBytes: Int = 4 << 20) {
         _ = Self.globalInit
         guard let h = curl_easy_init() else { fatalError("libcurl could not allocate a handle (out of memory)") }
         handle = h
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.maxResponseBytes = maxResponseBytes
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -68,6 +72,8 @@ public final class HTTPClient: @unchecked Sendable {
     private final class Sink {
         var body: [UInt8] = []
         var headers: [String: String] = [:]
+        var limit = 0
+        var tooLarge = false
     }
 
     private func perform(url: String, method: String, headers: [(String, String)], body: [UInt8]?) throws(HTTPClientError) -> HTTPReply {
@@ -76,6 +82,7 @@ public final class HTTPClient: @unchecked Sendable {
         let h = handle
         curl_easy_reset(h)
         let sink = Sink()
+        sink.limit = maxResponseBytes
         var list: UnsafeMutablePointer<curl_slist>?
         // No "Expect: 100-continue" round trip before the body.
         for line in headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = curl_slist_append(list, line) }
@@ -96,6 +103,10 @@ public final class HTTPClient: @unchecked Sendable {
                 _ = jiayuan_curl_set_write_function(h, CURLOPT_WRITEFUNCTION, { data, size, count, user in
                     let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
                     let n = size * count
+                    if sink.body.count + n > sink.limit {
+                        sink.tooLarge = true
+                        return 0  // libcurl stops the transfer
+                    }
                     if n > 0, let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n)) }
                     return n
                 })
@@ -126,6 +137,9 @@ public final class HTTPClient: @unchecked Sendable {
                     return curl_easy_perform(h)
                 }
             }
+        }
+        if sink.tooLarge {
+            throw HTTPClientError(kind: .transfer, message: "the answer was larger than \(maxResponseBytes) bytes and was cut off")
         }
         guard code == CURLE_OK else {
             let detail = String(cString: errorBuffer)

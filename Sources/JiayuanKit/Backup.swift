@@ -35,6 +35,14 @@ public enum Backup {
         guard FileManager.default.fileExists(atPath: data.databasePath) else {
             throw KioskError("no database in \(data.path) to back up")
         }
+        // Never fill the disk the check-ins need: room for the copy and a good margin must be there first.
+        let size = (try? FileManager.default.attributesOfItem(atPath: data.databasePath)[.size] as? Int64) ?? 0
+        let wal = (try? FileManager.default.attributesOfItem(atPath: data.databasePath + "-wal")[.size] as? Int64) ?? 0
+        let needed = size + wal + 64 << 20
+        if let free = freeBytes(dir), free < needed {
+            throw KioskError(
+                "not enough free space for a backup in \(dir): \(free >> 20) MB free, \(needed >> 20) MB needed (the database and a 64 MB margin); nothing was written")
+        }
         let final = dir + "/" + fileName(now)
         let partial = final + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
@@ -49,19 +57,47 @@ public enum Backup {
             try? FileManager.default.removeItem(atPath: partial)
             throw KioskError("the backup failed its check (\(describe(report))); nothing was kept")
         }
+        try syncFile(partial)
         guard rename(partial, final) == 0 else { throw KioskError("cannot name the backup \(final)") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: final)[.size] as? Int64) ?? 0
-        var pruned: [String] = []
+        try syncFile(dir)
+        let written = (try? FileManager.default.attributesOfItem(atPath: final)[.size] as? Int64) ?? 0
+        return Result(path: final, events: report.eventCount, bytes: written, pruned: prune(dir, keepDays: keepDays, now: now))
+    }
+
+    /// Removes backups older than `keepDays` by the time in their names (not the files' dates), always
+    /// keeping the newest three, and never acting on a clock that is behind the newest backup.
+    static func prune(_ dir: String, keepDays: Int, now: Date) -> [String] {
+        let backups = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { name -> (String, Date)? in
+            guard name.hasPrefix("jiayuan-"), name.hasSuffix("Z.sqlite") else { return nil }
+            let stamp = name.dropFirst("jiayuan-".count).dropLast(".sqlite".count)
+            guard stamp.count == 16, let date = ISOTime.parse(String(stamp.prefix(4)) + "-" + stamp.dropFirst(4).prefix(2) + "-" + stamp.dropFirst(6).prefix(2)
+                + "T" + stamp.dropFirst(9).prefix(2) + ":" + stamp.dropFirst(11).prefix(2) + ":" + stamp.dropFirst(13).prefix(2) + "Z", defaultZone: ISOTime.utc)
+            else { return nil }
+            return (dir + "/" + name, date)
+        }.sorted { $0.1 > $1.1 }
+        guard let newest = backups.first, newest.1 <= now.addingTimeInterval(3600) else { return [] }
         let cutoff = now.addingTimeInterval(-Double(keepDays) * 86400)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        where name.hasPrefix("jiayuan-") && name.hasSuffix(".sqlite") && dir + "/" + name != final {
-            let path = dir + "/" + name
-            if let modified = try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified < cutoff {
-                try? FileManager.default.removeItem(atPath: path)
-                pruned.append(path)
-            }
+        var pruned: [String] = []
+        for (path, date) in backups.dropFirst(3) where date < cutoff {
+            try? FileManager.default.removeItem(atPath: path)
+            pruned.append(path)
         }
-        return Result(path: final, events: report.eventCount, bytes: size, pruned: pruned.sorted())
+        return pruned.sorted()
+    }
+
+    /// Free bytes for an unprivileged writer on the file system holding `path`.
+    static func freeBytes(_ path: String) -> Int64? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return Int64(s.f_bavail) * Int64(s.f_frsize)
+    }
+
+    /// fsync of a file or directory, so a power cut cannot leave a name pointing at nothing.
+    static func syncFile(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw KioskError("cannot open \(path) to flush it") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw KioskError("cannot flush \(path) to disk (\(String(cString: strerror(errno))))") }
     }
 
     static func describe(_ report: VerifyReport) -> String {
@@ -103,7 +139,9 @@ public enum Backup {
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.copyItem(atPath: file, toPath: staging)
         chmod(staging, 0o600)
+        try syncFile(staging)
         guard rename(staging, data.databasePath) == 0 else { throw KioskError("cannot put the backup in place") }
+        try syncFile(data.path)
         _ = try data.openDatabase()
         return (kept, report.eventCount)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import JiayuanDomain
 import JiayuanKit
 import JiayuanScanner
@@ -191,19 +192,32 @@ struct WatchdogService: Service, CustomStringConvertible {
         let kiosk = self.kiosk
         while !Task.isCancelled {
             do {
-                // A write, not a read: a full disk or read-only database must stop the pings. SQLite can still
+                // A write, not a read: a read-only or broken database must stop the pings. SQLite can still
                 // write into a reused WAL on a full disk, so the free space is checked too.
                 try Self.checkFreeSpace(kiosk.data.path)
                 try await offload { try kiosk.database.heartbeat(at: kiosk.clock()) }
                 await coordinator.setInService()
                 Self.notify(socketPath, "WATCHDOG=1")
             } catch {
-                // Stop pinging: systemd restarts a kiosk whose database no longer answers.
-                logger.error("database does not answer; watchdog pings stopped", metadata: ["error": "\(KioskError.describe(error))"])
                 await coordinator.probeFailed(error)
+                if Self.isDiskFull(error) {
+                    // A full disk is not cured by a restart: stay up, out of service (DISK-1 on the screen),
+                    // and keep telling systemd the process itself is fine.
+                    logger.error("the disk is full; out of service until space returns", metadata: ["error": "\(KioskError.describe(error))"])
+                    Self.notify(socketPath, "WATCHDOG=1")
+                } else {
+                    // Stop pinging: systemd restarts a kiosk whose database no longer answers.
+                    logger.error("database does not answer; watchdog pings stopped", metadata: ["error": "\(KioskError.describe(error))"])
+                }
             }
             try await Task.sleep(for: .seconds(interval))
         }
+    }
+
+    /// A full disk (the free-space probe, or SQLite's SQLITE_FULL).
+    static func isDiskFull(_ error: any Error) -> Bool {
+        if let e = error as? DatabaseError, e.resultCode == .SQLITE_FULL { return true }
+        return KioskError.describe(error).contains("the disk is full")
     }
 
     /// Below this much free space a check-in may fail half-way through its transaction: stop taking them.

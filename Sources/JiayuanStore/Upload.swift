@@ -70,6 +70,18 @@ extension AppDatabase {
         }
     }
 
+    /// The hub asked for a resend from an earlier seq (it lost events, e.g. restored from a backup): move
+    /// the mark back. Not a success.
+    public func recordUploadRewound(to seq: Int64, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE upload_state SET acknowledged_through = MAX(0, MIN(?, acknowledged_through)),
+                      last_attempt_at = ?, last_error = ? WHERE id = 1
+                    """, arguments: [seq, Stamp.text(now), "the hub asked for the log again from seq \(seq + 1)"])
+        }
+    }
+
     /// Records a failed attempt (the hub down, a timeout, a refusal) in plain words.
     public func recordUploadFailure(_ message: String, at now: Date) throws {
         try writer.write { db in

@@ -36,11 +36,18 @@ struct BackupRestoreTests {
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-20 * 86400)], ofItemAtPath: old)
         let keep = backups + "/jiayuan-20261120T000000Z.sqlite"
         FileManager.default.createFile(atPath: keep, contents: Data("recent".utf8))
+        // Old by name, new by file date: the name decides. The newest three are always kept.
+        let oldButTouched = backups + "/jiayuan-20260102T000000Z.sqlite"
+        FileManager.default.createFile(atPath: oldButTouched, contents: Data("old".utf8))
+        FileManager.default.createFile(atPath: backups + "/jiayuan-20261121T000000Z.sqlite", contents: Data("recent".utf8))
         let r = try Run.jiayuan(["backup", "--data", data, "--to", backups, "--keep-days", "14"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("integrity and chain verified") && r.stdout.contains("removed old backup \(old)"))
-        #expect(!FileManager.default.fileExists(atPath: old) && FileManager.default.fileExists(atPath: keep))
-        let made = try #require(try FileManager.default.contentsOfDirectory(atPath: backups).first { $0 != "jiayuan-20261120T000000Z.sqlite" })
+        #expect(r.stdout.contains("integrity and chain verified") && r.stdout.contains("removed old backup \(old)"), "\(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: old) && !FileManager.default.fileExists(atPath: oldButTouched))
+        #expect(FileManager.default.fileExists(atPath: keep))
+        let made = try #require(try FileManager.default.contentsOfDirectory(atPath: backups).first {
+            !["jiayuan-20261120T000000Z.sqlite", "jiayuan-20261121T000000Z.sqlite"].contains($0)
+        })
         #expect(made.hasPrefix("jiayuan-") && made.hasSuffix("Z.sqlite"))
         #expect(try events(backups + "/" + made) == events(data + "/jiayuan.sqlite"))
         #expect(try Run.program("/usr/bin/sqlite3", [backups + "/" + made, "PRAGMA integrity_check"]).stdout.contains("ok"))

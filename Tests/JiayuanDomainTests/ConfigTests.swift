@@ -23,6 +23,22 @@ struct ConfigTests {
         #expect(c.venue("library")?.name == Bilingual(zh: "悦读图书厅", en: "Reading Room"))
     }
 
+    @Test("[upload]: defaults, and plain http:// only to this machine unless allowed")
+    func upload() throws {
+        let base = DefaultConfig.text(kioskID: "k", demo: true)
+        let none = try KioskConfig.parse(base, file: "f").upload
+        #expect(none.hub == nil && none.batchSize == 500 && none.retryMaxSeconds == 300)
+        let local = try KioskConfig.parse(base + "\n[upload]\nhub = \"http://127.0.0.1:8090\"\ntoken = \"t\"\nbatch_size = 100\n", file: "f").upload
+        #expect(local.hub == "http://127.0.0.1:8090" && local.batchSize == 100)
+        #expect(throws: ConfigError.self) {
+            try KioskConfig.parse(base + "\n[upload]\nhub = \"http://hub.example.org\"\n", file: "f")
+        }
+        let allowed = try KioskConfig.parse(base + "\n[upload]\nhub = \"http://10.0.0.5:8090\"\nallow_http = true\n", file: "f").upload
+        #expect(allowed.hub == "http://10.0.0.5:8090")
+        #expect(try KioskConfig.parse(base + "\n[upload]\nhub = \"https://hub.example.org\"\n", file: "f").upload.hub == "https://hub.example.org")
+        #expect(throws: ConfigError.self) { try KioskConfig.parse(base + "\n[upload]\nhub = \"ftp://x\"\n", file: "f") }
+    }
+
     static let broken: [(String, String, Int, String)] = [
         ("capacity = 30", "capacity = \"thirty\"", 0, "capacity"),
         ("capacity = 30", "capcity = 30", 0, "did you mean \"capacity\""),

@@ -31,7 +31,7 @@ struct UploadProtocolTests {
         let held = Dictionary(uniqueKeysWithValues: batch.map { ($0.seq, $0.hash) })
         let plan = HubChain.plan(batch: Array(batch[1...3]), head: HubChain.Head(seq: 5, hash: batch[4].hash)) { held[$0] }
         #expect(plan.insert.isEmpty)
-        #expect(plan.verdict == .acknowledged(through: 5))
+        #expect(plan.verdict == .acknowledged(through: 4), "through what was sent, not the hub's newest")
     }
 
     @Test("a batch after a gap asks for the missing seq")
@@ -57,7 +57,7 @@ struct UploadProtocolTests {
         let map = Dictionary(uniqueKeysWithValues: held.map { ($0.seq, $0.hash) })
         let plan = HubChain.plan(batch: fork, head: HubChain.Head(seq: 5, hash: held[4].hash)) { map[$0] }
         #expect(plan.insert.isEmpty)
-        #expect(plan.verdict == .conflict(seq: 3, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: 5))
+        #expect(plan.verdict == .conflict(seq: 3, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: 2))
     }
 
     @Test("an event whose prev_hash does not continue the held chain is a conflict")
@@ -75,6 +75,9 @@ struct UploadProtocolTests {
         #expect(HubChain.shapeProblem(e) == nil)
         #expect(HubChain.shapeProblem([]) == "the batch has no events")
         #expect(HubChain.shapeProblem([e[0], e[2]])?.contains("consecutive") == true)
+        var huge = e[0]
+        huge.seq = Int64.max
+        #expect(HubChain.shapeProblem([huge, e[0]]) != nil, "no overflow trap on a hostile seq")
     }
 
     @Test("the wire form reads back to the same event and hash; other spellings are refused")
@@ -142,5 +145,16 @@ struct UploadProtocolTests {
             w.at = good
             #expect(throws: Never.self) { try w.validate() }
         }
+    }
+
+    @Test("a tampered event below the hub's head is refused without acknowledging it or anything after it")
+    func tamperedBelowHead() {
+        let held = events(6)
+        var resend = Array(held[1...4])
+        resend[1].venue = "library"  // seq 3 changed, hash kept
+        let map = Dictionary(uniqueKeysWithValues: held.map { ($0.seq, $0.hash) })
+        let plan = HubChain.plan(batch: resend, head: HubChain.Head(seq: 6, hash: held[5].hash)) { map[$0] }
+        guard case .conflict(let seq, _, let through) = plan.verdict else { Issue.record("expected a conflict"); return }
+        #expect(seq == 3 && through == 2)
     }
 }

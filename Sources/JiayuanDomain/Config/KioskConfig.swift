@@ -122,13 +122,15 @@ public struct KioskConfig: Sendable {
         let host = try server?.string("host") ?? "127.0.0.1"
         let port = try server?.integer("port", in: 1...65535) ?? 8080
         let upload = try reader.table("upload")
-        try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds"])
+        try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds", "allow_http"])
         var uploadConfig = UploadConfig()
         if let upload {
+            uploadConfig.allowHTTP = try upload.bool("allow_http") ?? false
             if let hub = try upload.string("hub"), !hub.isEmpty {
                 guard UploadConfig.isHubURL(hub) else {
                     throw upload.error("hub", "the hub must be an address like \"https://hub.example.org\" or \"http://127.0.0.1:8090\", not \"\(hub)\"")
                 }
+                if let problem = UploadConfig.cleartextProblem(hub, allowHTTP: uploadConfig.allowHTTP) { throw upload.error("hub", problem) }
                 uploadConfig.hub = hub
             }
             uploadConfig.token = try upload.string("token").flatMap { $0.isEmpty ? nil : $0 }
@@ -380,8 +382,19 @@ public struct UploadConfig: Hashable, Sendable {
     /// The longest wait between retries (the back-off doubles from 1 s up to this).
     public var retryMaxSeconds = 300
 
+    /// Accept `http://` to a hub on another machine (a closed network only: the token travels in clear text).
+    public var allowHTTP = false
+
     /// No hub configured.
     public init() {}
+
+    /// Why `hub` may not be used: plain `http://` to another machine sends the kiosk token in clear text.
+    public static func cleartextProblem(_ hub: String, allowHTTP: Bool) -> String? {
+        guard !allowHTTP, let url = URL(string: hub), url.scheme == "http", let host = url.host else { return nil }
+        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("127.")
+        if loopback { return nil }
+        return "use https:// for a hub on another machine (over http:// the kiosk token travels in clear text); set allow_http = true under [upload] only on a closed network"
+    }
 
     /// `http://` or `https://` followed by a host.
     public static func isHubURL(_ s: String) -> Bool {

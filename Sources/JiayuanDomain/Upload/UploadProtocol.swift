@@ -167,18 +167,20 @@ public enum HubChain {
     public static func plan<Event: ChainLink>(batch: [Event], head: Head, storedHash: (Int64) throws -> String?) rethrows -> Plan<Event> {
         var insert: [Event] = []
         var current = head
+        // What the hub can vouch for on a refusal: never the refused event or anything after it.
+        func through(_ refused: Int64) -> Int64 { min(current.seq, refused - 1) }
         for event in batch {
             if event.hash != event.computedHash {
                 return Plan(
                     insert: insert,
-                    verdict: .conflict(seq: event.seq, reason: "the event's hash does not match its contents (changed after it was recorded)", acknowledgedThrough: current.seq),
+                    verdict: .conflict(seq: event.seq, reason: "the event's hash does not match its contents (changed after it was recorded)", acknowledgedThrough: through(event.seq)),
                     newHead: current)
             }
             if event.seq <= head.seq {
                 if try storedHash(event.seq) != event.hash {
                     return Plan(
                         insert: [],
-                        verdict: .conflict(seq: event.seq, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: head.seq),
+                        verdict: .conflict(seq: event.seq, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: through(event.seq)),
                         newHead: head)
                 }
                 continue
@@ -189,20 +191,25 @@ public enum HubChain {
             if event.prevHash != current.hash {
                 return Plan(
                     insert: insert,
-                    verdict: .conflict(seq: event.seq, reason: "prev_hash does not continue the chain (an event before it was changed or removed)", acknowledgedThrough: current.seq),
+                    verdict: .conflict(seq: event.seq, reason: "prev_hash does not continue the chain (an event before it was changed or removed)", acknowledgedThrough: through(event.seq)),
                     newHead: current)
             }
             insert.append(event)
             current = Head(seq: event.seq, hash: event.hash)
         }
-        return Plan(insert: insert, verdict: .acknowledged(through: current.seq), newHead: current)
+        // Acknowledged through the end of this batch: what the kiosk sent and the hub compared or stored.
+        return Plan(insert: insert, verdict: .acknowledged(through: batch.last?.seq ?? current.seq), newHead: current)
     }
+
+    /// The largest seq the hub accepts (far beyond any kiosk's life, and safe from overflow).
+    public static let maxSeq: Int64 = 1 << 50
 
     /// A batch must be non-empty and in ascending, consecutive seq order; returns why not, in plain words.
     public static func shapeProblem(_ events: [WireEvent]) -> String? {
         guard let first = events.first else { return "the batch has no events" }
         guard first.seq >= 1 else { return "seq starts at 1" }
-        for (i, e) in events.enumerated() where i > 0 && e.seq != events[i - 1].seq + 1 {
+        guard events.last!.seq <= maxSeq, first.seq <= maxSeq else { return "seq is out of range (at most \(maxSeq))" }
+        for (i, e) in events.enumerated() where i > 0 && e.seq != events[i - 1].seq &+ 1 {
             return "events must be in consecutive seq order: seq \(e.seq) follows seq \(events[i - 1].seq)"
         }
         return nil

@@ -22,6 +22,7 @@ public struct UploadSettings: Sendable {
             throw KioskError("no hub is configured: set hub and token under [upload] in jiayuan.toml, or pass --hub URL --token T")
         }
         guard UploadConfig.isHubURL(hub) else { throw KioskError("\"\(hub)\" is not a hub address like https://hub.example.org") }
+        if let problem = UploadConfig.cleartextProblem(hub, allowHTTP: config.allowHTTP) { throw KioskError(problem) }
         guard let token = token ?? config.token, !token.isEmpty else {
             throw KioskError("no kiosk token is configured: set token under [upload] (issued by `jiayuan hub token add`), or pass --token")
         }
@@ -157,18 +158,25 @@ public final class Uploader: Sendable {
         let reason = (answer["reason"] as? String) ?? (answer["error"] as? String) ?? String(reply.text.prefix(200))
         switch reply.status {
         case 200:
-            guard let through = (answer["acknowledged_through"] as? NSNumber)?.int64Value else {
+            guard let answered = (answer["acknowledged_through"] as? NSNumber)?.int64Value else {
                 return try failed("the hub's answer had no acknowledged_through")
             }
+            // Only what this batch carried counts as delivered, whatever else the hub says it holds.
+            let through = min(max(answered, state.acknowledgedThrough), batch.last)
             try database.recordUploadAcknowledged(through: through, at: clock())
-            return .sent(count: Int(max(0, min(through, batch.last) - state.acknowledgedThrough)), through: through)
+            return .sent(count: Int(max(0, through - state.acknowledgedThrough)), through: through)
         case 409:
             if let expected = (answer["expected_seq"] as? NSNumber)?.int64Value {
-                try database.recordUploadAcknowledged(through: expected - 1, at: clock())
+                guard expected >= 1, expected <= batch.first else {
+                    return try failed("the hub asked to resend from seq \(expected), which does not fit this batch")
+                }
+                try database.recordUploadRewound(to: expected - 1, at: clock())
                 return .rewound(expectedSeq: expected)
             }
-            let seq = (answer["seq"] as? NSNumber)?.int64Value ?? batch.first
-            let through = (answer["acknowledged_through"] as? NSNumber)?.int64Value ?? state.acknowledgedThrough
+            let seq = max(1, min((answer["seq"] as? NSNumber)?.int64Value ?? batch.first, batch.last))
+            let answered = (answer["acknowledged_through"] as? NSNumber)?.int64Value ?? state.acknowledgedThrough
+            // Never past the refused event, never past what was sent.
+            let through = max(state.acknowledgedThrough, min(answered, seq - 1, batch.last))
             try database.recordUploadConflict(seq: seq, reason: reason, acknowledgedThrough: through, at: clock())
             return .conflict(seq: seq, reason: reason)
         case 401, 403:
