@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanPrint", "JiayuanCUPS", "JiayuanGzip", "JiayuanHTTP",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

@@ -156,6 +156,40 @@ extension AppDatabase {
                     INSERT INTO upload_state (id) VALUES (1);
                     """)
         }
+        migrator.registerMigration("v4: staff accounts, sessions and the audit log") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE staff (
+                      id INTEGER PRIMARY KEY,
+                      name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
+                      role TEXT NOT NULL CHECK (role IN ('desk', 'admin')),
+                      pin_hash TEXT NOT NULL CHECK (pin_hash LIKE 'pbkdf2-sha256$%'),
+                      failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+                      locked_until TEXT,
+                      active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+                      created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE staff_session (
+                      token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),
+                      staff INTEGER NOT NULL REFERENCES staff(id),
+                      csrf TEXT NOT NULL CHECK (length(csrf) >= 32),
+                      created_at TEXT NOT NULL,
+                      last_seen TEXT NOT NULL
+                    );
+                    CREATE TABLE audit (
+                      id INTEGER PRIMARY KEY,
+                      at TEXT NOT NULL,
+                      staff INTEGER REFERENCES staff(id),
+                      action TEXT NOT NULL CHECK (length(action) BETWEEN 1 AND 64),
+                      member INTEGER,
+                      detail TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
+                      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
+                      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """)
+        }
         return migrator
     }
 }

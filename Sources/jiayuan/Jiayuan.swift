@@ -14,7 +14,7 @@ struct Jiayuan: AsyncParsableCommand {
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
             Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
-            SlipCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
+            SlipCommand.self, StaffCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
         ])
 
     /// Runs the command; errors become one plain line on stderr and exit code 1.

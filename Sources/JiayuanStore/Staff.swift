@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import JiayuanDomain
+
+/// A staff account (the PIN hash stays in the store).
+public struct StaffAccount: Hashable, Sendable {
+    public var id: Int64
+    public var name: String
+    public var role: StaffRole
+    public var active: Bool
+    public var failures: Int
+    public var lockedUntil: Date?
+}
+
+/// One line of the audit log: who did what, when, to which member.
+public struct AuditEntry: Hashable, Sendable {
+    public var id: Int64
+    public var at: Date
+    public var staff: String?
+    public var action: String
+    public var member: MemberID?
+    public var detail: String
+}
+
+extension AppDatabase {
+    static func staffAccount(_ row: Row) -> StaffAccount {
+        StaffAccount(
+            id: row["id"], name: row["name"], role: StaffRole(rawValue: row["role"]) ?? .desk, active: row["active"] == 1,
+            failures: row["failures"], lockedUntil: (row["locked_until"] as String?).map(Stamp.date))
+    }
+
+    /// Adds a staff account (audited). Names are unique.
+    public func addStaff(name: String, role: StaffRole, pinHash: String, by actor: Int64?, at now: Date) throws -> StaffAccount {
+        try writer.write { db in
+            if try Int.fetchOne(db, sql: "SELECT 1 FROM staff WHERE name = ?", arguments: [name]) != nil {
+                throw StoreError("there is already a staff account named \(name)")
+            }
+            try db.execute(
+                sql: "INSERT INTO staff (name, role, pin_hash, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [name, role.rawValue, pinHash, Stamp.text(now)])
+            let id = db.lastInsertedRowID
+            try Self.audit(db, staff: actor, action: "staff.add", member: nil, detail: "\(name) (\(role.rawValue))", at: now)
+            return try Self.staffAccount(Row.fetchOne(db, sql: "SELECT * FROM staff WHERE id = ?", arguments: [id])!)
+        }
+    }
+
+    /// Every account, by name.
+    public func staffAccounts() throws -> [StaffAccount] {
+        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY name").map(Self.staffAccount) }
+    }
+
+    /// An account and its PIN hash, by name.
+    public func staffCredentials(name: String) throws -> (StaffAccount, String)? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE name = ?", arguments: [name]).map { (Self.staffAccount($0), $0["pin_hash"]) }
+        }
+    }
+
+    /// Records a log-in attempt by the rules of `policy`, in one transaction; a lock is audited.
+    public func recordLoginAttempt(staff id: Int64, pinCorrect: Bool, policy: StaffPolicy, at now: Date) throws -> StaffPolicy.Attempt {
+        try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE id = ?", arguments: [id]) else {
+                throw StoreError("no staff account \(id)")
+            }
+            let account = Self.staffAccount(row)
+            let (outcome, standing) = policy.attempt(
+                StaffPolicy.Standing(failures: account.failures, lockedUntil: account.lockedUntil), pinCorrect: pinCorrect, at: now)
+            try db.execute(
+                sql: "UPDATE staff SET failures = ?, locked_until = ? WHERE id = ?",
+                arguments: [standing.failures, standing.lockedUntil.map(Stamp.text), id])
+            switch outcome {
+            case .accepted: try Self.audit(db, staff: id, action: "staff.login", member: nil, detail: "", at: now)
+            case .lockedNow(let until):
+                try Self.audit(db, staff: id, action: "staff.locked", member: nil, detail: "\(policy.maxFailures) wrong PINs; locked until \(Stamp.text(until))", at: now)
+            case .wrongPIN, .locked: break
+            }
+            return outcome
+        }
+    }
+
+    /// Lifts a lock (an admin's action, audited).
+    public func unlockStaff(name: String, by actor: Int64?, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE staff SET failures = 0, locked_until = NULL WHERE name = ?", arguments: [name])
+            guard db.changesCount == 1 else { throw StoreError("no staff account named \(name)") }
+            try Self.audit(db, staff: actor, action: "staff.unlock", member: nil, detail: name, at: now)
+        }
+    }
+
+    /// Starts a session (the token is stored only as a hash).
+    public func createSession(staff id: Int64, tokenHash: String, csrf: String, at now: Date) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM staff_session WHERE last_seen < ?", arguments: [Stamp.text(now.addingTimeInterval(-86400))])
+            try db.execute(
+                sql: "INSERT INTO staff_session (token_hash, staff, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
+                arguments: [tokenHash, id, csrf, Stamp.text(now), Stamp.text(now)])
+        }
+    }
+
+    /// The live session with this token hash (touched), or nil when unknown, idle too long (then removed),
+    /// or its account deactivated.
+    public func session(tokenHash: String, policy: StaffPolicy, at now: Date) throws -> (StaffAccount, csrf: String)? {
+        try writer.write { db in
+            guard let row = try Row.fetchOne(
+                db,
+                sql: "SELECT s.csrf, s.last_seen, st.* FROM staff_session s JOIN staff st ON st.id = s.staff WHERE s.token_hash = ?",
+                arguments: [tokenHash])
+            else { return nil }
+            let account = Self.staffAccount(row)
+            guard account.active, policy.sessionAlive(lastSeen: Stamp.date(row["last_seen"]), at: now) else {
+                try db.execute(sql: "DELETE FROM staff_session WHERE token_hash = ?", arguments: [tokenHash])
+                return nil
+            }
+            try db.execute(sql: "UPDATE staff_session SET last_seen = ? WHERE token_hash = ?", arguments: [Stamp.text(now), tokenHash])
+            return (account, row["csrf"])
+        }
+    }
+
+    /// Ends a session.
+    public func endSession(tokenHash: String, at now: Date) throws {
+        try writer.write { db in
+            if let staff = try Int64.fetchOne(db, sql: "SELECT staff FROM staff_session WHERE token_hash = ?", arguments: [tokenHash]) {
+                try db.execute(sql: "DELETE FROM staff_session WHERE token_hash = ?", arguments: [tokenHash])
+                try Self.audit(db, staff: staff, action: "staff.logout", member: nil, detail: "", at: now)
+            }
+        }
+    }
+
+    /// Appends to the audit log (inside the caller's transaction).
+    static func audit(_ db: Database, staff: Int64?, action: String, member: MemberID?, detail: String, at now: Date) throws {
+        try db.execute(
+            sql: "INSERT INTO audit (at, staff, action, member, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [Stamp.text(now), staff, action, member.map { Int64($0.number) }, String(detail.prefix(500))])
+    }
+
+    /// Records a staff action on its own.
+    public func audit(staff: Int64?, action: String, member: MemberID? = nil, detail: String = "", at now: Date) throws {
+        try writer.write { db in try Self.audit(db, staff: staff, action: action, member: member, detail: detail, at: now) }
+    }
+
+    /// The newest audit entries first.
+    public func auditLog(limit: Int = 200) throws -> [AuditEntry] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT a.*, s.name AS staff_name FROM audit a LEFT JOIN staff s ON s.id = a.staff ORDER BY a.id DESC LIMIT ?",
+                arguments: [limit]
+            ).map { row in
+                AuditEntry(
+                    id: row["id"], at: Stamp.date(row["at"]), staff: row["staff_name"], action: row["action"], member: row.memberID("member"),
+                    detail: row["detail"])
+            }
+        }
+    }
+}
