@@ -92,5 +92,9 @@ public func buildRouter(
     }
     APIController(kiosk: kiosk, coordinator: coordinator, events: events, voice: voice, scanners: registry).addRoutes(to: router)
     HealthController(kiosk: kiosk, coordinator: coordinator, scanners: registry).addRoutes(to: router)
+    StaffController(
+        kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock),
+        loopbackOnly: ["127.0.0.1", "::1", "localhost"].contains(options.host) || options.host.hasPrefix("127.")
+    ).addRoutes(to: router)
     return router
 }

@@ -1,13 +1,19 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import JiayuanDomain
 
 /// The request context: per-request data only (dependencies live in the controllers).
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Who sent the request (the staff console answers loopback only while the kiosk is bound to it).
+    public let remoteAddress: SocketAddress?
 
     /// Creates the context for one request.
-    public init(source: Source) { coreContext = .init(source: source) }
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
 }
 
 /// Dedicated serial queues for blocking work, one per concern, so none of it runs on Swift's cooperative

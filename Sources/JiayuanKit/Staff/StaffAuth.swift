@@ -108,7 +108,8 @@ public struct StaffAuth: Sendable {
         try database.endSession(tokenHash: Self.hash(token), at: clock())
     }
 
-    static func randomToken(using rng: inout some RandomNumberGenerator) -> String {
+    /// 64 hex digits of randomness (cookies and form tokens).
+    public static func randomToken(using rng: inout some RandomNumberGenerator) -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
         return bytes.hexString

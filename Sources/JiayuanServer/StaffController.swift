@@ -1,0 +1,204 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JiayuanDomain
+import JiayuanKit
+import JiayuanStore
+import NIOCore
+
+/// The staff console's entrance: log-in by name and PIN, the session cookie, CSRF tokens on every form,
+/// log-out, and the first page (who is inside, alerts, printer and upload state). Staff pages answer only
+/// to this machine while the kiosk listens on loopback.
+struct StaffController: Sendable {
+    let kiosk: Kiosk
+    let auth: StaffAuth
+    /// Whether the server listens on loopback only (then the console refuses any other address).
+    let loopbackOnly: Bool
+
+    static let cookie = "jy_staff"
+    static let loginCookie = "jy_login"
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let group = router.group("staff")
+        group.get("login", use: loginPage)
+        group.post("login", use: login)
+        group.post("logout", use: logout)
+        group.get("", use: home)
+    }
+
+    // MARK: Guards
+
+    /// Loopback addresses (IPv4 127/8, IPv6 ::1, Unix sockets).
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let address else { return false }
+        switch address {
+        case .v4: return address.ipAddress?.hasPrefix("127.") ?? false
+        case .v6: return address.ipAddress == "::1" || (address.ipAddress?.hasPrefix("::ffff:127.") ?? false)
+        case .unixDomainSocket: return true
+        }
+    }
+
+    /// A refusal page when the request comes from elsewhere while the kiosk is bound to loopback.
+    func refuseRemote(_ context: AppRequestContext) -> Response? {
+        guard loopbackOnly, !Self.isLoopback(context.remoteAddress) else { return nil }
+        return page(status: .forbidden, title: "不可用 Not available", body: "<p>员工页面只在本机开放。The staff console is open on this machine only.</p>")
+    }
+
+    static func cookies(_ request: Request) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in request.headers where field.name == .cookie {
+            for part in field.value.split(separator: ";") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if kv.count == 2 { out[kv[0]] = kv[1] }
+            }
+        }
+        return out
+    }
+
+    static func form(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        var out: [String: String] = [:]
+        for pair in String(buffer: buffer).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
+            out[kv[0]] = kv.count == 2 ? kv[1] : ""
+        }
+        return out
+    }
+
+    func setCookie(_ name: String, _ value: String, maxAge: Int? = nil) -> String {
+        var c = "\(name)=\(value); Path=/staff; HttpOnly; SameSite=Strict"
+        if let maxAge { c += "; Max-Age=\(maxAge)" }
+        return c
+    }
+
+    func page(status: HTTPResponse.Status = .ok, title: String, body: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [
+            .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+            HTTPField.Name("Content-Security-Policy")!: "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            HTTPField.Name("X-Frame-Options")!: "DENY",
+        ]
+        headers.append(contentsOf: extra)
+        let html = """
+            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(HTML.escape(title)) · 家园中心</title>
+            <style>body{font:22px/1.5 "Noto Sans CJK SC",sans-serif;margin:1.5rem;color:#111;background:#fff}
+            h1{font-size:1.6em}label{display:block;margin:.6rem 0}input,button{font-size:1em;padding:.5rem;min-height:48px}
+            button{background:#1f5fa8;color:#fff;border:0;border-radius:6px;padding:.5rem 1.5rem}
+            table{border-collapse:collapse}td,th{border:1px solid #777;padding:.3rem .7rem;text-align:left}
+            .error{color:#a4000f;font-weight:bold}</style></head><body>
+            \(body)
+            </body></html>
+            """
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func redirect(_ to: String, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.location: to, .cacheControl: "no-store"]
+        for c in cookies { headers.append(HTTPField(name: .setCookie, value: c)) }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    // MARK: Log-in
+
+    func loginForm(token: String, error: String? = nil, name: String = "") -> String {
+        """
+        <h1>员工登录 <small>Staff log-in</small></h1>
+        \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+        <form method="post" action="/staff/login">
+        <input type="hidden" name="csrf" value="\(token)">
+        <label>姓名 Name <input name="name" autocomplete="username" required value="\(HTML.escape(name))"></label>
+        <label>密码 PIN <input name="pin" type="password" inputmode="numeric" autocomplete="current-password" required></label>
+        <button type="submit">登录 Log in</button>
+        </form>
+        """
+    }
+
+    @Sendable func loginPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        var rng = SystemRandomNumberGenerator()
+        let token = StaffAuth.randomToken(using: &rng)
+        return page(title: "员工登录 Staff log-in", body: loginForm(token: token), headers: [.setCookie: setCookie(Self.loginCookie, token, maxAge: 1800)])
+    }
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        let form = try await Self.form(request)
+        // The log-in form's own CSRF token: the cookie and the field must match (double submit).
+        guard let expected = Self.cookies(request)[Self.loginCookie], StaffAuth.csrfMatches(form["csrf"], expected) else {
+            return page(status: .forbidden, title: "请重试 Try again", body: "<p class=\"error\">表单已过期，请重新打开登录页。The form has expired: open the log-in page again.</p><p><a href=\"/staff/login\">登录 Log in</a></p>")
+        }
+        let name = form["name"] ?? ""
+        let pin = form["pin"] ?? ""
+        let auth = self.auth
+        do {
+            let session = try await offload { try auth.login(name: name, pin: pin) }
+            return redirect("/staff", cookies: [setCookie(Self.cookie, session.token), setCookie(Self.loginCookie, "", maxAge: 0)])
+        } catch let refused as StaffAuth.LoginRefused {
+            return page(status: .unauthorized, title: "员工登录 Staff log-in", body: loginForm(token: expected, error: "登录失败：\(refused.message)", name: name))
+        }
+    }
+
+    /// The signed-in account and the session's CSRF token, or nil.
+    func current(_ request: Request) async throws -> (StaffAccount, String)? {
+        guard let token = Self.cookies(request)[Self.cookie] else { return nil }
+        let auth = self.auth
+        return try await offload { try auth.session(token: token) }
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let form = try await Self.form(request)
+        guard StaffAuth.csrfMatches(form["csrf"], csrf) else {
+            return page(status: .forbidden, title: "已拒绝 Refused", body: "<p class=\"error\">缺少表单令牌。The form token is missing or wrong.</p>")
+        }
+        let auth = self.auth
+        if let token = Self.cookies(request)[Self.cookie] { try await offload { try auth.logout(token: token) } }
+        return redirect("/staff/login", cookies: [setCookie(Self.cookie, "", maxAge: 0)])
+    }
+
+    // MARK: The first page
+
+    @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (staff, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let kiosk = self.kiosk
+        let (inside, alerts, backlog, upload, audit) = try await offload {
+            let now = kiosk.clock()
+            var inside: [(Venue, [Presence])] = []
+            for venue in kiosk.config.venues { inside.append((venue, try kiosk.database.inside(venue: venue, at: now, policy: kiosk.config.policy))) }
+            return (
+                inside, try kiosk.database.openAlerts(), try kiosk.database.printBacklog(), try kiosk.database.uploadState(),
+                staff.role == .admin ? try kiosk.database.auditLog(limit: 20) : []
+            )
+        }
+        var body = """
+            <h1>前台 <small>Front desk</small> — \(HTML.escape(staff.name)) (\(staff.role.rawValue))</h1>
+            <form method="post" action="/staff/logout"><input type="hidden" name="csrf" value="\(csrf)"><button type="submit">退出 Log out</button></form>
+            <h2>在场 Inside now</h2><table><thead><tr><th>场馆 Venue</th><th>人数 People</th><th>最早入场 Earliest in</th></tr></thead><tbody>
+            """
+        let zone = kiosk.config.timeZone
+        for (venue, people) in inside {
+            let earliest = people.map(\.since).min().map { t in
+                let l = LocalTime(t, in: zone)
+                return String(format: "%02d:%02d", l.minuteOfDay / 60, l.minuteOfDay % 60)
+            } ?? "—"
+            body += "<tr><td>\(HTML.escape(venue.name.zh)) \(HTML.escape(venue.name.en))</td><td>\(people.count)</td><td>\(earliest)</td></tr>"
+        }
+        body += "</tbody></table><h2>提醒 Alerts</h2>"
+        if alerts.isEmpty { body += "<p>无 None</p>" } else {
+            body += "<ul>" + alerts.map { "<li>\(HTML.escape($0.kind)) \(HTML.escape($0.venue)) \($0.member.map { $0.description } ?? "")</li>" }.joined() + "</ul>"
+        }
+        body += "<p>待打印 Print jobs waiting: \(backlog) · 待上传 Events to upload: \(upload.backlog)</p>"
+        if staff.role == .admin {
+            body += "<h2>操作记录 Audit log</h2><table><tbody>"
+            for e in audit {
+                body += "<tr><td>\(ISOTime.format(e.at))</td><td>\(HTML.escape(e.staff ?? "—"))</td><td>\(HTML.escape(e.action))</td><td>\(HTML.escape(e.detail))</td></tr>"
+            }
+            body += "</tbody></table>"
+        }
+        return page(title: "前台 Front desk", body: body)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JiayuanDomain
+import JiayuanKit
+import JiayuanStore
+import JiayuanTestSupport
+import NIOCore
+import Testing
+
+@testable import JiayuanServer
+
+@Suite("Staff console entrance")
+struct StaffRouteTests {
+    func cookie(_ r: TestResponse, _ name: String) -> String? {
+        for field in r.headers where field.name == .setCookie && field.value.hasPrefix(name + "=") {
+            return String(field.value.dropFirst(name.count + 1).prefix { $0 != ";" })
+        }
+        return nil
+    }
+
+    func setCookieLine(_ r: TestResponse, _ name: String) -> String {
+        r.headers.first { $0.name == .setCookie && $0.value.hasPrefix(name + "=") }?.value ?? ""
+    }
+
+    func form(_ fields: [String: String]) -> ByteBuffer {
+        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+    }
+
+    @Test("log in by name and PIN: HttpOnly SameSite=Strict cookies, CSRF on every form, forged cookies and missing tokens refused")
+    func loginFlow() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "王芳", role: .admin, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let first = try await client.execute(uri: "/staff", method: .get)
+            #expect(first.status == .seeOther && first.headers[.location] == "/staff/login")
+            let loginPage = try await client.execute(uri: "/staff/login", method: .get)
+            #expect(loginPage.status == .ok)
+            let loginToken = try #require(cookie(loginPage, "jy_login"))
+            #expect(setCookieLine(loginPage, "jy_login").contains("HttpOnly") && setCookieLine(loginPage, "jy_login").contains("SameSite=Strict"))
+            #expect(String(buffer: loginPage.body).contains("name=\"csrf\" value=\"\(loginToken)\""))
+            let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_login=\(loginToken)"]
+
+            let noToken = try await client.execute(uri: "/staff/login", method: .post, headers: formHeaders, body: form(["name": "王芳", "pin": "204719"]))
+            #expect(noToken.status == .forbidden, "a log-in form without its token is refused")
+            let wrong = try await client.execute(
+                uri: "/staff/login", method: .post, headers: formHeaders, body: form(["csrf": loginToken, "name": "王芳", "pin": "999999"]))
+            #expect(wrong.status == .unauthorized && String(buffer: wrong.body).contains("4 tries left"))
+            let ok = try await client.execute(
+                uri: "/staff/login", method: .post, headers: formHeaders, body: form(["csrf": loginToken, "name": "王芳", "pin": "204719"]))
+            #expect(ok.status == .seeOther && ok.headers[.location] == "/staff")
+            let session = try #require(cookie(ok, "jy_staff"))
+            #expect(setCookieLine(ok, "jy_staff").contains("HttpOnly") && setCookieLine(ok, "jy_staff").contains("SameSite=Strict"))
+
+            let home = try await client.execute(uri: "/staff", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            let html = String(buffer: home.body)
+            #expect(home.status == .ok && html.contains("王芳") && html.contains("Inside now") && html.contains("staff.login"))
+            let csrf = try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
+
+            var forged = Array(session)
+            forged[5] = forged[5] == "0" ? "1" : "0"
+            let forgedHome = try await client.execute(uri: "/staff", method: .get, headers: [.cookie: "jy_staff=\(String(forged))"])
+            #expect(forgedHome.status == .seeOther, "a forged session cookie gets the log-in page")
+
+            let sessionForm: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            let noCSRF = try await client.execute(uri: "/staff/logout", method: .post, headers: sessionForm, body: form([:]))
+            #expect(noCSRF.status == .forbidden, "a form without the session's CSRF token is refused")
+            let out = try await client.execute(uri: "/staff/logout", method: .post, headers: sessionForm, body: form(["csrf": csrf]))
+            #expect(out.status == .seeOther)
+            let after = try await client.execute(uri: "/staff", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            #expect(after.status == .seeOther, "the session ended")
+        }
+        #expect(try h.kiosk.database.auditLog().map(\.action).contains("staff.logout"))
+    }
+
+    @Test("bound to loopback, the console refuses requests that do not come from this machine")
+    func loopbackOnly() async throws {
+        #expect(StaffController.isLoopback(try SocketAddress(ipAddress: "127.0.0.1", port: 5000)))
+        #expect(StaffController.isLoopback(try SocketAddress(ipAddress: "::1", port: 5000)))
+        #expect(!StaffController.isLoopback(try SocketAddress(ipAddress: "192.168.1.20", port: 5000)))
+        #expect(!StaffController.isLoopback(try SocketAddress(ipAddress: "10.0.0.7", port: 5000)))
+        #expect(!StaffController.isLoopback(nil))
+        // The in-process test transport has no loopback peer: exactly what a remote caller looks like.
+        let h = try ServerHarness()
+        defer { h.remove() }
+        try await h.app.test(.router) { client in
+            let r = try await client.execute(uri: "/staff/login", method: .get)
+            #expect(r.status == .forbidden && String(buffer: r.body).contains("this machine only"))
+        }
+    }
+}
