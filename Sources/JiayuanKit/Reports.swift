@@ -29,6 +29,20 @@ extension Kiosk {
     }
 }
 
+extension Kiosk {
+    /// Accepted check-ins per hour of the local day (0…23) over a period: the busiest hours.
+    public func checkInsByHourOfDay(_ period: ReportPeriod) throws -> [Int] {
+        let zone = config.timeZone
+        var hours = [Int](repeating: 0, count: 24)
+        for (start, n) in try database.checkInsPerHour(
+            from: LocalTime.instant(date: period.first, minute: 0, in: zone), to: LocalTime.instant(date: period.end, minute: 0, in: zone))
+        {
+            hours[LocalTime(start, in: zone).minuteOfDay / 60] += n
+        }
+        return hours
+    }
+}
+
 /// Renders reports for people (a text table) and for spreadsheets (CSV).
 public enum ReportFormat {
     /// A text table, Mandarin labels with English.

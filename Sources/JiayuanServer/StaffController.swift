@@ -24,6 +24,8 @@ struct StaffController: Sendable {
         group.post("login", use: login)
         group.post("logout", use: logout)
         group.get("", use: home)
+        group.get("figures", use: figures)
+        group.get("figures.csv", use: figuresCSV)
     }
 
     // MARK: Guards
@@ -177,6 +179,7 @@ struct StaffController: Sendable {
         var body = """
             <h1>前台 <small>Front desk</small> — \(HTML.escape(staff.name)) (\(staff.role.rawValue))</h1>
             <form method="post" action="/staff/logout"><input type="hidden" name="csrf" value="\(csrf)"><button type="submit">退出 Log out</button></form>
+            <p><a href="/staff/figures">统计 Figures</a></p>
             <h2>在场 Inside now</h2><table><thead><tr><th>场馆 Venue</th><th>人数 People</th><th>最早入场 Earliest in</th></tr></thead><tbody>
             """
         let zone = kiosk.config.timeZone
@@ -200,5 +203,79 @@ struct StaffController: Sendable {
             body += "</tbody></table>"
         }
         return page(title: "前台 Front desk", body: body)
+    }
+
+    // MARK: Figures
+
+    /// `?day=YYYY-MM-DD` or `?month=YYYY-MM` (default: today).
+    func period(_ request: Request) -> ReportPeriod? {
+        let q = request.uri.queryParameters
+        if let month = q.get("month"), !month.isEmpty { return ReportPeriod.month(month) }
+        if let day = q.get("day"), !day.isEmpty { return CivilDate(iso: day).map(ReportPeriod.day) }
+        return .day(kiosk.today())
+    }
+
+    /// Check-ins per hour of the day as bars (server-made SVG, readable without colour).
+    static func hourChart(_ hours: [Int]) -> String {
+        let peak = max(1, hours.max() ?? 1)
+        let total = hours.reduce(0, +)
+        var svg = "<svg role=\"img\" aria-label=\"每小时入场 Check-ins per hour: \(total)\" width=\"760\" height=\"230\" viewBox=\"0 0 760 230\">"
+        for (hour, n) in hours.enumerated() {
+            let h = Int((Double(n) / Double(peak) * 170).rounded())
+            let x = 10 + hour * 31
+            svg += "<rect x=\"\(x)\" y=\"\(190 - h)\" width=\"24\" height=\"\(h)\" fill=\"#1f5fa8\"><title>\(hour):00 — \(n)</title></rect>"
+            if n > 0 { svg += "<text x=\"\(x + 12)\" y=\"\(184 - h)\" font-size=\"12\" text-anchor=\"middle\">\(n)</text>" }
+            svg += "<text x=\"\(x + 12)\" y=\"210\" font-size=\"12\" text-anchor=\"middle\">\(hour)</text>"
+        }
+        return svg + "</svg>"
+    }
+
+    @Sendable func figures(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard try await current(request) != nil else { return redirect("/staff/login") }
+        guard let period = period(request) else {
+            return page(status: .badRequest, title: "统计 Figures", body: "<p class=\"error\">日期格式：2026-11-28 或 2026-11。Give a day like 2026-11-28 or a month like 2026-11.</p>")
+        }
+        let kiosk = self.kiosk
+        let (report, hours) = try await offload { (try kiosk.report(period), try kiosk.checkInsByHourOfDay(period)) }
+        var body = """
+            <h1>统计 <small>Figures</small> — \(HTML.escape(period.description))</h1>
+            <form method="get" action="/staff/figures"><label>日 Day <input type="date" name="day"></label>
+            <label>月 Month <input type="month" name="month"></label><button type="submit">查看 Show</button></form>
+            <p><a href="/staff/figures.csv?\(period.description.count == 7 ? "month" : "day")=\(period.description)">导出 CSV (Excel)</a> · <a href="/staff">返回 Back</a></p>
+            <h2>每小时入场 Check-ins per hour</h2>\(Self.hourChart(hours))
+            <h2>到访 Visits</h2><table><thead><tr><th>场馆 Venue</th>
+            """
+        for g in MemberGroup.allCases { body += "<th>\(g.zh) \(g.en)</th>" }
+        body += "<th>人数 Unique members</th></tr></thead><tbody>"
+        for venue in kiosk.config.venues {
+            body += "<tr><td>\(HTML.escape(venue.name.zh)) \(HTML.escape(venue.name.en))</td>"
+            for g in MemberGroup.allCases { body += "<td>\(report.visits[venue.id]?[g] ?? 0)</td>" }
+            body += "<td>\(report.uniqueMembers[venue.id] ?? 0)</td></tr>"
+        }
+        body += "</tbody></table><p>全部人数 Unique members in all venues: \(report.uniqueMembersTotal)</p><h2>拒绝 Denials</h2>"
+        let denials = kiosk.config.venues.flatMap { v in (report.denials[v.id] ?? [:]).map { (v, $0.key, $0.value) } }
+        if denials.isEmpty { body += "<p>无 None</p>" } else {
+            body += "<table><tbody>" + denials.map { "<tr><td>\(HTML.escape($0.0.name.zh))</td><td>\($0.1.rawValue)</td><td>\($0.2)</td></tr>" }.joined() + "</tbody></table>"
+        }
+        return page(title: "统计 Figures", body: body)
+    }
+
+    @Sendable func figuresCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (staff, _) = try await current(request) else { return redirect("/staff/login") }
+        guard let period = period(request) else { return page(status: .badRequest, title: "CSV", body: "<p class=\"error\">bad period</p>") }
+        let kiosk = self.kiosk
+        let csv = try await offload {
+            try kiosk.database.audit(staff: staff.id, action: "figures.export", detail: period.description, at: kiosk.clock())
+            return ReportFormat.csv(try kiosk.report(period), period: period, venues: kiosk.config.venues)
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"jiayuan-\(period.description).csv\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
     }
 }

@@ -85,6 +85,19 @@ extension AppDatabase {
         }
     }
 
+    /// Accepted check-ins per UTC hour for `from <= at < to` (the start of each hour and the count).
+    public func checkInsPerHour(from: Date, to: Date) throws -> [(Date, Int)] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT substr(at, 1, 13) AS hour, COUNT(*) AS n FROM event
+                    WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in' GROUP BY hour ORDER BY hour
+                    """, arguments: [Stamp.text(from), Stamp.text(to)]
+            ).map { (Stamp.date((($0["hour"] as String?) ?? "") + ":00:00Z"), $0["n"]) }
+        }
+    }
+
     /// Events recorded at an earlier time than the event before them (the clock was set back): how many,
     /// and the first one's seq.
     public func clockSetBack() throws -> (count: Int, firstSeq: Int64) {

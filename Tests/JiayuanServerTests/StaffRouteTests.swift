@@ -92,4 +92,47 @@ struct StaffRouteTests {
             #expect(r.status == .forbidden && String(buffer: r.body).contains("this machine only"))
         }
     }
+
+    /// Logs in through the pages and returns the session cookie.
+    func logIn(_ client: any TestClientProtocol, name: String, pin: String) async throws -> String {
+        let loginPage = try await client.execute(uri: "/staff/login", method: .get)
+        let token = try #require(cookie(loginPage, "jy_login"))
+        let ok = try await client.execute(
+            uri: "/staff/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_login=\(token)"],
+            body: form(["csrf": token, "name": name, "pin": pin]))
+        return try #require(cookie(ok, "jy_staff"))
+    }
+
+    @Test("figures: visits per venue and group, check-ins per hour as an SVG chart, and a CSV for Excel (BOM, Chinese), audited")
+    func figures() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let anonymous = try await client.execute(uri: "/staff/figures", method: .get)
+            #expect(anonymous.status == .seeOther)
+            let code = h.card(.veteran).code
+            let r = try await client.execute(
+                uri: "/api/checkin", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"code":"\#(code)","venue":"veterans"}"#))
+            #expect(r.status == .ok)
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let page = try await client.execute(uri: "/staff/figures?day=2026-11-28", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok && html.contains("<svg role=\"img\"") && html.contains("<title>10:00 — 1</title>"), "check-in at 10:00 local")
+            #expect(html.contains("Veteran") || html.contains("veteran"))
+            let bad = try await client.execute(uri: "/staff/figures?day=yesterday", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            #expect(bad.status == .badRequest)
+            let csv = try await client.execute(uri: "/staff/figures.csv?day=2026-11-28", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            let bytes = Array(csv.body.readableBytesView)
+            #expect(csv.status == .ok && bytes.starts(with: [0xEF, 0xBB, 0xBF]), "UTF-8 with a byte-order mark for Excel")
+            #expect(csv.headers[.contentDisposition]?.contains("jiayuan-2026-11-28.csv") == true)
+            let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+            #expect(text.contains("2026-11-28,veterans,") && text.contains(",visits,veteran,1\r\n"))
+            #expect(text.contains("绿色双拥港") || text.unicodeScalars.contains { $0.value > 0x4E00 }, "Chinese intact")
+        }
+        #expect(try h.kiosk.database.auditLog().contains { $0.action == "figures.export" && $0.staff == "李强" && $0.detail == "2026-11-28" })
+    }
 }
