@@ -94,7 +94,8 @@ public func buildRouter(
     HealthController(kiosk: kiosk, coordinator: coordinator, scanners: registry).addRoutes(to: router)
     StaffController(
         kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock),
-        loopbackOnly: ["127.0.0.1", "::1", "localhost"].contains(options.host) || options.host.hasPrefix("127.")
+        loopbackOnly: ["127.0.0.1", "::1", "localhost"].contains(options.host) || options.host.hasPrefix("127."),
+        reader: coordinator.service.reader
     ).addRoutes(to: router)
     return router
 }

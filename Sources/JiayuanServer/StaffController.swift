@@ -14,6 +14,8 @@ struct StaffController: Sendable {
     let auth: StaffAuth
     /// Whether the server listens on loopback only (then the console refuses any other address).
     let loopbackOnly: Bool
+    /// Reads scanned cards typed or scanned into the search box.
+    let reader: ScanReader
 
     static let cookie = "jy_staff"
     static let loginCookie = "jy_login"
@@ -25,6 +27,8 @@ struct StaffController: Sendable {
         group.post("logout", use: logout)
         group.get("", use: home)
         group.get("figures", use: figures)
+        group.get("members", use: members)
+        group.get("members/{id}", use: member)
         group.get("figures.csv", use: figuresCSV)
     }
 
@@ -179,6 +183,8 @@ struct StaffController: Sendable {
         var body = """
             <h1>前台 <small>Front desk</small> — \(HTML.escape(staff.name)) (\(staff.role.rawValue))</h1>
             <form method="post" action="/staff/logout"><input type="hidden" name="csrf" value="\(csrf)"><button type="submit">退出 Log out</button></form>
+            <form method="get" action="/staff/members" role="search"><label>找会员 Find a member (姓名 name, 会员号 member id, 手机尾号 last 4 phone digits, or scan a card)
+            <input name="q" autofocus autocomplete="off"></label><button type="submit">查找 Search</button></form>
             <p><a href="/staff/figures">统计 Figures</a></p>
             <h2>在场 Inside now</h2><table><thead><tr><th>场馆 Venue</th><th>人数 People</th><th>最早入场 Earliest in</th></tr></thead><tbody>
             """
@@ -277,5 +283,77 @@ struct StaffController: Sendable {
                 .contentDisposition: "attachment; filename=\"jiayuan-\(period.description).csv\"",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    // MARK: Members
+
+    /// What a search box holds: a scanned card (→ its member), a member id, phone digits or a name part.
+    static func memberQuery(_ q: String, reader: ScanReader) -> (id: MemberID?, text: String) {
+        let text = q.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.hasPrefix("JY1:"), case .card(let payload) = reader.read(text), let id = MemberID(number: payload.member) {
+            return (id, text)
+        }
+        return (MemberID(text), text)
+    }
+
+    @Sendable func members(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard try await current(request) != nil else { return redirect("/staff/login") }
+        let q = String((request.uri.queryParameters.get("q") ?? "").prefix(200))
+        let kiosk = self.kiosk
+        let reader = self.reader
+        let (id, text) = Self.memberQuery(q, reader: reader)
+        // A scanned card or an exact id goes straight to the member.
+        if let id, try await offload({ try kiosk.database.member(id) }) != nil { return redirect("/staff/members/\(id)") }
+        let found = text.isEmpty ? [] : try await offload { try kiosk.database.members(search: text, limit: 50) }
+        var body = """
+            <h1>会员 <small>Members</small></h1>
+            <form method="get" action="/staff/members" role="search"><label>找会员 Find a member <input name="q" value="\(HTML.escape(text))" autofocus autocomplete="off"></label>
+            <button type="submit">查找 Search</button></form><p><a href="/staff">返回 Back</a></p>
+            """
+        if text.isEmpty {
+            body += "<p>输入姓名、会员号或手机尾号。Type a name, a member id or the last digits of a phone number, or scan a card.</p>"
+        } else if found.isEmpty {
+            body += "<p>没有找到 No member matches \"\(HTML.escape(text))\".</p>"
+        } else {
+            body += "<table><thead><tr><th>会员号 Id</th><th>姓名 Name</th><th>人群 Group</th><th>手机 Phone</th></tr></thead><tbody>"
+            for m in found {
+                body += "<tr><td><a href=\"/staff/members/\(m.id)\">\(m.id)</a></td><td>\(HTML.escape(m.name))\(m.active ? "" : " (停用 inactive)")</td><td>\(m.group.zh) \(m.group.en)</td><td>\(HTML.escape(Self.phoneTail(m.phone)))</td></tr>"
+            }
+            body += "</tbody></table>"
+        }
+        return page(title: "会员 Members", body: body)
+    }
+
+    /// `…1234`: staff recognise a member by the end of the number; the whole number stays off the screen.
+    static func phoneTail(_ phone: String?) -> String {
+        guard let phone, phone.count >= 4 else { return "—" }
+        return "…" + phone.suffix(4)
+    }
+
+    @Sendable func member(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard try await current(request) != nil else { return redirect("/staff/login") }
+        guard let id = context.parameters.get("id").flatMap(MemberID.init) else {
+            return page(status: .notFound, title: "会员 Member", body: "<p class=\"error\">没有这个会员号。No such member id.</p>")
+        }
+        let kiosk = self.kiosk
+        guard let m = try await offload({ try kiosk.database.member(id) }) else {
+            return page(status: .notFound, title: "会员 Member", body: "<p class=\"error\">没有会员 \(id)。No member \(id).</p>")
+        }
+        var body = """
+            <h1>\(HTML.escape(m.name)) <small>\(m.id)</small></h1>
+            <table><tbody>
+            <tr><th>人群 Group</th><td>\(m.group.zh) \(m.group.en)</td></tr>
+            <tr><th>出生年 Born</th><td>\(m.born.map(String.init) ?? "—")</td></tr>
+            <tr><th>手机 Phone</th><td>\(HTML.escape(Self.phoneTail(m.phone)))</td></tr>
+            <tr><th>标记 Flags</th><td>\(m.flags.map(\.rawValue).sorted().joined(separator: ", "))</td></tr>
+            <tr><th>状态 Status</th><td>\(m.active ? "有效 active" : "停用 inactive")</td></tr>
+            """
+        if !m.guardians.isEmpty {
+            body += "<tr><th>监护人 Guardians</th><td>" + m.guardians.map { "<a href=\"/staff/members/\($0)\">\($0)</a>" }.joined(separator: ", ") + "</td></tr>"
+        }
+        body += "</tbody></table><p><a href=\"/staff/members\">找会员 Find a member</a> · <a href=\"/staff\">返回 Back</a></p>"
+        return page(title: "会员 Member \(m.id)", body: body)
     }
 }

@@ -135,4 +135,39 @@ struct StaffRouteTests {
         }
         #expect(try h.kiosk.database.auditLog().contains { $0.action == "figures.export" && $0.staff == "李强" && $0.detail == "2026-11-28" })
     }
+
+    @Test("member search: a scanned card or an id opens the member; a name part or phone ending lists matches; phones stay masked")
+    func memberSearch() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        let (member, card) = h.demo.first { $0.0.phone != nil }!
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let auth: HTTPFields = [.cookie: "jy_staff=\(session)"]
+            func search(_ q: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/staff/members?q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), method: .get, headers: auth)
+            }
+            let scanned = try await search(card.code)
+            #expect(scanned.status == .seeOther && scanned.headers[.location] == "/staff/members/\(member.id)", "a scan into the box finds the member")
+            let byID = try await search(member.id.description)
+            #expect(byID.headers[.location] == "/staff/members/\(member.id)")
+            let tail = String(member.phone!.suffix(4))
+            let byPhone = String(buffer: try await search(tail).body)
+            #expect(byPhone.contains(member.id.description) && byPhone.contains("…" + tail) && !byPhone.contains(member.phone!))
+            let byName = String(buffer: try await search(String(member.name.prefix(1))).body)
+            #expect(byName.contains(HTML.escape(member.name)))
+            let none = String(buffer: try await search("不存在的名字").body)
+            #expect(none.contains("No member matches"))
+            let detail = try await client.execute(uri: "/staff/members/\(member.id)", method: .get, headers: auth)
+            #expect(detail.status == .ok && String(buffer: detail.body).contains(member.group.en))
+            let missing = try await client.execute(uri: "/staff/members/M999998", method: .get, headers: auth)
+            #expect(missing.status == .notFound)
+            let anonymous = try await client.execute(uri: "/staff/members/\(member.id)", method: .get)
+            #expect(anonymous.status == .seeOther, "no session, no personal data")
+        }
+    }
 }
