@@ -95,7 +95,7 @@ public func buildRouter(
     StaffController(
         kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock),
         loopbackOnly: ["127.0.0.1", "::1", "localhost"].contains(options.host) || options.host.hasPrefix("127."),
-        reader: coordinator.service.reader
+        reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service)
     ).addRoutes(to: router)
     return router
 }

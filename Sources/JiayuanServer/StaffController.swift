@@ -16,6 +16,8 @@ struct StaffController: Sendable {
     let loopbackOnly: Bool
     /// Reads scanned cards typed or scanned into the search box.
     let reader: ScanReader
+    /// Check-ins on a member's behalf.
+    let desk: StaffDesk
 
     static let cookie = "jy_staff"
     static let loginCookie = "jy_login"
@@ -28,6 +30,9 @@ struct StaffController: Sendable {
         group.get("", use: home)
         group.get("figures", use: figures)
         group.get("members", use: members)
+        group.get("floor", use: floor)
+        group.post("floor/checkin", use: floorCheckIn)
+        group.post("floor/paid", use: floorPaid)
         group.get("members/{id}", use: member)
         group.get("figures.csv", use: figuresCSV)
     }
@@ -185,7 +190,7 @@ struct StaffController: Sendable {
             <form method="post" action="/staff/logout"><input type="hidden" name="csrf" value="\(csrf)"><button type="submit">退出 Log out</button></form>
             <form method="get" action="/staff/members" role="search"><label>找会员 Find a member (姓名 name, 会员号 member id, 手机尾号 last 4 phone digits, or scan a card)
             <input name="q" autofocus autocomplete="off"></label><button type="submit">查找 Search</button></form>
-            <p><a href="/staff/figures">统计 Figures</a></p>
+            <p><a href="/staff/floor">现场 The floor</a> · <a href="/staff/figures">统计 Figures</a></p>
             <h2>在场 Inside now</h2><table><thead><tr><th>场馆 Venue</th><th>人数 People</th><th>最早入场 Earliest in</th></tr></thead><tbody>
             """
         let zone = kiosk.config.timeZone
@@ -355,5 +360,137 @@ struct StaffController: Sendable {
         }
         body += "</tbody></table><p><a href=\"/staff/members\">找会员 Find a member</a> · <a href=\"/staff\">返回 Back</a></p>"
         return page(title: "会员 Member \(m.id)", body: body)
+    }
+
+    // MARK: The floor
+
+    func floorPage(staff: StaffAccount, csrf: String, message: String? = nil, error: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let kiosk = self.kiosk
+        let (inside, fees, alerts, backlog, upload) = try await offload {
+            let now = kiosk.clock()
+            var inside: [(Venue, [(Presence, Member?)])] = []
+            for venue in kiosk.config.venues {
+                let people = try kiosk.database.inside(venue: venue, at: now, policy: kiosk.config.policy)
+                inside.append((venue, try people.map { ($0, try kiosk.database.member($0.member)) }))
+            }
+            let today = kiosk.today()
+            let zone = kiosk.config.timeZone
+            let fees = try kiosk.database.daycareFees(
+                from: LocalTime.instant(date: today, minute: 0, in: zone), to: LocalTime.instant(date: today.adding(days: 1), minute: 0, in: zone))
+            return (inside, fees, try kiosk.database.openAlerts(), try kiosk.database.printBacklog(), try kiosk.database.uploadState())
+        }
+        let zone = kiosk.config.timeZone
+        func clock(_ t: Date) -> String {
+            let l = LocalTime(t, in: zone)
+            return String(format: "%02d:%02d", l.minuteOfDay / 60, l.minuteOfDay % 60)
+        }
+        let hidden = "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
+        let venueOptions = kiosk.config.venues.map { "<option value=\"\($0.id)\">\(HTML.escape($0.name.zh)) \(HTML.escape($0.name.en))</option>" }.joined()
+        var body = "<h1>现场 <small>The floor</small></h1><p><a href=\"/staff\">返回 Back</a></p>"
+        if let message { body += "<p class=\"\(error ? "error" : "")\" role=\"status\">\(HTML.escape(message))</p>" }
+        body += """
+            <h2>代为签到/签出 Check a member in or out</h2>
+            <form method="post" action="/staff/floor/checkin">\(hidden)
+            <label>会员号 Member id <input name="member" required pattern="[Mm][0-9]{6}" autocomplete="off"></label>
+            <label>场馆 Venue <select name="venue">\(venueOptions)</select></label>
+            <label>接送码 Guardian code (接孩子 collecting a child) <input name="guardian_code" autocomplete="off" maxlength="3"></label>
+            <button type="submit">确定 Check in/out</button></form>
+            """
+        for (venue, people) in inside {
+            body += "<h2>\(HTML.escape(venue.name.zh)) \(HTML.escape(venue.name.en)) — \(people.count)/\(venue.capacity)</h2>"
+            guard !people.isEmpty else { body += "<p>无人 Nobody inside</p>"; continue }
+            body += "<table><thead><tr><th>会员 Member</th><th>人群 Group</th><th>入场 Since</th><th></th></tr></thead><tbody>"
+            for (p, m) in people {
+                let needsCode = p.pickupCode != nil
+                body += """
+                    <tr><td><a href="/staff/members/\(p.member)">\(p.member)</a> \(HTML.escape(m?.name ?? ""))</td><td>\(p.group.zh)</td><td>\(clock(p.since))</td><td>
+                    <form method="post" action="/staff/floor/checkin">\(hidden)<input type="hidden" name="member" value="\(p.member)"><input type="hidden" name="venue" value="\(venue.id)">
+                    \(needsCode ? "<label>接送码 Code <input name=\"guardian_code\" required maxlength=\"3\" size=\"4\"></label>" : "")
+                    <button type="submit">签出 Check out</button></form></td></tr>
+                    """
+            }
+            body += "</tbody></table>"
+        }
+        body += "<h2>今日日间照料费用 Day-care fees today</h2>"
+        if fees.isEmpty { body += "<p>无 None</p>" } else {
+            body += "<table><thead><tr><th>编号 No.</th><th>会员 Member</th><th>签出 Out</th><th>金额 Amount</th><th></th></tr></thead><tbody>"
+            for f in fees {
+                let amount = f.free ? "免费 free" : String(format: "¥%d.%02d", f.amountFen / 100, f.amountFen % 100)
+                let state = f.paidAt.map { "已付 paid \(clock($0))" }
+                    ?? (f.free || f.amountFen == 0 ? "—" : "<form method=\"post\" action=\"/staff/floor/paid\">\(hidden)<input type=\"hidden\" name=\"seq\" value=\"\(f.checkoutSeq)\"><button type=\"submit\">已收款 Mark paid</button></form>")
+                body += "<tr><td>\(f.checkoutSeq)</td><td>\(f.member)</td><td>\(clock(f.checkoutAt))</td><td>\(amount)</td><td>\(state)</td></tr>"
+            }
+            body += "</tbody></table>"
+        }
+        body += "<h2>提醒 Alerts</h2><ul>"
+        for a in alerts {
+            body += "<li>\(a.kind == "upload_conflict" ? "上传被拒 Upload refused by the hub" : "闭馆仍在场 Still inside at closing"): \(HTML.escape(a.venue)) \(a.member.map { $0.description } ?? "")</li>"
+        }
+        if backlog > 0 { body += "<li>待打印 \(backlog) print jobs waiting (打印机 check the printer: jiayuan doctor)</li>" }
+        if upload.backlog > 0 { body += "<li>待上传 \(upload.backlog) events not yet uploaded\(upload.lastError.map { " — \(HTML.escape($0))" } ?? "")</li>" }
+        if alerts.isEmpty && backlog == 0 && upload.backlog == 0 { body += "<li>无 None</li>" }
+        body += "</ul>"
+        return page(status: status, title: "现场 The floor", body: body)
+    }
+
+    @Sendable func floor(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (staff, csrf) = try await current(request) else { return redirect("/staff/login") }
+        return try await floorPage(staff: staff, csrf: csrf)
+    }
+
+    /// A POST from a session page: the account, its CSRF token and the form, or the refusal to send.
+    enum Posted {
+        case ok(StaffAccount, String, [String: String])
+        case refused(Response)
+    }
+
+    func postedForm(_ request: Request, context: AppRequestContext) async throws -> Posted {
+        if let refused = refuseRemote(context) { return .refused(refused) }
+        guard let (staff, csrf) = try await current(request) else { return .refused(redirect("/staff/login")) }
+        let form = try await Self.form(request)
+        guard StaffAuth.csrfMatches(form["csrf"], csrf) else {
+            return .refused(page(status: .forbidden, title: "已拒绝 Refused", body: "<p class=\"error\">缺少表单令牌。The form token is missing or wrong.</p>"))
+        }
+        return .ok(staff, csrf, form)
+    }
+
+    @Sendable func floorCheckIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
+        }
+        guard let id = MemberID((form["member"] ?? "").trimmingCharacters(in: .whitespaces)) else {
+            return try await floorPage(staff: staff, csrf: csrf, message: "会员号应为 M 加六位数字。A member id is M and six digits.", error: true, status: .badRequest)
+        }
+        let venue = form["venue"] ?? ""
+        let desk = self.desk
+        do {
+            let d = try await offload { try desk.checkInOnBehalf(member: id, venue: venue, guardianCode: form["guardian_code"], staff: staff) }
+            var text = "\(id): \(d.message.zh) \(d.message.en)"
+            if let c = d.charge, !c.free { text += String(format: " — 费用 fee ¥%d.%02d, receipt printing", c.amountFen / 100, c.amountFen % 100) }
+            return try await floorPage(staff: staff, csrf: csrf, message: text, error: !d.accepted, status: d.accepted ? .ok : .conflict)
+        } catch {
+            return try await floorPage(staff: staff, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
+    }
+
+    @Sendable func floorPaid(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
+        }
+        guard let seq = Int64(form["seq"] ?? "") else {
+            return try await floorPage(staff: staff, csrf: csrf, message: "no fee number", error: true, status: .badRequest)
+        }
+        let kiosk = self.kiosk
+        do {
+            try await offload { try kiosk.database.markFeePaid(checkoutSeq: seq, by: staff.id, at: kiosk.clock()) }
+            return try await floorPage(staff: staff, csrf: csrf, message: "费用 \(seq) 已收款 Fee \(seq) marked paid")
+        } catch {
+            return try await floorPage(staff: staff, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
     }
 }

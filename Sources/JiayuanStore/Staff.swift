@@ -152,3 +152,46 @@ extension AppDatabase {
         }
     }
 }
+
+/// A day-care fee recorded at a check-out, for the desk.
+public struct DaycareFee: Hashable, Sendable {
+    /// The check-out event's seq (the fee's number).
+    public var checkoutSeq: Int64
+    public var member: MemberID
+    public var venue: String
+    public var checkoutAt: Date
+    public var amountFen: Int
+    public var free: Bool
+    public var paidAt: Date?
+}
+
+extension AppDatabase {
+    /// Day-care fees of check-outs in `from <= checkout_at < to`, oldest first.
+    public func daycareFees(from: Date, to: Date) throws -> [DaycareFee] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM daycare_fee WHERE checkout_at >= ? AND checkout_at < ? ORDER BY checkout_seq",
+                arguments: [Stamp.text(from), Stamp.text(to)]
+            ).map { row in
+                DaycareFee(
+                    checkoutSeq: row["checkout_seq"], member: row.memberID("member")!, venue: row["venue"],
+                    checkoutAt: Stamp.date(row["checkout_at"]), amountFen: row["amount_fen"], free: row["free"] == 1,
+                    paidAt: (row["paid_at"] as String?).map(Stamp.date))
+            }
+        }
+    }
+
+    /// Marks a fee paid (audited, once).
+    public func markFeePaid(checkoutSeq: Int64, by staff: Int64, at now: Date) throws {
+        try writer.write { db in
+            guard let member = try Int64.fetchOne(db, sql: "SELECT member FROM daycare_fee WHERE checkout_seq = ?", arguments: [checkoutSeq]) else {
+                throw StoreError("no day-care fee number \(checkoutSeq)")
+            }
+            try db.execute(
+                sql: "UPDATE daycare_fee SET paid_at = ? WHERE checkout_seq = ? AND paid_at IS NULL", arguments: [Stamp.text(now), checkoutSeq])
+            guard db.changesCount == 1 else { throw StoreError("fee \(checkoutSeq) is already marked paid") }
+            try Self.audit(
+                db, staff: staff, action: "fee.paid", member: MemberID(number: UInt32(member)), detail: "fee \(checkoutSeq)", at: now)
+        }
+    }
+}

@@ -170,4 +170,47 @@ struct StaffRouteTests {
             #expect(anonymous.status == .seeOther, "no session, no personal data")
         }
     }
+
+    @Test("the floor: check in and out on a member's behalf (via staff, audited), day-care fee with its receipt queued, mark paid once")
+    func floor() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        let elder = h.demo.first { $0.0.group == .elder && !$0.0.flags.contains(.lowIncome) }!
+        let visitor = h.demo.first { $0.0.group == .veteran }!
+        // The elder arrived two hours ago (through the kiosk).
+        _ = try CheckInService(kiosk: h.kiosk).checkIn(code: elder.1.code, venue: "daycare", at: Fixtures.at("2026-11-28 08:00"))
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let floorPage = String(buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            #expect(floorPage.contains(elder.0.id.description) && floorPage.contains("08:00"), "who is inside, with the check-in time")
+            let csrf = try #require(floorPage.range(of: "name=\"csrf\" value=\"").map { String(floorPage[$0.upperBound...].prefix(64)) })
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
+            }
+            #expect(try await post("/staff/floor/checkin", ["member": visitor.0.id.description, "venue": "veterans"]).status == .forbidden, "no CSRF token")
+            let visit = try await post("/staff/floor/checkin", ["csrf": csrf, "member": visitor.0.id.description, "venue": "veterans"])
+            #expect(visit.status == .ok)
+            let out = try await post("/staff/floor/checkin", ["csrf": csrf, "member": elder.0.id.description, "venue": "daycare"])
+            let outText = String(buffer: out.body)
+            #expect(out.status == .ok && outText.contains("fee ¥"), "\(outText.prefix(400))")
+            let bad = try await post("/staff/floor/checkin", ["csrf": csrf, "member": "12345", "venue": "daycare"])
+            #expect(bad.status == .badRequest)
+            let fee = try #require(try h.kiosk.database.daycareFees(from: Fixtures.at("2026-11-28 00:00"), to: Fixtures.at("2026-11-29 00:00")).first)
+            #expect(fee.member == elder.0.id && fee.amountFen > 0 && fee.paidAt == nil)
+            #expect(try h.kiosk.database.printBacklog() > 0, "the fee receipt is queued for the printer")
+            let paid = try await post("/staff/floor/paid", ["csrf": csrf, "seq": String(fee.checkoutSeq)])
+            #expect(paid.status == .ok && String(buffer: paid.body).contains("marked paid"))
+            let twice = try await post("/staff/floor/paid", ["csrf": csrf, "seq": String(fee.checkoutSeq)])
+            #expect(twice.status == .badRequest && String(buffer: twice.body).contains("already marked paid"))
+        }
+        let vias = try await h.kiosk.database.writer.read { try String.fetchAll($0, sql: "SELECT via FROM event ORDER BY seq") }
+        #expect(vias == ["scan", "staff", "staff"], "desk actions are recorded as staff-assisted")
+        let actions = try h.kiosk.database.auditLog().map(\.action)
+        #expect(actions.contains("floor.checkin") && actions.contains("floor.checkout") && actions.contains("fee.paid"))
+        #expect(try h.kiosk.database.auditLog().first { $0.action == "fee.paid" }?.member == elder.0.id)
+    }
 }
