@@ -33,7 +33,11 @@ struct StaffController: Sendable {
         group.get("floor", use: floor)
         group.post("floor/checkin", use: floorCheckIn)
         group.post("floor/paid", use: floorPaid)
+        group.get("members/new", use: newMemberForm)
+        group.post("members/new", use: registerMember)
         group.get("members/{id}", use: member)
+        group.post("members/{id}/card", use: reissueCard)
+        group.post("members/{id}/deactivate", use: deactivateMember)
         group.get("figures.csv", use: figuresCSV)
     }
 
@@ -338,8 +342,12 @@ struct StaffController: Sendable {
 
     @Sendable func member(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let refused = refuseRemote(context) { return refused }
-        guard try await current(request) != nil else { return redirect("/staff/login") }
-        guard let id = context.parameters.get("id").flatMap(MemberID.init) else {
+        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        return try await memberPage(context.parameters.get("id"), csrf: csrf)
+    }
+
+    func memberPage(_ idText: String?, csrf: String, message: String? = nil, error: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard let id = idText.flatMap(MemberID.init) else {
             return page(status: .notFound, title: "会员 Member", body: "<p class=\"error\">没有这个会员号。No such member id.</p>")
         }
         let kiosk = self.kiosk
@@ -348,6 +356,7 @@ struct StaffController: Sendable {
         }
         var body = """
             <h1>\(HTML.escape(m.name)) <small>\(m.id)</small></h1>
+            \(message.map { "<p class=\"\(error ? "error" : "")\" role=\"status\">\(HTML.escape($0))</p>" } ?? "")
             <table><tbody>
             <tr><th>人群 Group</th><td>\(m.group.zh) \(m.group.en)</td></tr>
             <tr><th>出生年 Born</th><td>\(m.born.map(String.init) ?? "—")</td></tr>
@@ -358,8 +367,16 @@ struct StaffController: Sendable {
         if !m.guardians.isEmpty {
             body += "<tr><th>监护人 Guardians</th><td>" + m.guardians.map { "<a href=\"/staff/members/\($0)\">\($0)</a>" }.joined(separator: ", ") + "</td></tr>"
         }
-        body += "</tbody></table><p><a href=\"/staff/members\">找会员 Find a member</a> · <a href=\"/staff\">返回 Back</a></p>"
-        return page(title: "会员 Member \(m.id)", body: body)
+        body += "</tbody></table>"
+        if m.active {
+            let hidden = "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
+            body += """
+                <form method="post" action="/staff/members/\(m.id)/card">\(hidden)<button type="submit">补发会员卡并打印 Issue a new card and print it</button></form>
+                <form method="post" action="/staff/members/\(m.id)/deactivate">\(hidden)<button type="submit">停用 Deactivate</button></form>
+                """
+        }
+        body += "<p><a href=\"/staff/members\">找会员 Find a member</a> · <a href=\"/staff/members/new\">登记新会员 Register a member</a> · <a href=\"/staff\">返回 Back</a></p>"
+        return page(status: status, title: "会员 Member \(m.id)", body: body)
     }
 
     // MARK: The floor
@@ -491,6 +508,115 @@ struct StaffController: Sendable {
             return try await floorPage(staff: staff, csrf: csrf, message: "费用 \(seq) 已收款 Fee \(seq) marked paid")
         } catch {
             return try await floorPage(staff: staff, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
+    }
+
+    // MARK: Registering and cards
+
+    func memberForm(csrf: String, values: [String: String] = [:], error: String? = nil) -> String {
+        func v(_ k: String) -> String { HTML.escape(values[k] ?? "") }
+        let groups = MemberGroup.allCases.map {
+            "<option value=\"\($0.rawValue)\"\(values["group"] == $0.rawValue ? " selected" : "")>\($0.zh) \($0.en)</option>"
+        }.joined()
+        let flags = MemberFlag.allCases.map {
+            "<label><input type=\"checkbox\" name=\"flag_\($0.rawValue)\"\(values["flag_" + $0.rawValue] != nil ? " checked" : "")> \($0.rawValue)</label>"
+        }.joined()
+        return """
+            <h1>登记新会员 <small>Register a member</small></h1>
+            \(error.map { "<p class=\"error\" role=\"alert\">\(HTML.escape($0))</p>" } ?? "")
+            <form method="post" action="/staff/members/new"><input type="hidden" name="csrf" value="\(csrf)">
+            <label>姓名 Name <input name="name" required maxlength="64" value="\(v("name"))"></label>
+            <label>人群 Group <select name="group">\(groups)</select></label>
+            <label>出生年 Year of birth <input name="born" inputmode="numeric" maxlength="4" value="\(v("born"))"></label>
+            <label>手机 Phone <input name="phone" inputmode="tel" maxlength="20" value="\(v("phone"))"></label>
+            <fieldset><legend>标记 Flags</legend>\(flags)</fieldset>
+            <label>监护人会员号 Guardians' member ids (children; comma-separated) <input name="guardians" value="\(v("guardians"))"></label>
+            <button type="submit">登记 Register</button></form><p><a href="/staff">返回 Back</a></p>
+            """
+    }
+
+    @Sendable func newMemberForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        return page(title: "登记新会员 Register a member", body: memberForm(csrf: csrf))
+    }
+
+    /// Reads the registration form; an error in plain words for the first thing wrong.
+    static func newMember(_ form: [String: String]) -> Result<NewMember, KioskError> {
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let group = MemberGroup(rawValue: form["group"] ?? "") else { return .failure(KioskError("choose a group 请选择人群")) }
+        var born: Int?
+        if let b = form["born"], !b.isEmpty {
+            guard let year = Int(b), (1900...2100).contains(year) else { return .failure(KioskError("the year of birth is four digits, like 1948")) }
+            born = year
+        }
+        let phone = (form["phone"] ?? "").filter { !$0.isWhitespace }
+        if !phone.isEmpty, !phone.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "-") }) {
+            return .failure(KioskError("the phone number may only have digits, + and -"))
+        }
+        var guardians: [MemberID] = []
+        for part in (form["guardians"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }) {
+            guard let id = MemberID(String(part)) else { return .failure(KioskError("\"\(part)\" is not a member id like M000123")) }
+            guardians.append(id)
+        }
+        let flags = Set(MemberFlag.allCases.filter { form["flag_" + $0.rawValue] != nil })
+        return .success(NewMember(name: name, group: group, born: born, phone: phone.isEmpty ? nil : phone, flags: flags, guardians: guardians))
+    }
+
+    @Sendable func registerMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
+        }
+        let new: NewMember
+        switch Self.newMember(form) {
+        case .failure(let e): return page(status: .badRequest, title: "登记新会员 Register a member", body: memberForm(csrf: csrf, values: form, error: e.message))
+        case .success(let m): new = m
+        }
+        let desk = self.desk
+        do {
+            let member = try await offload { try desk.register(new, staff: staff) }
+            return redirect("/staff/members/\(member.id)")
+        } catch {
+            return page(
+                status: .badRequest, title: "登记新会员 Register a member",
+                body: memberForm(csrf: csrf, values: form, error: "没有保存 Nothing was saved: \(KioskError.describe(error))"))
+        }
+    }
+
+    @Sendable func reissueCard(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf): (StaffAccount, String)
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, _): (staff, csrf) = (a, c)
+        }
+        let idText = context.parameters.get("id")
+        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
+        let desk = self.desk
+        do {
+            let (card, job) = try await offload { try desk.reissueCard(member: id, staff: staff) }
+            return try await memberPage(
+                idText, csrf: csrf, message: "新卡已发（第 \(card.serial) 张），旧卡失效；打印任务 \(job.id)。New card \(card.serial) issued, the old one stops working; print job \(job.id).")
+        } catch {
+            return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
+    }
+
+    @Sendable func deactivateMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf): (StaffAccount, String)
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, _): (staff, csrf) = (a, c)
+        }
+        let idText = context.parameters.get("id")
+        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
+        let desk = self.desk
+        do {
+            try await offload { try desk.deactivate(member: id, staff: staff) }
+            return try await memberPage(idText, csrf: csrf, message: "已停用；卡片失效，记录保留。Deactivated: the cards stop working, the history stays.")
+        } catch {
+            return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
         }
     }
 }

@@ -213,4 +213,55 @@ struct StaffRouteTests {
         #expect(actions.contains("floor.checkin") && actions.contains("floor.checkout") && actions.contains("fee.paid"))
         #expect(try h.kiosk.database.auditLog().first { $0.action == "fee.paid" }?.member == elder.0.id)
     }
+
+    @Test("register a member (nothing half-saved on a mistake), re-issue and print the card (the old one stops working), deactivate; all audited")
+    func registerAndCards() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        let before = try h.kiosk.database.members().count
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let formPage = String(buffer: try await client.execute(uri: "/staff/members/new", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let csrf = try #require(formPage.range(of: "name=\"csrf\" value=\"").map { String(formPage[$0.upperBound...].prefix(64)) })
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
+            }
+            let child = try await post("/staff/members/new", ["csrf": csrf, "name": "小明", "group": "child", "born": "2017"])
+            #expect(child.status == .badRequest && String(buffer: child.body).contains("Nothing was saved"), "a child needs a guardian")
+            let badYear = try await post("/staff/members/new", ["csrf": csrf, "name": "王秀英", "group": "elder", "born": "48"])
+            #expect(badYear.status == .badRequest && String(buffer: badYear.body).contains("four digits"))
+            #expect(try h.kiosk.database.members().count == before, "nothing half-saved")
+            let ok = try await post(
+                "/staff/members/new", ["csrf": csrf, "name": "王秀英", "group": "elder", "born": "1948", "phone": "13800001234", "flag_blind": "on"])
+            #expect(ok.status == .seeOther)
+            let location = try #require(ok.headers[.location])
+            let id = try #require(MemberID(String(location.split(separator: "/").last!)))
+            let m = try #require(try h.kiosk.database.member(id))
+            #expect(m.name == "王秀英" && m.group == .elder && m.born == 1948 && m.flags == [.blind])
+
+            let first = try await post("/staff/members/\(id)/card", ["csrf": csrf])
+            #expect(first.status == .ok && String(buffer: first.body).contains("New card 1 issued"))
+            let oldCode = try #require(try h.kiosk.database.cards(of: id).first?.code)
+            let second = try await post("/staff/members/\(id)/card", ["csrf": csrf])
+            #expect(String(buffer: second.body).contains("New card 2 issued"))
+            let newCode = try #require(try h.kiosk.database.cards(of: id).first { !$0.revoked }?.code)
+            #expect(newCode != oldCode)
+            #expect(try h.kiosk.database.printJobs(documentNumber: id.description).count == 2, "each card is queued for the printer")
+            for (code, expected) in [(oldCode, "revoked"), (newCode, "accepted")] {
+                let r = try await client.execute(
+                    uri: "/api/checkin", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"code":"\#(code)","venue":"library"}"#))
+                #expect(String(buffer: r.body).contains(expected), "\(expected): \(String(buffer: r.body).prefix(120))")
+            }
+            let off = try await post("/staff/members/\(id)/deactivate", ["csrf": csrf])
+            #expect(off.status == .ok && String(buffer: off.body).contains("Deactivated"))
+            #expect(try h.kiosk.database.member(id)?.active == false)
+        }
+        let actions = try h.kiosk.database.auditLog().filter { $0.staff == "李强" }.map(\.action)
+        #expect(actions.contains("member.add") && actions.filter { $0 == "card.issue" }.count == 2 && actions.contains("member.deactivate"))
+    }
 }

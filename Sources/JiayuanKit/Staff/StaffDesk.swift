@@ -26,4 +26,29 @@ public struct StaffDesk: Sendable {
         try kiosk.database.audit(staff: staff.id, action: "floor.\(decision.direction == .out ? "checkout" : "checkin")", member: id, detail: what, at: kiosk.clock())
         return decision
     }
+
+    /// Registers a member (all or nothing, audited).
+    public func register(_ new: NewMember, staff: StaffAccount) throws -> Member {
+        let member = try kiosk.database.addMember(new, at: kiosk.clock())
+        try kiosk.database.audit(staff: staff.id, action: "member.add", member: member.id, detail: member.group.rawValue, at: kiosk.clock())
+        return member
+    }
+
+    /// Issues the member's next card (the old one stops working) and queues the membership card for the
+    /// printer; audited.
+    public func reissueCard(member id: MemberID, staff: StaffAccount) throws -> (IssuedCard, PrintJob) {
+        let key = try kiosk.data.loadSigningKey()
+        let card = try kiosk.database.issueCard(
+            member: id, keyID: key.keyID, today: kiosk.today(), validityDays: kiosk.config.cardValidityDays, at: kiosk.clock(), sign: key.sign)
+        guard let member = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
+        let job = try PrintService(kiosk: kiosk).enqueue(Documents.memberCard(member, card: card, config: kiosk.config), number: id.description)
+        try kiosk.database.audit(staff: staff.id, action: "card.issue", member: id, detail: "serial \(card.serial), print job \(job.id)", at: kiosk.clock())
+        return (card, job)
+    }
+
+    /// Deactivates a member: their cards stop working, their history stays; audited.
+    public func deactivate(member id: MemberID, staff: StaffAccount) throws {
+        try kiosk.database.deactivateMember(id)
+        try kiosk.database.audit(staff: staff.id, action: "member.deactivate", member: id, at: kiosk.clock())
+    }
 }
