@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "JiayuanServer",
             dependencies: [
-                "JiayuanDomain", "JiayuanStore", "JiayuanKit", "JiayuanCUPS", "JiayuanScanner",
+                "JiayuanDomain", "JiayuanStore", "JiayuanKit", "JiayuanCUPS", "JiayuanScanner", "JiayuanPrint",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JiayuanDomain
 import JiayuanKit
+import JiayuanPrint
 import JiayuanStore
 import NIOCore
 
@@ -33,6 +34,9 @@ struct StaffController: Sendable {
         group.get("floor", use: floor)
         group.post("floor/checkin", use: floorCheckIn)
         group.post("floor/paid", use: floorPaid)
+        group.get("slips", use: slips)
+        group.post("slips", use: postSlip)
+        group.post("prints/{id}/reprint", use: reprint)
         group.get("members/new", use: newMemberForm)
         group.post("members/new", use: registerMember)
         group.get("members/{id}", use: member)
@@ -194,7 +198,7 @@ struct StaffController: Sendable {
             <form method="post" action="/staff/logout"><input type="hidden" name="csrf" value="\(csrf)"><button type="submit">退出 Log out</button></form>
             <form method="get" action="/staff/members" role="search"><label>找会员 Find a member (姓名 name, 会员号 member id, 手机尾号 last 4 phone digits, or scan a card)
             <input name="q" autofocus autocomplete="off"></label><button type="submit">查找 Search</button></form>
-            <p><a href="/staff/floor">现场 The floor</a> · <a href="/staff/figures">统计 Figures</a></p>
+            <p><a href="/staff/floor">现场 The floor</a> · <a href="/staff/slips">单据 Slips and prints</a> · <a href="/staff/members/new">登记新会员 Register a member</a> · <a href="/staff/figures">统计 Figures</a></p>
             <h2>在场 Inside now</h2><table><thead><tr><th>场馆 Venue</th><th>人数 People</th><th>最早入场 Earliest in</th></tr></thead><tbody>
             """
         let zone = kiosk.config.timeZone
@@ -617,6 +621,127 @@ struct StaffController: Sendable {
             return try await memberPage(idText, csrf: csrf, message: "已停用；卡片失效，记录保留。Deactivated: the cards stop working, the history stays.")
         } catch {
             return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
+    }
+
+    // MARK: Slips and prints
+
+    func slipsPage(csrf: String, values: [String: String] = [:], message: String? = nil, error: Bool = false, preview: String? = nil,
+                   status: HTTPResponse.Status = .ok) async throws -> Response {
+        let kiosk = self.kiosk
+        let jobs = try await offload { try kiosk.database.printJobs(limit: 30) }
+        func v(_ k: String) -> String { HTML.escape(values[k] ?? "") }
+        let hidden = "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
+        func buttons(_ kind: String) -> String {
+            "<input type=\"hidden\" name=\"kind\" value=\"\(kind)\"><button type=\"submit\" name=\"action\" value=\"preview\">预览 Preview</button> <button type=\"submit\" name=\"action\" value=\"print\">打印 Print</button>"
+        }
+        var body = "<h1>单据 <small>Slips and prints</small></h1><p><a href=\"/staff\">返回 Back</a></p>"
+        if let message { body += "<p class=\"\(error ? "error" : "")\" role=\"status\">\(HTML.escape(message))</p>" }
+        if let preview { body += "<h2>预览 Preview</h2><div>\(preview)</div>" }
+        body += """
+            <h2>上门维修 Home repair</h2><form method="post" action="/staff/slips">\(hidden)
+            <label>会员号 Member id <input name="member" value="\(values["kind"] == "repair" ? v("member") : "")" autocomplete="off"></label>
+            <label>或 报修人 or requested by <input name="requested_by" value="\(v("requested_by"))"></label>
+            <label>地址 Address <input name="address" value="\(v("address"))"></label>
+            <label>问题 Problem <input name="problem" value="\(v("problem"))"></label>\(buttons("repair"))</form>
+            <h2>订餐/送餐 Meal order</h2><form method="post" action="/staff/slips">\(hidden)
+            <label>会员号 Member id <input name="member" value="\(values["kind"] == "meal" ? v("member") : "")" autocomplete="off"></label>
+            <label>餐 Meal <input name="meal" value="\(values["meal"].map(HTML.escape) ?? "午餐 Lunch")"></label>
+            <label>份数 Portions <input name="portions" inputmode="numeric" value="\(values["portions"].map(HTML.escape) ?? "1")"></label>
+            <label>送餐地址 Deliver to (empty: collect) <input name="delivery_address" value="\(v("delivery_address"))"></label>
+            <label>备注 Note <input name="note" value="\(v("note"))"></label>\(buttons("meal"))</form>
+            <h2>排队号 Queue ticket</h2><form method="post" action="/staff/slips">\(hidden)
+            <label>业务 Service <input name="service" value="\(values["service"].map(HTML.escape) ?? "综合 General")"></label>\(buttons("queue"))</form>
+            <h2>打印记录 Print history</h2><table><thead><tr><th>#</th><th>单据 Document</th><th>状态 State</th><th>打印机 Printer</th><th></th></tr></thead><tbody>
+            """
+        for job in jobs {
+            body += """
+                <tr><td>\(job.id)</td><td>\(HTML.escape(job.kind)) \(HTML.escape(job.documentNumber ?? ""))</td>
+                <td>\(job.state.rawValue)\(job.lastError.map { " — " + HTML.escape($0) } ?? "")</td><td>\(HTML.escape(job.target))</td>
+                <td><form method="post" action="/staff/prints/\(job.id)/reprint">\(hidden)<button type="submit">重印 Reprint</button></form></td></tr>
+                """
+        }
+        body += "</tbody></table>"
+        return page(status: status, title: "单据 Slips", body: body)
+    }
+
+    @Sendable func slips(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        return try await slipsPage(csrf: csrf)
+    }
+
+    /// The slip a form asks for.
+    func slipRequest(_ form: [String: String]) throws -> SlipRequest {
+        func member(_ required: Bool) throws -> Member? {
+            let text = (form["member"] ?? "").trimmingCharacters(in: .whitespaces)
+            if text.isEmpty {
+                if required { throw KioskError("a meal order needs the member id") }
+                return nil
+            }
+            guard let id = MemberID(text) else { throw KioskError("\"\(text)\" is not a member id like M000123") }
+            guard let m = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
+            return m
+        }
+        switch form["kind"] {
+        case "repair":
+            return .repair(member: try member(false), requestedBy: form["requested_by"], address: form["address"] ?? "", problem: form["problem"] ?? "")
+        case "meal":
+            guard let portions = Int(form["portions"] ?? "1") else { throw KioskError("portions is a whole number") }
+            let address = (form["delivery_address"] ?? "").trimmingCharacters(in: .whitespaces)
+            return .meal(
+                member: try member(true)!, meal: form["meal"] ?? "午餐 Lunch", portions: portions, address: address.isEmpty ? nil : address,
+                date: nil, note: form["note"])
+        case "queue": return .queue(service: form["service"] ?? "")
+        default: throw KioskError("unknown kind of slip")
+        }
+    }
+
+    @Sendable func postSlip(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
+        }
+        let kiosk = self.kiosk
+        do {
+            let slipRequest = try await offload { try self.slipRequest(form) }
+            if form["action"] == "print" {
+                let (slip, job) = try await offload { () throws -> (ServiceSlip, PrintJob) in
+                    let (slip, doc) = try kiosk.issueSlip(slipRequest, at: kiosk.clock())
+                    let job = try PrintService(kiosk: kiosk).enqueue(doc, number: slip.number)
+                    try kiosk.database.audit(staff: staff.id, action: "slip.\(slip.kind.rawValue)", member: slip.member, detail: slip.number, at: kiosk.clock())
+                    return (slip, job)
+                }
+                return try await slipsPage(csrf: csrf, message: "\(slip.number) 已送打印 sent to the printer (job \(job.id))")
+            }
+            let html = try await offload {
+                let doc = try kiosk.previewSlip(slipRequest, at: kiosk.clock())
+                return HTMLPreview.render(doc, paper: PrintService(kiosk: kiosk).paper)
+            }
+            return try await slipsPage(csrf: csrf, values: form, preview: html)
+        } catch {
+            return try await slipsPage(csrf: csrf, values: form, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
+    }
+
+    @Sendable func reprint(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf): (StaffAccount, String)
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, _): (staff, csrf) = (a, c)
+        }
+        guard let id = context.parameters.get("id").flatMap(Int64.init) else { return try await slipsPage(csrf: csrf, message: "no such job", error: true) }
+        let kiosk = self.kiosk
+        do {
+            let job = try await offload { () throws -> PrintJob in
+                let job = try kiosk.database.reprint(id, target: try PrintService(kiosk: kiosk).target().description, at: kiosk.clock())
+                try kiosk.database.audit(staff: staff.id, action: "print.reprint", detail: "job \(id) → \(job.id)", at: kiosk.clock())
+                return job
+            }
+            return try await slipsPage(csrf: csrf, message: "重印 Reprint queued as job \(job.id)")
+        } catch {
+            return try await slipsPage(csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
         }
     }
 }

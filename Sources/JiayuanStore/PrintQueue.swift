@@ -189,6 +189,20 @@ public struct ServiceSlip: Hashable, Sendable {
     public var details: [String: String]
     public var deadline: Date?
     public var createdAt: Date
+
+    /// A slip as recorded (or a preview that is not).
+    public init(
+        number: String, kind: Kind, day: CivilDate, seqOfDay: Int, member: MemberID?, details: [String: String], deadline: Date?, createdAt: Date
+    ) {
+        self.number = number
+        self.kind = kind
+        self.day = day
+        self.seqOfDay = seqOfDay
+        self.member = member
+        self.details = details
+        self.deadline = deadline
+        self.createdAt = createdAt
+    }
 }
 
 extension AppDatabase {

@@ -126,18 +126,9 @@ struct SlipCommand: ParsableCommand {
             let kiosk = try data.open()
             let m = try SlipCommand.member(member, in: kiosk)
             guard m != nil || requestedBy != nil else { throw ValidationError("give --member or --requested-by") }
-            guard !address.trimmingWhitespace().isEmpty, !problem.trimmingWhitespace().isEmpty else {
-                throw KioskError("the address and the problem must not be empty")
-            }
-            let now = Date()
-            let lowIncome = m?.flags.contains(.lowIncome) == true
-            var details = ["address": address, "problem": problem]
-            if let requestedBy { details["requested_by"] = requestedBy }
-            if lowIncome { details["priority"] = "low_income" }
-            let slip = try kiosk.recordSlip(
-                .repair, member: m?.id, details: details, deadline: now.addingTimeInterval(Double(lowIncome ? 24 : 72) * 3600), at: now)
+            let (slip, doc) = try kiosk.issueSlip(.repair(member: m, requestedBy: requestedBy, address: address, problem: problem), at: Date())
             print("repair request \(slip.number), due by \(wallClock(slip.deadline!, kiosk.config.timeZone))")
-            try printAndReport(PrintService(kiosk: kiosk), [(Documents.repairSlip(slip, requester: m, config: kiosk.config), slip.number)], printer: target.printer)
+            try printAndReport(PrintService(kiosk: kiosk), [(doc, slip.number)], printer: target.printer)
         }
     }
 
@@ -155,16 +146,10 @@ struct SlipCommand: ParsableCommand {
         func run() throws {
             let kiosk = try data.open()
             guard let m = try SlipCommand.member(member, in: kiosk) else { throw KioskError("a meal order needs a member") }
-            guard (1...20).contains(portions) else { throw KioskError("portions must be between 1 and 20") }
-            if let date { guard CivilDate(iso: date) != nil else { throw KioskError("\"\(date)\" is not a date like 2026-11-28") } }
-            let fen = m.flags.contains(.lowIncome) ? 0 : kiosk.config.mealFen * portions
-            var details = ["meal": meal, "portions": String(portions), "amount_fen": String(fen), "delivery": address == nil ? "no" : "yes"]
-            if let address { details["address"] = address }
-            if let date { details["date"] = date }
-            if let note { details["note"] = note }
-            let slip = try kiosk.recordSlip(.meal, member: m.id, details: details, deadline: nil, at: Date())
-            print("meal order \(slip.number): ¥\(formatYuan(fen: fen))")
-            try printAndReport(PrintService(kiosk: kiosk), [(Documents.mealSlip(slip, member: m, config: kiosk.config), slip.number)], printer: target.printer)
+            let (slip, doc) = try kiosk.issueSlip(
+                .meal(member: m, meal: meal, portions: portions, address: address, date: date, note: note), at: Date())
+            print("meal order \(slip.number): ¥\(formatYuan(fen: Int(slip.details["amount_fen"] ?? "0") ?? 0))")
+            try printAndReport(PrintService(kiosk: kiosk), [(doc, slip.number)], printer: target.printer)
         }
     }
 
@@ -176,11 +161,9 @@ struct SlipCommand: ParsableCommand {
 
         func run() throws {
             let kiosk = try data.open()
-            let slip = try kiosk.recordSlip(.queue, member: nil, details: ["service": service], deadline: nil, at: Date())
+            let (slip, doc) = try kiosk.issueSlip(.queue(service: service), at: Date())
             print("queue ticket \(slip.number)")
-            try printAndReport(
-                PrintService(kiosk: kiosk), [(Documents.queueTicket(slip, config: kiosk.config), slip.number)],
-                printer: target.printer)
+            try printAndReport(PrintService(kiosk: kiosk), [(doc, slip.number)], printer: target.printer)
         }
     }
 }

@@ -264,4 +264,41 @@ struct StaffRouteTests {
         let actions = try h.kiosk.database.auditLog().filter { $0.staff == "李强" }.map(\.action)
         #expect(actions.contains("member.add") && actions.filter { $0 == "card.issue" }.count == 2 && actions.contains("member.deactivate"))
     }
+
+    @Test("slips: preview records nothing, print takes the day's number and queues it, mistakes are explained, reprint; audited")
+    func slips() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        let elder = h.demo.first { $0.0.group == .elder }!.0
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        @Sendable func slipCount() throws -> Int { try h.kiosk.database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM service_slip") ?? -1 } }
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let pageText = String(buffer: try await client.execute(uri: "/staff/slips", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let csrf = try #require(pageText.range(of: "name=\"csrf\" value=\"").map { String(pageText[$0.upperBound...].prefix(64)) })
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
+            }
+            let repair = ["csrf": csrf, "kind": "repair", "member": elder.id.description, "address": "幸福里3号楼201", "problem": "水龙头漏水"]
+            let preview = try await post("/staff/slips", repair.merging(["action": "preview"]) { a, _ in a })
+            let previewText = String(buffer: preview.body)
+            #expect(preview.status == .ok && previewText.contains("预览 PREVIEW") && previewText.contains("水龙头漏水"))
+            #expect(try slipCount() == 0, "a preview records nothing")
+            let printed = try await post("/staff/slips", repair.merging(["action": "print"]) { a, _ in a })
+            #expect(printed.status == .ok && String(buffer: printed.body).contains("sent to the printer"))
+            #expect(try slipCount() == 1)
+            let missing = try await post("/staff/slips", ["csrf": csrf, "kind": "repair", "member": elder.id.description, "address": "", "problem": "x", "action": "print"])
+            #expect(missing.status == .badRequest && String(buffer: missing.body).contains("must not be empty"))
+            let queue = try await post("/staff/slips", ["csrf": csrf, "kind": "queue", "service": "社保 Social security", "action": "print"])
+            #expect(String(buffer: queue.body).contains("A001"))
+            let job = try #require(try h.kiosk.database.printJobs(limit: 5).first)
+            let again = try await post("/staff/prints/\(job.id)/reprint", ["csrf": csrf])
+            #expect(again.status == .ok && String(buffer: again.body).contains("Reprint queued"))
+        }
+        let actions = try h.kiosk.database.auditLog().map(\.action)
+        #expect(actions.contains("slip.repair") && actions.contains("slip.queue") && actions.contains("print.reprint"))
+    }
 }
