@@ -106,9 +106,9 @@ struct StaffController: Sendable {
             h1{font-size:1.6em}label{display:block;margin:.6rem 0}input,button{font-size:1em;padding:.5rem;min-height:48px}
             button{background:#1f5fa8;color:#fff;border:0;border-radius:6px;padding:.5rem 1.5rem}
             table{border-collapse:collapse}td,th{border:1px solid #777;padding:.3rem .7rem;text-align:left}
-            .error{color:#a4000f;font-weight:bold}</style></head><body>
+            .error{color:#a4000f;font-weight:bold}</style></head><body><main>
             \(body)
-            </body></html>
+            </main></body></html>
             """
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
@@ -448,8 +448,8 @@ struct StaffController: Sendable {
             body += "<li>\(a.kind == "upload_conflict" ? "上传被拒 Upload refused by the hub" : "闭馆仍在场 Still inside at closing"): \(HTML.escape(a.venue)) \(a.member.map { $0.description } ?? "")</li>"
         }
         if backlog > 0 { body += "<li>待打印 \(backlog) print jobs waiting (打印机 check the printer: jiayuan doctor)</li>" }
-        if upload.backlog > 0 { body += "<li>待上传 \(upload.backlog) events not yet uploaded\(upload.lastError.map { " — \(HTML.escape($0))" } ?? "")</li>" }
-        if alerts.isEmpty && backlog == 0 && upload.backlog == 0 { body += "<li>无 None</li>" }
+        if upload.backlog > 0, kiosk.config.upload.hub != nil { body += "<li>待上传 \(upload.backlog) events not yet uploaded\(upload.lastError.map { " — \(HTML.escape($0))" } ?? "")</li>" }
+        if alerts.isEmpty && backlog == 0 && (upload.backlog == 0 || kiosk.config.upload.hub == nil) { body += "<li>无 None</li>" }
         body += "</ul>"
         return page(status: status, title: "现场 The floor", body: body)
     }

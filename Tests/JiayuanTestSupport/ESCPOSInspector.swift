@@ -1,6 +1,8 @@
 // Reads back an ESC/POS byte stream the way a receipt printer would, for tests.
 
+import Foundation
 import JiayuanPrint
+import Testing
 
 /// Parses the ESC/POS commands that `ESCPOS.encode` emits and recovers what would be printed:
 /// the text lines (decoded from GB18030, control sequences stripped), their styles, the raster
@@ -263,5 +265,16 @@ public struct ESCPOSInspector: Sendable {
         startLineIfNeeded()
         lines.append(pending!)
         pending = nil
+    }
+
+    /// Every raster image decoded with zbarimg, in order (the QR codes a job printed).
+    public func qrCodes() throws -> [String] {
+        let scratch = TemporaryDirectory("jiayuan-qr")
+        defer { scratch.remove() }
+        return try rasters.indices.map { i in
+            let file = scratch.path + "/raster-\(i).pbm"
+            try Data(pbm(i)).write(to: URL(fileURLWithPath: file))
+            return try zbarDecode(file)
+        }
     }
 }
