@@ -125,7 +125,8 @@ public enum Doctor {
         return DoctorCheck(name: "disk", verdict: .ok, detail: "\(mb) MB free")
     }
 
-    static func printer(_ kiosk: Kiosk) -> DoctorCheck {
+    /// The printer: reachable, its CUPS state reasons in plain words, the backlog.
+    public static func printer(_ kiosk: Kiosk) -> DoctorCheck {
         let service = PrintService(kiosk: kiosk)
         let backlog = (try? kiosk.database.printBacklog()) ?? 0
         let waiting = backlog == 0 ? "no jobs waiting" : "\(backlog) job(s) waiting (`jiayuan print list`)"

@@ -42,6 +42,9 @@ struct StaffController: Sendable {
         group.get("members/{id}", use: member)
         group.post("members/{id}/card", use: reissueCard)
         group.post("members/{id}/deactivate", use: deactivateMember)
+        group.post("members/{id}/edit", use: editMember)
+        group.post("members/{id}/legacy", use: legacyCard)
+        group.get("audit", use: auditPage)
         group.get("figures.csv", use: figuresCSV)
     }
 
@@ -215,7 +218,7 @@ struct StaffController: Sendable {
         }
         body += "<p>待打印 Print jobs waiting: \(backlog) · 待上传 Events to upload: \(upload.backlog)</p>"
         if staff.role == .admin {
-            body += "<h2>操作记录 Audit log</h2><table><tbody>"
+            body += "<h2>操作记录 Audit log</h2><p><a href=\"/staff/audit\">全部 All entries</a></p><table><tbody>"
             for e in audit {
                 body += "<tr><td>\(ISOTime.format(e.at))</td><td>\(HTML.escape(e.staff ?? "—"))</td><td>\(HTML.escape(e.action))</td><td>\(HTML.escape(e.detail))</td></tr>"
             }
@@ -374,6 +377,19 @@ struct StaffController: Sendable {
         body += "</tbody></table>"
         if m.active {
             let hidden = "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
+            let flagBoxes = MemberFlag.allCases.map {
+                "<label><input type=\"checkbox\" name=\"flag_\($0.rawValue)\"\(m.flags.contains($0) ? " checked" : "")> \($0.rawValue)</label>"
+            }.joined()
+            body += """
+                <h2>修改 Edit</h2><form method="post" action="/staff/members/\(m.id)/edit">\(hidden)
+                <label>姓名 Name <input name="name" required maxlength="64" value="\(HTML.escape(m.name))"></label>
+                <label>出生年 Year of birth <input name="born" inputmode="numeric" maxlength="4" value="\(m.born.map(String.init) ?? "")"></label>
+                <label>手机 Phone (empty: keep) <input name="phone" inputmode="tel" maxlength="20" autocomplete="off"></label>
+                <fieldset><legend>标记 Flags</legend>\(flagBoxes)</fieldset><button type="submit">保存 Save</button></form>
+                <h2>旧证件号 Legacy card number</h2><form method="post" action="/staff/members/\(m.id)/legacy">\(hidden)
+                <label>证件号 Number (4-20 digits) <input name="number" inputmode="numeric" maxlength="20" autocomplete="off"></label>
+                <button type="submit">登记 Register</button></form>
+                """
             body += """
                 <form method="post" action="/staff/members/\(m.id)/card">\(hidden)<button type="submit">补发会员卡并打印 Issue a new card and print it</button></form>
                 <form method="post" action="/staff/members/\(m.id)/deactivate">\(hidden)<button type="submit">停用 Deactivate</button></form>
@@ -387,7 +403,7 @@ struct StaffController: Sendable {
 
     func floorPage(staff: StaffAccount, csrf: String, message: String? = nil, error: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
         let kiosk = self.kiosk
-        let (inside, fees, alerts, backlog, upload) = try await offload {
+        let (inside, fees, alerts, backlog, upload, printer) = try await offload {
             let now = kiosk.clock()
             var inside: [(Venue, [(Presence, Member?)])] = []
             for venue in kiosk.config.venues {
@@ -398,7 +414,7 @@ struct StaffController: Sendable {
             let zone = kiosk.config.timeZone
             let fees = try kiosk.database.daycareFees(
                 from: LocalTime.instant(date: today, minute: 0, in: zone), to: LocalTime.instant(date: today.adding(days: 1), minute: 0, in: zone))
-            return (inside, fees, try kiosk.database.openAlerts(), try kiosk.database.printBacklog(), try kiosk.database.uploadState())
+            return (inside, fees, try kiosk.database.openAlerts(), try kiosk.database.printBacklog(), try kiosk.database.uploadState(), Doctor.printer(kiosk))
         }
         let zone = kiosk.config.timeZone
         func clock(_ t: Date) -> String {
@@ -447,9 +463,10 @@ struct StaffController: Sendable {
         for a in alerts {
             body += "<li>\(a.kind == "upload_conflict" ? "上传被拒 Upload refused by the hub" : "闭馆仍在场 Still inside at closing"): \(HTML.escape(a.venue)) \(a.member.map { $0.description } ?? "")</li>"
         }
-        if backlog > 0 { body += "<li>待打印 \(backlog) print jobs waiting (打印机 check the printer: jiayuan doctor)</li>" }
+        if printer.verdict != .ok { body += "<li>打印机 Printer: \(HTML.escape(printer.detail))</li>" }
         if upload.backlog > 0, kiosk.config.upload.hub != nil { body += "<li>待上传 \(upload.backlog) events not yet uploaded\(upload.lastError.map { " — \(HTML.escape($0))" } ?? "")</li>" }
-        if alerts.isEmpty && backlog == 0 && (upload.backlog == 0 || kiosk.config.upload.hub == nil) { body += "<li>无 None</li>" }
+        if alerts.isEmpty && printer.verdict == .ok && (upload.backlog == 0 || kiosk.config.upload.hub == nil) { body += "<li>无 None</li>" }
+        _ = backlog
         body += "</ul>"
         return page(status: status, title: "现场 The floor", body: body)
     }
@@ -743,5 +760,70 @@ struct StaffController: Sendable {
         } catch {
             return try await slipsPage(csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
         }
+    }
+
+    // MARK: Editing, legacy cards, the audit log
+
+    @Sendable func editMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
+        }
+        let idText = context.parameters.get("id")
+        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
+        let kiosk = self.kiosk
+        let desk = self.desk
+        do {
+            var born: Int?
+            if let b = form["born"], !b.isEmpty {
+                guard let year = Int(b) else { throw KioskError("the year of birth is four digits, like 1948") }
+                born = year
+            }
+            let year = born
+            let typedPhone = (form["phone"] ?? "").filter { !$0.isWhitespace }
+            let flags = Set(MemberFlag.allCases.filter { form["flag_" + $0.rawValue] != nil })
+            _ = try await offload { () throws -> Member in
+                guard let current = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
+                return try desk.edit(
+                    member: id, name: form["name"] ?? "", born: year, phone: typedPhone.isEmpty ? current.phone : typedPhone, flags: flags, staff: staff)
+            }
+            return try await memberPage(idText, csrf: csrf, message: "已保存 Saved")
+        } catch {
+            return try await memberPage(idText, csrf: csrf, message: "没有保存 Nothing was saved: \(KioskError.describe(error))", error: true, status: .badRequest)
+        }
+    }
+
+    @Sendable func legacyCard(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
+        switch try await postedForm(request, context: context) {
+        case .refused(let response): return response
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
+        }
+        let idText = context.parameters.get("id")
+        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
+        let desk = self.desk
+        let number = (form["number"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            try await offload { try desk.registerLegacyCard(number, member: id, staff: staff) }
+            return try await memberPage(idText, csrf: csrf, message: "旧证件已登记 Legacy card registered")
+        } catch {
+            return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        }
+    }
+
+    @Sendable func auditPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let refused = refuseRemote(context) { return refused }
+        guard let (staff, _) = try await current(request) else { return redirect("/staff/login") }
+        guard staff.role == .admin else {
+            return page(status: .forbidden, title: "仅限管理员 Admins only", body: "<p class=\"error\">操作记录仅限管理员查看。The audit log is for admins.</p><p><a href=\"/staff\">返回 Back</a></p>")
+        }
+        let kiosk = self.kiosk
+        let entries = try await offload { try kiosk.database.auditLog(limit: 500) }
+        var body = "<h1>操作记录 <small>Audit log</small></h1><p><a href=\"/staff\">返回 Back</a></p><table><thead><tr><th>时间 When (UTC)</th><th>员工 Who</th><th>操作 What</th><th>会员 Member</th><th>详情 Detail</th></tr></thead><tbody>"
+        for e in entries {
+            body += "<tr><td>\(ISOTime.format(e.at))</td><td>\(HTML.escape(e.staff ?? "—"))</td><td>\(HTML.escape(e.action))</td><td>\(e.member.map { $0.description } ?? "")</td><td>\(HTML.escape(e.detail))</td></tr>"
+        }
+        return page(title: "操作记录 Audit log", body: body + "</tbody></table>")
     }
 }

@@ -68,19 +68,37 @@ extension AppDatabase {
         }
     }
 
-    static func insertMember(_ db: Database, _ new: NewMember, at now: Date) throws -> Member {
-        let name = new.name.trimmingWhitespace()
+    /// The checks a name, birth year and phone must pass (registering and editing alike); the trimmed name.
+    static func checkDetails(name raw: String, born: Int?, phone: String?) throws -> String {
+        let name = raw.trimmingWhitespace()
         guard !name.isEmpty else { throw StoreError("the name is empty") }
         guard name.count <= 64 else { throw StoreError("the name is longer than 64 characters") }
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw StoreError("the name contains control characters")
         }
-        if let born = new.born, !(1900...2100).contains(born) { throw StoreError("the birth year \(born) is not plausible") }
-        if let phone = new.phone {
+        if let born, !(1900...2100).contains(born) { throw StoreError("the birth year \(born) is not plausible") }
+        if let phone {
             guard (3...20).contains(phone.count), phone.allSatisfy({ $0.isNumber || $0 == "+" || $0 == "-" || $0 == " " }) else {
                 throw StoreError("the phone number \"\(phone)\" is not valid")
             }
         }
+        return name
+    }
+
+    /// Changes a member's name, birth year, phone and flags (group and guardians stay), in one transaction.
+    public func updateMember(_ id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>) throws -> Member {
+        try writer.write { db in
+            let name = try Self.checkDetails(name: name, born: born, phone: phone)
+            try db.execute(
+                sql: "UPDATE member SET name = ?, born = ?, phone = ?, flags = ? WHERE id = ?",
+                arguments: [name, born, phone, flags.map(\.rawValue).sorted().joined(separator: ","), Int64(id.number)])
+            guard db.changesCount == 1, let m = try Self.fetchMember(db, id) else { throw StoreError("no member \(id)") }
+            return m
+        }
+    }
+
+    static func insertMember(_ db: Database, _ new: NewMember, at now: Date) throws -> Member {
+        let name = try checkDetails(name: new.name, born: new.born, phone: new.phone)
         if new.group == .child && new.guardians.isEmpty { throw StoreError("a child needs at least one guardian") }
         if new.group != .child && !new.guardians.isEmpty { throw StoreError("only children have guardians") }
         let next = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM member") ?? 0) + 1

@@ -301,4 +301,47 @@ struct StaffRouteTests {
         let actions = try h.kiosk.database.auditLog().map(\.action)
         #expect(actions.contains("slip.repair") && actions.contains("slip.queue") && actions.contains("print.reprint"))
     }
+
+    @Test("edit a member and register a legacy card (audited, bad input refused, nothing half-saved); the audit page is for admins only")
+    func editLegacyAndRoles() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        _ = try h.kiosk.database.addStaff(name: "王芳", role: .admin, pinHash: try PINHash.make("730512", using: &rng), by: nil, at: Date())
+        let veteran = h.demo.first { $0.0.group == .veteran }!.0
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let desk = try await logIn(client, name: "李强", pin: "204719")
+            let memberPage = String(buffer: try await client.execute(uri: "/staff/members/\(veteran.id)", method: .get, headers: [.cookie: "jy_staff=\(desk)"]).body)
+            let csrf = try #require(memberPage.range(of: "name=\"csrf\" value=\"").map { String(memberPage[$0.upperBound...].prefix(64)) })
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(desk)"]
+            func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
+            }
+            let bad = try await post("/staff/members/\(veteran.id)/edit", ["csrf": csrf, "name": "", "born": "1950"])
+            #expect(bad.status == .badRequest && String(buffer: bad.body).contains("Nothing was saved"))
+            #expect(try h.kiosk.database.member(veteran.id)?.name == veteran.name)
+            let ok = try await post("/staff/members/\(veteran.id)/edit", ["csrf": csrf, "name": "张建国", "born": "1952", "flag_disabled": "on"])
+            #expect(ok.status == .ok && String(buffer: ok.body).contains("Saved"))
+            let edited = try #require(try h.kiosk.database.member(veteran.id))
+            #expect(edited.name == "张建国" && edited.born == 1952 && edited.flags == [.disabled] && edited.phone == veteran.phone, "the phone is kept when left empty")
+            let shortNumber = try await post("/staff/members/\(veteran.id)/legacy", ["csrf": csrf, "number": "12"])
+            #expect(shortNumber.status == .badRequest)
+            let legacy = try await post("/staff/members/\(veteran.id)/legacy", ["csrf": csrf, "number": "3701020042"])
+            #expect(legacy.status == .ok && String(buffer: legacy.body).contains("Legacy card registered"))
+            let scan = try await client.execute(
+                uri: "/api/checkin", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"code":"3701020042","venue":"veterans"}"#))
+            #expect(String(buffer: scan.body).contains(veteran.id.description), "the legacy number now checks the veteran in")
+
+            let deskAudit = try await client.execute(uri: "/staff/audit", method: .get, headers: [.cookie: "jy_staff=\(desk)"])
+            #expect(deskAudit.status == .forbidden, "a desk account cannot read the audit log")
+            let admin = try await logIn(client, name: "王芳", pin: "730512")
+            let adminAudit = try await client.execute(uri: "/staff/audit", method: .get, headers: [.cookie: "jy_staff=\(admin)"])
+            let text = String(buffer: adminAudit.body)
+            #expect(adminAudit.status == .ok && text.contains("member.edit") && text.contains("card.legacy") && text.contains("李强"))
+            #expect(!text.contains("3701020042"), "the audit keeps only the end of a card number")
+        }
+    }
 }

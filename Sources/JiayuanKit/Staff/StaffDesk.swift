@@ -51,4 +51,23 @@ public struct StaffDesk: Sendable {
         try kiosk.database.deactivateMember(id)
         try kiosk.database.audit(staff: staff.id, action: "member.deactivate", member: id, at: kiosk.clock())
     }
+
+    /// Corrects a member's name, birth year, phone or flags; audited with what changed (not the values).
+    public func edit(member id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>, staff: StaffAccount) throws -> Member {
+        guard let before = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
+        let after = try kiosk.database.updateMember(id, name: name, born: born, phone: phone, flags: flags)
+        var changed: [String] = []
+        if before.name != after.name { changed.append("name") }
+        if before.born != after.born { changed.append("born") }
+        if before.phone != after.phone { changed.append("phone") }
+        if before.flags != after.flags { changed.append("flags") }
+        try kiosk.database.audit(staff: staff.id, action: "member.edit", member: id, detail: changed.joined(separator: ","), at: kiosk.clock())
+        return after
+    }
+
+    /// Registers a veterans' legacy card number for a member; audited.
+    public func registerLegacyCard(_ number: String, member id: MemberID, staff: StaffAccount) throws {
+        try kiosk.database.registerLegacyCard(number, member: id, at: kiosk.clock())
+        try kiosk.database.audit(staff: staff.id, action: "card.legacy", member: id, detail: "number ending \(number.suffix(4))", at: kiosk.clock())
+    }
 }
