@@ -4,6 +4,10 @@ import JiayuanStore
 
 /// About 200 fictional members of every group, with Chinese names and a card each.
 public enum DemoData {
+    /// The demo's staff account (printed when the demo kiosk starts; never in real data).
+    public static let staffName = "前台"
+    public static let staffPIN = "246810"
+
     static let surnames = Array("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎")
     static let olderGiven = ["秀兰", "桂英", "建国", "淑珍", "玉兰", "德华", "凤英", "国庆", "秀英", "振华", "文华", "淑英", "卫东", "玉珍", "志明", "英", "华", "军", "芳", "明"]
     static let adultGiven = ["伟", "芳", "敏", "静", "丽", "强", "磊", "洋", "艳", "杰", "娟", "涛", "超", "霞", "平", "刚", "海燕", "晓东", "丽娜", "志强", "海涛", "雪梅"]

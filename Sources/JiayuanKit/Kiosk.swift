@@ -118,8 +118,11 @@ public struct CheckInService: Sendable {
         let reading = reader.read(code)
         let printing = receipts.map { _ in PrintService(kiosk: kiosk) }
         let target = try receipts.flatMap { r in try printing?.target(r.printer).description }
+        // The debounce rule is for a scanner reading one card twice; a desk action is deliberate, so it gets
+        // a digest no other event has (the same member checked out a moment after a refusal is not a repeat).
+        let digest = via == .staff ? Kiosk.codeDigest("staff \(UUID().uuidString)") : Kiosk.codeDigest(code)
         return try kiosk.database.recordCheckIn(
-            reading, codeDigest: Kiosk.codeDigest(code), venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
+            reading, codeDigest: digest, venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
             via: via, engine: kiosk.engine, rng: &rng
         ) { decision in
             guard let printing, let receipts, let target else { return [] }

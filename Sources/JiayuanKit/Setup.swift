@@ -41,6 +41,9 @@ extension DataDirectory {
             seeded = try DemoData.seed(
                 database, key: key, today: LocalTime(now, in: config.timeZone).date, validityDays: config.cardValidityDays,
                 now: now, rng: &rng)
+            // A demo front-desk account for the staff console (demo data only; real desks add their own).
+            _ = try database.addStaff(
+                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, using: &rng), by: nil, at: now)
         }
         return InitResult(config: config, demoMembers: seeded)
     }

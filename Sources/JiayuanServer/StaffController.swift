@@ -430,7 +430,7 @@ struct StaffController: Sendable {
             <form method="post" action="/staff/floor/checkin">\(hidden)
             <label>会员号 Member id <input name="member" required pattern="[Mm][0-9]{6}" autocomplete="off"></label>
             <label>场馆 Venue <select name="venue">\(venueOptions)</select></label>
-            <label>接送码 Guardian code (接孩子 collecting a child) <input name="guardian_code" autocomplete="off" maxlength="3"></label>
+            <label>接送码 Guardian code (接孩子 collecting a child: type it or scan the pickup slip) <input name="guardian_code" autocomplete="off" maxlength="16"></label>
             <button type="submit">确定 Check in/out</button></form>
             """
         for (venue, people) in inside {
@@ -442,7 +442,7 @@ struct StaffController: Sendable {
                 body += """
                     <tr><td><a href="/staff/members/\(p.member)">\(p.member)</a> \(HTML.escape(m?.name ?? ""))</td><td>\(p.group.zh)</td><td>\(clock(p.since))</td><td>
                     <form method="post" action="/staff/floor/checkin">\(hidden)<input type="hidden" name="member" value="\(p.member)"><input type="hidden" name="venue" value="\(venue.id)">
-                    \(needsCode ? "<label>接送码 Code <input name=\"guardian_code\" required maxlength=\"3\" size=\"4\"></label>" : "")
+                    \(needsCode ? "<label>接送码 Code (or scan the slip) <input name=\"guardian_code\" required maxlength=\"16\" size=\"8\"></label>" : "")
                     <button type="submit">签出 Check out</button></form></td></tr>
                     """
             }

@@ -93,6 +93,7 @@ struct Init: ParsableCommand {
             if let (m, _) = result.demoMembers.first {
                 print("  try: jiayuan card show \(m.id) --data \(dir.path)")
             }
+            print("  staff console: log in as \(DemoData.staffName) with PIN \(DemoData.staffPIN) (demo only)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JiayuanKit
+import JiayuanStore
 import JiayuanServer
 import Logging
 
@@ -30,6 +31,9 @@ struct Serve: AsyncParsableCommand {
         let options = ServeOptions(
             host: host ?? kiosk.config.host, port: port ?? kiosk.config.port,
             assetsPath: assets ?? ServeOptions.defaultAssetsPath(), scanners: !noScanners)
+        if kiosk.config.demo, (try? kiosk.database.staffCredentials(name: DemoData.staffName)) != nil {
+            print("Staff console: http://\(options.host):\(options.port)/staff/login — demo account \(DemoData.staffName), PIN \(DemoData.staffPIN)")
+        }
         let app = try buildApplication(kiosk: kiosk, options: options, logger: logger)
         try await app.runService()
     }

@@ -344,4 +344,30 @@ struct StaffRouteTests {
             #expect(!text.contains("3701020042"), "the audit keeps only the end of a card number")
         }
     }
+
+    @Test("the demo's staff account logs in; a child is handed over with the pickup slip scanned into the guardian-code field")
+    func demoAccountAndPickup() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        let child = h.demo.first { $0.0.group == .child }!
+        let visit = try CheckInService(kiosk: h.kiosk).checkIn(code: child.1.code, venue: "kids", at: Fixtures.at("2026-11-28 09:00"))
+        let code = try #require(visit.pickupCode)
+        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: DemoData.staffName, pin: DemoData.staffPIN)
+            let floor = String(buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let csrf = try #require(floor.range(of: "name=\"csrf\" value=\"").map { String(floor[$0.upperBound...].prefix(64)) })
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            let without = try await client.execute(
+                uri: "/staff/floor/checkin", method: .post, headers: headers,
+                body: form(["csrf": csrf, "member": child.0.id.description, "venue": "kids"]))
+            #expect(without.status == .conflict, "a child is not handed over without the guardian's code")
+            let scanned = try await client.execute(
+                uri: "/staff/floor/checkin", method: .post, headers: headers,
+                body: form(["csrf": csrf, "member": child.0.id.description, "venue": "kids", "guardian_code": "JYK:" + code]))
+            let text = String(buffer: scanned.body)
+            #expect(scanned.status == .ok, "\(text[(text.range(of: "<main>")?.upperBound ?? text.startIndex)...].prefix(400))")
+        }
+        #expect(try h.kiosk.database.inside(venue: Fixtures.venue("kids"), at: Fixtures.at("2026-11-28 10:00"), policy: h.kiosk.config.policy).isEmpty)
+    }
 }

@@ -128,8 +128,7 @@ def run(args):
         submit(d, form)
         wait.until(lambda d: member in body(d) and "日间照料" in body(d))
         expect("Welcome" in body(d) or "欢迎" in body(d), "the elder is checked in: " + body(d)[:300])
-        # The row's own check-out button (a second later: the same card within the same second is a double read).
-        time.sleep(1.2)
+        # The row's own check-out button.
         row_form = f"//tr[.//a[text()='{member}']]//form[@action='/staff/floor/checkin']//button"
         d.find_element(By.XPATH, row_form).click()
         wait_text(d, "fee ¥")

@@ -19,8 +19,11 @@ public struct StaffDesk: Sendable {
         guard let card = try kiosk.database.cards(of: id).first(where: { !$0.revoked }) else {
             throw KioskError("\(id) has no valid card: issue one first (the desk checks members in with their current card)")
         }
+        // The guardian may hand over the pickup slip: its scanned QR is `JYK:` and the code.
+        var code = guardianCode?.trimmingCharacters(in: .whitespaces)
+        if let c = code, c.uppercased().hasPrefix("JYK:") { code = String(c.dropFirst(4)) }
         let decision = try service.checkIn(
-            code: card.code, venue: venue, guardianCode: guardianCode?.isEmpty == true ? nil : guardianCode, via: .staff,
+            code: card.code, venue: venue, guardianCode: code?.isEmpty == true ? nil : code, via: .staff,
             receipts: CheckInService.Receipts(requested: true))
         let what = decision.accepted ? "\(decision.direction.rawValue) \(venue)" : "denied \(venue): \(decision.reason?.rawValue ?? "")"
         try kiosk.database.audit(staff: staff.id, action: "floor.\(decision.direction == .out ? "checkout" : "checkin")", member: id, detail: what, at: kiosk.clock())
