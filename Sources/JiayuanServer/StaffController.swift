@@ -606,38 +606,40 @@ struct StaffController: Sendable {
         }
     }
 
-    @Sendable func reissueCard(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf): (StaffAccount, String)
+    /// A POSTed action on one member: checks the session, CSRF and id, runs `work` off the cooperative pool
+    /// and shows the member page with its message (or the error in plain words).
+    func memberAction(
+        _ request: Request, context: AppRequestContext,
+        _ work: @escaping @Sendable (StaffAccount, MemberID, [String: String]) throws -> String
+    ) async throws -> Response {
+        let (staff, csrf, form): (StaffAccount, String, [String: String])
         switch try await postedForm(request, context: context) {
         case .refused(let response): return response
-        case .ok(let a, let c, _): (staff, csrf) = (a, c)
+        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
         }
         let idText = context.parameters.get("id")
         guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
-        let desk = self.desk
         do {
-            let (card, job) = try await offload { try desk.reissueCard(member: id, staff: staff) }
-            return try await memberPage(
-                idText, csrf: csrf, message: "新卡已发（第 \(card.serial) 张），旧卡失效；打印任务 \(job.id)。New card \(card.serial) issued, the old one stops working; print job \(job.id).")
+            let message = try await offload { try work(staff, id, form) }
+            return try await memberPage(idText, csrf: csrf, message: message)
         } catch {
             return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
         }
     }
 
-    @Sendable func deactivateMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf): (StaffAccount, String)
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, _): (staff, csrf) = (a, c)
-        }
-        let idText = context.parameters.get("id")
-        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
+    @Sendable func reissueCard(_ request: Request, context: AppRequestContext) async throws -> Response {
         let desk = self.desk
-        do {
-            try await offload { try desk.deactivate(member: id, staff: staff) }
-            return try await memberPage(idText, csrf: csrf, message: "已停用；卡片失效，记录保留。Deactivated: the cards stop working, the history stays.")
-        } catch {
-            return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        return try await memberAction(request, context: context) { staff, id, _ in
+            let (card, job) = try desk.reissueCard(member: id, staff: staff)
+            return "新卡已发（第 \(card.serial) 张），旧卡失效；打印任务 \(job.id)。New card \(card.serial) issued, the old one stops working; print job \(job.id)."
+        }
+    }
+
+    @Sendable func deactivateMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let desk = self.desk
+        return try await memberAction(request, context: context) { staff, id, _ in
+            try desk.deactivate(member: id, staff: staff)
+            return "已停用；卡片失效，记录保留。Deactivated: the cards stop working, the history stays."
         }
     }
 
@@ -765,50 +767,32 @@ struct StaffController: Sendable {
     // MARK: Editing, legacy cards, the audit log
 
     @Sendable func editMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
-        let idText = context.parameters.get("id")
-        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
         let kiosk = self.kiosk
         let desk = self.desk
-        do {
+        return try await memberAction(request, context: context) { staff, id, form in
             var born: Int?
             if let b = form["born"], !b.isEmpty {
-                guard let year = Int(b) else { throw KioskError("the year of birth is four digits, like 1948") }
+                guard let year = Int(b) else { throw KioskError("没有保存 Nothing was saved: the year of birth is four digits, like 1948") }
                 born = year
             }
-            let year = born
             let typedPhone = (form["phone"] ?? "").filter { !$0.isWhitespace }
             let flags = Set(MemberFlag.allCases.filter { form["flag_" + $0.rawValue] != nil })
-            _ = try await offload { () throws -> Member in
-                guard let current = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
-                return try desk.edit(
-                    member: id, name: form["name"] ?? "", born: year, phone: typedPhone.isEmpty ? current.phone : typedPhone, flags: flags, staff: staff)
+            guard let current = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
+            do {
+                _ = try desk.edit(
+                    member: id, name: form["name"] ?? "", born: born, phone: typedPhone.isEmpty ? current.phone : typedPhone, flags: flags, staff: staff)
+            } catch {
+                throw KioskError("没有保存 Nothing was saved: \(KioskError.describe(error))")
             }
-            return try await memberPage(idText, csrf: csrf, message: "已保存 Saved")
-        } catch {
-            return try await memberPage(idText, csrf: csrf, message: "没有保存 Nothing was saved: \(KioskError.describe(error))", error: true, status: .badRequest)
+            return "已保存 Saved"
         }
     }
 
     @Sendable func legacyCard(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
-        let idText = context.parameters.get("id")
-        guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
         let desk = self.desk
-        let number = (form["number"] ?? "").trimmingCharacters(in: .whitespaces)
-        do {
-            try await offload { try desk.registerLegacyCard(number, member: id, staff: staff) }
-            return try await memberPage(idText, csrf: csrf, message: "旧证件已登记 Legacy card registered")
-        } catch {
-            return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+        return try await memberAction(request, context: context) { staff, id, form in
+            try desk.registerLegacyCard((form["number"] ?? "").trimmingCharacters(in: .whitespaces), member: id, staff: staff)
+            return "旧证件已登记 Legacy card registered"
         }
     }
 
