@@ -35,8 +35,8 @@ export JIAYUAN_BIN="$(swift build --show-bin-path)/jiayuan"
 swift build -c release --static-swift-stdlib --scratch-path .build-static --product jiayuan
 export JIAYUAN_TEST_APPLIANCE_BINARY="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jiayuan"
 # Two runs: the suites that drive real processes (installer in a debootstrap root, SIGKILL loops, hub
-# faults) block their threads for minutes, which would starve the 2-thread cooperative pool that the
-# timing-sensitive async suites (CUPS, server, scanners) need; so they do not run side by side.
-heavy='UploadFaultTests|PowerLossTests|ApplianceTests|BackupRestoreTests'
+# faults, Chromium) block threads or load both cores for minutes, which would starve the timing-sensitive
+# async suites (CUPS, server, scanners); so they do not run side by side.
+heavy='UploadFaultTests|PowerLossTests|ApplianceTests|BackupRestoreTests|ScreenBrowserTests|StaffBrowserTests'
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "$heavy"

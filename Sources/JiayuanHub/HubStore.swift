@@ -93,11 +93,6 @@ public enum HubToken {
 
     /// The stored form of a token.
     public static func hash(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).hexString }
-
-    /// A kiosk or centre id: letters, digits, - and _, at most 64.
-    public static func isIdentifier(_ s: String) -> Bool {
-        !s.isEmpty && s.utf8.count <= 64 && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-    }
 }
 
 /// Opens the store a `--database` value names: nothing (the SQLite file `hub.sqlite` in `dataDirectory`),

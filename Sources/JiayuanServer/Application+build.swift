@@ -94,7 +94,7 @@ public func buildRouter(
     HealthController(kiosk: kiosk, coordinator: coordinator, scanners: registry).addRoutes(to: router)
     StaffController(
         kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock),
-        loopbackOnly: ["127.0.0.1", "::1", "localhost"].contains(options.host) || options.host.hasPrefix("127."),
+        loopbackOnly: KioskConfig.isLoopbackHost(options.host),
         reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service)
     ).addRoutes(to: router)
     return router

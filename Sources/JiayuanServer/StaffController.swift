@@ -155,7 +155,7 @@ struct StaffController: Sendable {
         let pin = form["pin"] ?? ""
         let auth = self.auth
         do {
-            let session = try await offload { try auth.login(name: name, pin: pin) }
+            let session = try await offload(on: Lane.staff) { try auth.login(name: name, pin: pin) }
             return redirect("/staff", cookies: [setCookie(Self.cookie, session.token), setCookie(Self.loginCookie, "", maxAge: 0)])
         } catch let refused as StaffAuth.LoginRefused {
             return page(status: .unauthorized, title: "员工登录 Staff log-in", body: loginForm(token: expected, error: "登录失败：\(refused.message)", name: name))
@@ -166,28 +166,22 @@ struct StaffController: Sendable {
     func current(_ request: Request) async throws -> (StaffAccount, String)? {
         guard let token = Self.cookies(request)[Self.cookie] else { return nil }
         let auth = self.auth
-        return try await offload { try auth.session(token: token) }
+        return try await offload(on: Lane.staff) { try auth.session(token: token) }
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
-        let form = try await Self.form(request)
-        guard StaffAuth.csrfMatches(form["csrf"], csrf) else {
-            return page(status: .forbidden, title: "已拒绝 Refused", body: "<p class=\"error\">缺少表单令牌。The form token is missing or wrong.</p>")
-        }
+        _ = try await postedForm(request, context: context)
         let auth = self.auth
-        if let token = Self.cookies(request)[Self.cookie] { try await offload { try auth.logout(token: token) } }
+        if let token = Self.cookies(request)[Self.cookie] { try await offload(on: Lane.staff) { try auth.logout(token: token) } }
         return redirect("/staff/login", cookies: [setCookie(Self.cookie, "", maxAge: 0)])
     }
 
     // MARK: The first page
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (staff, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let (staff, csrf) = try await signedIn(request, context)
         let kiosk = self.kiosk
-        let (inside, alerts, backlog, upload, audit) = try await offload {
+        let (inside, alerts, backlog, upload, audit) = try await offload(on: Lane.staff) {
             let now = kiosk.clock()
             var inside: [(Venue, [Presence])] = []
             for venue in kiosk.config.venues { inside.append((venue, try kiosk.database.inside(venue: venue, at: now, policy: kiosk.config.policy))) }
@@ -253,13 +247,12 @@ struct StaffController: Sendable {
     }
 
     @Sendable func figures(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard try await current(request) != nil else { return redirect("/staff/login") }
+        _ = try await signedIn(request, context)
         guard let period = period(request) else {
             return page(status: .badRequest, title: "统计 Figures", body: "<p class=\"error\">日期格式：2026-11-28 或 2026-11。Give a day like 2026-11-28 or a month like 2026-11.</p>")
         }
         let kiosk = self.kiosk
-        let (report, hours) = try await offload { (try kiosk.report(period), try kiosk.checkInsByHourOfDay(period)) }
+        let (report, hours) = try await offload(on: Lane.staff) { (try kiosk.report(period), try kiosk.checkInsByHourOfDay(period)) }
         var body = """
             <h1>统计 <small>Figures</small> — \(HTML.escape(period.description))</h1>
             <form method="get" action="/staff/figures"><label>日 Day <input type="date" name="day"></label>
@@ -284,11 +277,10 @@ struct StaffController: Sendable {
     }
 
     @Sendable func figuresCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (staff, _) = try await current(request) else { return redirect("/staff/login") }
+        let (staff, _) = try await signedIn(request, context)
         guard let period = period(request) else { return page(status: .badRequest, title: "CSV", body: "<p class=\"error\">bad period</p>") }
         let kiosk = self.kiosk
-        let csv = try await offload {
+        let csv = try await offload(on: Lane.staff) {
             try kiosk.database.audit(staff: staff.id, action: "figures.export", detail: period.description, at: kiosk.clock())
             return ReportFormat.csv(try kiosk.report(period), period: period, venues: kiosk.config.venues)
         }
@@ -313,15 +305,14 @@ struct StaffController: Sendable {
     }
 
     @Sendable func members(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard try await current(request) != nil else { return redirect("/staff/login") }
+        _ = try await signedIn(request, context)
         let q = String((request.uri.queryParameters.get("q") ?? "").prefix(200))
         let kiosk = self.kiosk
         let reader = self.reader
         let (id, text) = Self.memberQuery(q, reader: reader)
         // A scanned card or an exact id goes straight to the member.
-        if let id, try await offload({ try kiosk.database.member(id) }) != nil { return redirect("/staff/members/\(id)") }
-        let found = text.isEmpty ? [] : try await offload { try kiosk.database.members(search: text, limit: 50) }
+        if let id, try await offload(on: Lane.staff, { try kiosk.database.member(id) }) != nil { return redirect("/staff/members/\(id)") }
+        let found = text.isEmpty ? [] : try await offload(on: Lane.staff) { try kiosk.database.members(search: text, limit: 50) }
         var body = """
             <h1>会员 <small>Members</small></h1>
             <form method="get" action="/staff/members" role="search"><label>找会员 Find a member <input name="q" value="\(HTML.escape(text))" autofocus autocomplete="off"></label>
@@ -348,8 +339,7 @@ struct StaffController: Sendable {
     }
 
     @Sendable func member(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let (_, csrf) = try await signedIn(request, context)
         return try await memberPage(context.parameters.get("id"), csrf: csrf)
     }
 
@@ -358,7 +348,7 @@ struct StaffController: Sendable {
             return page(status: .notFound, title: "会员 Member", body: "<p class=\"error\">没有这个会员号。No such member id.</p>")
         }
         let kiosk = self.kiosk
-        guard let m = try await offload({ try kiosk.database.member(id) }) else {
+        guard let m = try await offload(on: Lane.staff, { try kiosk.database.member(id) }) else {
             return page(status: .notFound, title: "会员 Member", body: "<p class=\"error\">没有会员 \(id)。No member \(id).</p>")
         }
         var body = """
@@ -403,7 +393,7 @@ struct StaffController: Sendable {
 
     func floorPage(staff: StaffAccount, csrf: String, message: String? = nil, error: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
         let kiosk = self.kiosk
-        let (inside, fees, alerts, backlog, upload, printer) = try await offload {
+        let (inside, fees, alerts, backlog, upload, printer) = try await offload(on: Lane.staff) {
             let now = kiosk.clock()
             var inside: [(Venue, [(Presence, Member?)])] = []
             for venue in kiosk.config.venues {
@@ -472,40 +462,44 @@ struct StaffController: Sendable {
     }
 
     @Sendable func floor(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (staff, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let (staff, csrf) = try await signedIn(request, context)
         return try await floorPage(staff: staff, csrf: csrf)
     }
 
     /// A POST from a session page: the account, its CSRF token and the form, or the refusal to send.
-    enum Posted {
-        case ok(StaffAccount, String, [String: String])
-        case refused(Response)
+    /// A page thrown instead of returned: the log-in redirect or a refusal ends any handler at once.
+    struct Refusal: HTTPResponseError {
+        let page: Response
+        var status: HTTPResponse.Status { page.status }
+        func response(from request: Request, context: some RequestContext) throws -> Response { page }
     }
 
-    func postedForm(_ request: Request, context: AppRequestContext) async throws -> Posted {
-        if let refused = refuseRemote(context) { return .refused(refused) }
-        guard let (staff, csrf) = try await current(request) else { return .refused(redirect("/staff/login")) }
+    /// The signed-in account and its CSRF token; otherwise the refusal (another machine) or the log-in page.
+    func signedIn(_ request: Request, _ context: AppRequestContext) async throws -> (StaffAccount, String) {
+        if let refused = refuseRemote(context) { throw Refusal(page: refused) }
+        guard let (staff, csrf) = try await current(request) else { throw Refusal(page: redirect("/staff/login")) }
+        return (staff, csrf)
+    }
+
+    /// A POST from a session page: the account, its CSRF token and the form; a missing or wrong token is refused.
+    func postedForm(_ request: Request, context: AppRequestContext) async throws -> (StaffAccount, String, [String: String]) {
+        let (staff, csrf) = try await signedIn(request, context)
         let form = try await Self.form(request)
         guard StaffAuth.csrfMatches(form["csrf"], csrf) else {
-            return .refused(page(status: .forbidden, title: "已拒绝 Refused", body: "<p class=\"error\">缺少表单令牌。The form token is missing or wrong.</p>"))
+            throw Refusal(page: page(status: .forbidden, title: "已拒绝 Refused", body: "<p class=\"error\">缺少表单令牌。The form token is missing or wrong.</p>"))
         }
-        return .ok(staff, csrf, form)
+        return (staff, csrf, form)
     }
 
     @Sendable func floorCheckIn(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
+        let (staff, csrf, form) = try await postedForm(request, context: context)
         guard let id = MemberID((form["member"] ?? "").trimmingCharacters(in: .whitespaces)) else {
             return try await floorPage(staff: staff, csrf: csrf, message: "会员号应为 M 加六位数字。A member id is M and six digits.", error: true, status: .badRequest)
         }
         let venue = form["venue"] ?? ""
         let desk = self.desk
         do {
-            let d = try await offload { try desk.checkInOnBehalf(member: id, venue: venue, guardianCode: form["guardian_code"], staff: staff) }
+            let d = try await offload(on: Lane.staff) { try desk.checkInOnBehalf(member: id, venue: venue, guardianCode: form["guardian_code"], staff: staff) }
             var text = "\(id): \(d.message.zh) \(d.message.en)"
             if let c = d.charge, !c.free { text += String(format: " — 费用 fee ¥%d.%02d, receipt printing", c.amountFen / 100, c.amountFen % 100) }
             return try await floorPage(staff: staff, csrf: csrf, message: text, error: !d.accepted, status: d.accepted ? .ok : .conflict)
@@ -515,17 +509,13 @@ struct StaffController: Sendable {
     }
 
     @Sendable func floorPaid(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
+        let (staff, csrf, form) = try await postedForm(request, context: context)
         guard let seq = Int64(form["seq"] ?? "") else {
             return try await floorPage(staff: staff, csrf: csrf, message: "no fee number", error: true, status: .badRequest)
         }
         let kiosk = self.kiosk
         do {
-            try await offload { try kiosk.database.markFeePaid(checkoutSeq: seq, by: staff.id, at: kiosk.clock()) }
+            try await offload(on: Lane.staff) { try kiosk.database.markFeePaid(checkoutSeq: seq, by: staff.id, at: kiosk.clock()) }
             return try await floorPage(staff: staff, csrf: csrf, message: "费用 \(seq) 已收款 Fee \(seq) marked paid")
         } catch {
             return try await floorPage(staff: staff, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
@@ -557,8 +547,7 @@ struct StaffController: Sendable {
     }
 
     @Sendable func newMemberForm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let (_, csrf) = try await signedIn(request, context)
         return page(title: "登记新会员 Register a member", body: memberForm(csrf: csrf))
     }
 
@@ -585,11 +574,7 @@ struct StaffController: Sendable {
     }
 
     @Sendable func registerMember(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
+        let (staff, csrf, form) = try await postedForm(request, context: context)
         let new: NewMember
         switch Self.newMember(form) {
         case .failure(let e): return page(status: .badRequest, title: "登记新会员 Register a member", body: memberForm(csrf: csrf, values: form, error: e.message))
@@ -597,7 +582,7 @@ struct StaffController: Sendable {
         }
         let desk = self.desk
         do {
-            let member = try await offload { try desk.register(new, staff: staff) }
+            let member = try await offload(on: Lane.staff) { try desk.register(new, staff: staff) }
             return redirect("/staff/members/\(member.id)")
         } catch {
             return page(
@@ -612,15 +597,11 @@ struct StaffController: Sendable {
         _ request: Request, context: AppRequestContext,
         _ work: @escaping @Sendable (StaffAccount, MemberID, [String: String]) throws -> String
     ) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
+        let (staff, csrf, form) = try await postedForm(request, context: context)
         let idText = context.parameters.get("id")
         guard let id = idText.flatMap(MemberID.init) else { return try await memberPage(idText, csrf: csrf) }
         do {
-            let message = try await offload { try work(staff, id, form) }
+            let message = try await offload(on: Lane.staff) { try work(staff, id, form) }
             return try await memberPage(idText, csrf: csrf, message: message)
         } catch {
             return try await memberPage(idText, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
@@ -648,7 +629,7 @@ struct StaffController: Sendable {
     func slipsPage(csrf: String, values: [String: String] = [:], message: String? = nil, error: Bool = false, preview: String? = nil,
                    status: HTTPResponse.Status = .ok) async throws -> Response {
         let kiosk = self.kiosk
-        let jobs = try await offload { try kiosk.database.printJobs(limit: 30) }
+        let jobs = try await offload(on: Lane.staff) { try kiosk.database.printJobs(limit: 30) }
         func v(_ k: String) -> String { HTML.escape(values[k] ?? "") }
         let hidden = "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
         func buttons(_ kind: String) -> String {
@@ -685,8 +666,7 @@ struct StaffController: Sendable {
     }
 
     @Sendable func slips(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (_, csrf) = try await current(request) else { return redirect("/staff/login") }
+        let (_, csrf) = try await signedIn(request, context)
         return try await slipsPage(csrf: csrf)
     }
 
@@ -717,16 +697,12 @@ struct StaffController: Sendable {
     }
 
     @Sendable func postSlip(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf, form): (StaffAccount, String, [String: String])
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, let f): (staff, csrf, form) = (a, c, f)
-        }
+        let (staff, csrf, form) = try await postedForm(request, context: context)
         let kiosk = self.kiosk
         do {
-            let slipRequest = try await offload { try self.slipRequest(form) }
+            let slipRequest = try await offload(on: Lane.staff) { try self.slipRequest(form) }
             if form["action"] == "print" {
-                let (slip, job) = try await offload { () throws -> (ServiceSlip, PrintJob) in
+                let (slip, job) = try await offload(on: Lane.staff) { () throws -> (ServiceSlip, PrintJob) in
                     let (slip, doc) = try kiosk.issueSlip(slipRequest, at: kiosk.clock())
                     let job = try PrintService(kiosk: kiosk).enqueue(doc, number: slip.number)
                     try kiosk.database.audit(staff: staff.id, action: "slip.\(slip.kind.rawValue)", member: slip.member, detail: slip.number, at: kiosk.clock())
@@ -734,7 +710,7 @@ struct StaffController: Sendable {
                 }
                 return try await slipsPage(csrf: csrf, message: "\(slip.number) 已送打印 sent to the printer (job \(job.id))")
             }
-            let html = try await offload {
+            let html = try await offload(on: Lane.staff) {
                 let doc = try kiosk.previewSlip(slipRequest, at: kiosk.clock())
                 return HTMLPreview.render(doc, paper: PrintService(kiosk: kiosk).paper)
             }
@@ -745,15 +721,11 @@ struct StaffController: Sendable {
     }
 
     @Sendable func reprint(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf): (StaffAccount, String)
-        switch try await postedForm(request, context: context) {
-        case .refused(let response): return response
-        case .ok(let a, let c, _): (staff, csrf) = (a, c)
-        }
+        let (staff, csrf, _) = try await postedForm(request, context: context)
         guard let id = context.parameters.get("id").flatMap(Int64.init) else { return try await slipsPage(csrf: csrf, message: "no such job", error: true) }
         let kiosk = self.kiosk
         do {
-            let job = try await offload { () throws -> PrintJob in
+            let job = try await offload(on: Lane.staff) { () throws -> PrintJob in
                 let job = try kiosk.database.reprint(id, target: try PrintService(kiosk: kiosk).target().description, at: kiosk.clock())
                 try kiosk.database.audit(staff: staff.id, action: "print.reprint", detail: "job \(id) → \(job.id)", at: kiosk.clock())
                 return job
@@ -797,13 +769,12 @@ struct StaffController: Sendable {
     }
 
     @Sendable func auditPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let refused = refuseRemote(context) { return refused }
-        guard let (staff, _) = try await current(request) else { return redirect("/staff/login") }
+        let (staff, _) = try await signedIn(request, context)
         guard staff.role == .admin else {
             return page(status: .forbidden, title: "仅限管理员 Admins only", body: "<p class=\"error\">操作记录仅限管理员查看。The audit log is for admins.</p><p><a href=\"/staff\">返回 Back</a></p>")
         }
         let kiosk = self.kiosk
-        let entries = try await offload { try kiosk.database.auditLog(limit: 500) }
+        let entries = try await offload(on: Lane.staff) { try kiosk.database.auditLog(limit: 500) }
         var body = "<h1>操作记录 <small>Audit log</small></h1><p><a href=\"/staff\">返回 Back</a></p><table><thead><tr><th>时间 When (UTC)</th><th>员工 Who</th><th>操作 What</th><th>会员 Member</th><th>详情 Detail</th></tr></thead><tbody>"
         for e in entries {
             body += "<tr><td>\(ISOTime.format(e.at))</td><td>\(HTML.escape(e.staff ?? "—"))</td><td>\(HTML.escape(e.action))</td><td>\(e.member.map { $0.description } ?? "")</td><td>\(HTML.escape(e.detail))</td></tr>"

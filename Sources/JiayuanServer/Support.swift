@@ -24,6 +24,8 @@ enum Lane {
     static let printing = DispatchQueue(label: "jiayuan.printing")
     static let voice = DispatchQueue(label: "jiayuan.voice")
     static let upload = DispatchQueue(label: "jiayuan.upload")
+    /// The staff console: PIN hashing (~0.1 s), CUPS status, figures; never ahead of a check-in.
+    static let staff = DispatchQueue(label: "jiayuan.staff")
 }
 
 /// Runs blocking `work` on `queue` (the database lane unless said) and awaits its result.

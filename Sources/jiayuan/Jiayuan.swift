@@ -76,7 +76,7 @@ struct Init: ParsableCommand {
             return
         }
         let dir = data.directory
-        guard !kioskID.isEmpty, kioskID.count <= 64, kioskID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+        guard KioskConfig.isIdentifier(kioskID) else {
             throw KioskError("the kiosk id may only use letters, digits, - and _")
         }
         var rng: any RandomNumberGenerator = demo ? SeededRandom(seed: 2026) : SystemRandomNumberGenerator()

@@ -155,7 +155,7 @@ struct HubTokenAdd: ParsableCommand {
     @Flag(help: "Issue a new token for a kiosk that has one (the old one stops working).") var replace = false
 
     func run() throws {
-        guard HubToken.isIdentifier(kiosk), HubToken.isIdentifier(centre) else {
+        guard KioskConfig.isIdentifier(kiosk), KioskConfig.isIdentifier(centre) else {
             throw KioskError("kiosk and centre ids may only use letters, digits, - and _ (at most 64)")
         }
         var rng = SystemRandomNumberGenerator()

@@ -359,13 +359,5 @@ struct PrintedJob {
     }
 
     /// Every raster decoded with zbarimg, in order.
-    func qrCodes() throws -> [String] {
-        let scratch = TemporaryDirectory("jiayuan-cli-qr")
-        defer { scratch.remove() }
-        return try inspector.rasters.indices.map { i in
-            let file = scratch.path + "/raster-\(i).pbm"
-            try Data(inspector.pbm(i)).write(to: URL(fileURLWithPath: file))
-            return try zbarDecode(file)
-        }
-    }
+    func qrCodes() throws -> [String] { try inspector.qrCodes() }
 }

@@ -53,14 +53,7 @@ struct PrintingHarness {
     }
 
     /// The QR codes in an ESC/POS job, decoded with zbarimg from the raster images.
-    func decodeQRs(_ bytes: [UInt8]) throws -> [String] {
-        let inspector = ESCPOSInspector(bytes)
-        return try inspector.rasters.indices.map { i in
-            let path = dir.path + "/raster-\(UUID().uuidString).pbm"
-            try Data(inspector.pbm(i)).write(to: URL(fileURLWithPath: path))
-            return try zbarDecode(path)
-        }
-    }
+    func decodeQRs(_ bytes: [UInt8]) throws -> [String] { try ESCPOSInspector(bytes).qrCodes() }
 
     func remove() { dir.remove() }
 }

@@ -234,9 +234,7 @@ struct TableReader {
 
     func identifier(_ key: String) throws(ConfigError) -> String? {
         guard let s = try string(key) else { return nil }
-        let ok = !s.isEmpty && s.count <= 64
-            && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
-        guard ok else { throw error(key, "\"\(name(key))\" may only use letters, digits, - and _ (got \"\(s)\")") }
+        guard KioskConfig.isIdentifier(s) else { throw error(key, "\"\(name(key))\" may only use letters, digits, - and _ (got \"\(s)\")") }
         return s
     }
 
@@ -367,6 +365,20 @@ func editDistance(_ a: String, _ b: String) -> Int {
     return row[b.count]
 }
 
+extension KioskConfig {
+    /// A kiosk, centre or venue id: 1 to 64 ASCII letters, digits, `-` and `_`.
+    public static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64
+            && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+
+    /// A host name or address that means this machine (127.0.0.0/8, ::1, localhost).
+    public static func isLoopbackHost(_ host: String) -> Bool {
+        let h = host.lowercased()
+        return ["localhost", "::1", "[::1]"].contains(h) || h.hasPrefix("127.")
+    }
+}
+
 /// `[upload]` of jiayuan.toml.
 public struct UploadConfig: Hashable, Sendable {
     /// The hub's base address (`https://…`); nil: uploads are off.
@@ -391,8 +403,7 @@ public struct UploadConfig: Hashable, Sendable {
     /// Why `hub` may not be used: plain `http://` to another machine sends the kiosk token in clear text.
     public static func cleartextProblem(_ hub: String, allowHTTP: Bool) -> String? {
         guard !allowHTTP, let url = URL(string: hub), url.scheme == "http", let host = url.host else { return nil }
-        let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()) || host.hasPrefix("127.")
-        if loopback { return nil }
+        if KioskConfig.isLoopbackHost(host) { return nil }
         return "use https:// for a hub on another machine (over http:// the kiosk token travels in clear text); set allow_http = true under [upload] only on a closed network"
     }
 

@@ -25,9 +25,7 @@ public enum PINHash {
             let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])), expected.count == 32,
             let key = try? derive(pin, salt: Array(salt), rounds: rounds)
         else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(key, expected) { difference |= a ^ b }
-        return difference == 0
+        return constantTimeEquals(key, Array(expected))
     }
 
     static func derive(_ pin: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
@@ -35,6 +33,14 @@ public enum PINHash {
             from: Array(pin.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
         return key.withUnsafeBytes { Array($0) }
     }
+}
+
+/// Whether two byte strings are equal, taking the same time wherever they differ (for secrets).
+func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for (x, y) in zip(a, b) { difference |= x ^ y }
+    return difference == 0
 }
 
 /// Staff log-in and sessions over the kiosk's database: lockout after wrong PINs, idle expiry, a CSRF
@@ -97,10 +103,8 @@ public struct StaffAuth: Sendable {
 
     /// Whether a form's token is the session's (constant time).
     public static func csrfMatches(_ sent: String?, _ expected: String) -> Bool {
-        guard let sent, sent.utf8.count == expected.utf8.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(sent.utf8, expected.utf8) { difference |= a ^ b }
-        return difference == 0
+        guard let sent else { return false }
+        return constantTimeEquals(Array(sent.utf8), Array(expected.utf8))
     }
 
     /// Ends a session.
