@@ -52,8 +52,7 @@ if [ -z "$binary" ]; then
   source kiosk/setup-deps.sh
   # The Swift runtime is linked in, so the installed program needs nothing from the toolchain.
   say "building the release binary (a few minutes the first time)"
-  swift build -c release --static-swift-stdlib --scratch-path .build-static --product jiayuan >/dev/null
-  binary="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jiayuan"
+  binary="$(bash kiosk/build-release.sh -q)"
 fi
 [ -x "$binary" ] || { echo "install.sh: $binary is not an executable" >&2; exit 1; }
 

@@ -32,8 +32,7 @@ fi
 export JIAYUAN_TEST_PYTHON="$PWD/$venv/bin/python"
 export JIAYUAN_BIN="$(swift build --show-bin-path)/jiayuan"
 # The appliance binary (Swift runtime linked in), which the installer test runs inside a debootstrap root.
-swift build -c release --static-swift-stdlib --scratch-path .build-static --product jiayuan
-export JIAYUAN_TEST_APPLIANCE_BINARY="$(swift build -c release --static-swift-stdlib --scratch-path .build-static --show-bin-path)/jiayuan"
+export JIAYUAN_TEST_APPLIANCE_BINARY="$(bash kiosk/build-release.sh)"
 # Two runs: the suites that drive real processes (installer in a debootstrap root, SIGKILL loops, hub
 # faults, Chromium) block threads or load both cores for minutes, which would starve the timing-sensitive
 # async suites (CUPS, server, scanners); so they do not run side by side.

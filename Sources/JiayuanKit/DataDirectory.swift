@@ -41,7 +41,7 @@ public struct DataDirectory: Sendable {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigError(file: configPath, line: 1, message: "the file is not valid UTF-8 text")
         }
-        return try KioskConfig.parse(text, file: configPath)
+        return try KioskConfig.parse(text, file: configPath, zones: .system)
     }
 
     /// Opens the database (WAL, migrations applied).

@@ -26,7 +26,7 @@ extension DataDirectory {
                 line.hasPrefix("kiosk_id") ? "kiosk_id = \"\(kioskID)\"" : String(line)
             }.joined(separator: "\n")
         }
-        let config = try KioskConfig.parse(text, file: configPath)
+        let config = try KioskConfig.parse(text, file: configPath, zones: .system)
         do {
             try fm.createDirectory(atPath: keysPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {

@@ -17,8 +17,36 @@ public enum ScanBench {
         public var engineLatencies: [Double]
         public var coldStart: Double?
         public var coldStartEvents: Int
-        public var idleRSSKiB: Int?
-        public var afterScansRSSKiB: Int?
+        public var idleRSS: Resident?
+        public var afterScansRSS: Resident?
+    }
+
+    /// A process's resident memory in KiB (`/proc/PID/smaps`): its own binary, other mapped files (shared
+    /// libraries, the database's shared memory), and anonymous memory (heap, stacks, written data).
+    public struct Resident: Sendable {
+        public var total = 0
+        public var binary = 0
+        public var files = 0
+        public var anonymous = 0
+
+        /// Reads the resident memory of process `pid`; nil when it is gone.
+        public static func of(_ pid: pid_t) -> Resident? {
+            guard let smaps = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return nil }
+            let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
+            var r = Resident()
+            var path = ""
+            for line in smaps.split(separator: "\n") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard let first = fields.first else { continue }
+                if first.contains("-"), first.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+                    path = fields.count >= 6 ? fields[5...].joined(separator: " ") : ""
+                } else if first == "Rss:", fields.count >= 2, let kib = Int(fields[1]) {
+                    r.total += kib
+                    if path == exe { r.binary += kib } else if path.hasPrefix("/") { r.files += kib } else { r.anonymous += kib }
+                }
+            }
+            return r
+        }
     }
 
     /// Runs the benchmark with the `jiayuan` binary at `binary`, in a temporary folder under `directory`.
@@ -64,11 +92,11 @@ public enum ScanBench {
 
         // RSS of the server after the scans.
         Thread.sleep(forTimeInterval: 1)
-        let busyRSS = residentKiB(server)
+        let busyRSS = Resident.of(server)
 
         // Cold start with a large log, then the idle RSS of that freshly started kiosk.
         var cold: Double?
-        var idleRSS: Int?
+        var idleRSS: Resident?
         if events > 0 {
             let (bigData, _) = try prepare(base + "/big")
             try fillLog(bigData.databasePath, events: events, log: log)
@@ -79,11 +107,11 @@ public enum ScanBench {
             _ = try waitForHealth(port: bigPort, timeout: 60)
             cold = (clock.now - t0).seconds
             Thread.sleep(forTimeInterval: 2)
-            idleRSS = residentKiB(big)
+            idleRSS = Resident.of(big)
         }
         return Figures(
             scanLatencies: scanLatencies.sorted(), engineLatencies: engineLatencies.sorted(), coldStart: cold, coldStartEvents: events,
-            idleRSSKiB: idleRSS, afterScansRSSKiB: busyRSS)
+            idleRSS: idleRSS, afterScansRSS: busyRSS)
     }
 
     /// A demo kiosk whose venues are open all day, with no debounce or minimum stay so every scan is recorded,
@@ -147,13 +175,6 @@ public enum ScanBench {
             throw KioskError("connection refused")
         }
         return fd
-    }
-
-    static func residentKiB(_ pid: pid_t) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return nil }
-        return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 
     /// A minimal server-sent-events reader over a plain socket.

@@ -219,9 +219,5 @@ public actor ScanCoordinator {
         pending = pending.filter { $0.value.expires > now }
     }
 
-    static func json(_ object: Any) -> String {
-        String(
-            decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8),
-            as: UTF8.self)
-    }
+    static func json(_ object: Any) -> String { JSONWriter.serialize(object) }
 }

@@ -49,7 +49,7 @@ struct ScannerService: Service, CustomStringConvertible {
         let name = config.name
         let reader = ScannerReader(source: source, gapTimeout: 0.1) { line in log.notice("\(line)", metadata: ["scan.scanner": "\(name)"]) }
         // Cancelling the loop on shutdown ends the stream, which stops the reader's thread.
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await input in reader.inputs() {
                 switch input {
                 case .code(let code): await coordinator.scan(code, scanner: config.name, venue: config.venue)
@@ -183,7 +183,6 @@ struct WatchdogService: Service, CustomStringConvertible {
     }
 
     func run() async throws {
-        let kiosk = self.kiosk
         try? await cancelWhenGracefulShutdown { try await loop() }
         Self.notify(socketPath, "STOPPING=1")
     }

@@ -44,8 +44,7 @@ func jsonResponse(_ json: String, status: HTTPResponse.Status = .ok) -> Response
 
 /// A JSON response from an `Encodable` or a dictionary of plain values.
 func jsonResponse(object: Any, status: HTTPResponse.Status = .ok) -> Response {
-    let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-    return jsonResponse(String(decoding: data, as: UTF8.self), status: status)
+    jsonResponse(JSONWriter.serialize(object), status: status)
 }
 
 /// An error answer: `{"error": "…"}` in plain words.

@@ -218,7 +218,7 @@ extension AppDatabase {
             if let member { guard try Self.fetchMemberExists(db, member) else { throw StoreError("no member \(member)") } }
             let slip = ServiceSlip(
                 number: number(next), kind: kind, day: day, seqOfDay: next, member: member, details: details, deadline: deadline, createdAt: now)
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: details, options: [.sortedKeys]), as: UTF8.self)
+            let json = JSONWriter.serialize(details)
             try db.execute(
                 sql: """
                     INSERT INTO service_slip (number, kind, day, seq_of_day, member, details, deadline, created_at)

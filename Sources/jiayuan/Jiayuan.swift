@@ -6,8 +6,31 @@ import JiayuanStore
 import JiayuanCUPS
 import JiayuanServer
 
-/// `jiayuan`: the home-centre kiosk. Exit codes: 0 success, 3 check-in denied, 1 error, 64 usage.
+/// The process entry point (docs/memory.md).
+///
+/// `main` is synchronous on purpose: an `async` main parks the main thread with `dispatch_main()`, which
+/// calls `pthread_exit`, and that forced unwind of the main thread's stack reads the binary's unwind tables
+/// into memory for good. Here the command runs as a task on the global executor while the main thread
+/// waits. (Nothing in the kiosk uses the main actor.)
 @main
+enum Entry {
+    static func main() {
+        // The data directory holds names and phone numbers: files this process creates are for its own user.
+        umask(0o077)
+        // Every local time comes from jiayuan.toml's time_zone, never from the machine's /etc/localtime; a
+        // UTC default also keeps Foundation from loading ICU's zone tables whenever a library makes a
+        // Calendar (Hummingbird does, for the Date header).
+        NSTimeZone.default = TimeZone(secondsFromGMT: 0)!
+        let finished = DispatchSemaphore(value: 0)
+        Task.detached {
+            await Jiayuan.main()
+            finished.signal()
+        }
+        finished.wait()
+    }
+}
+
+/// `jiayuan`: the home-centre kiosk. Exit codes: 0 success, 3 check-in denied, 1 error, 64 usage.
 struct Jiayuan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jiayuan",
@@ -19,8 +42,6 @@ struct Jiayuan: AsyncParsableCommand {
 
     /// Runs the command; errors become one plain line on stderr and exit code 1.
     static func main() async {
-        // The data directory holds names and phone numbers: files this process creates are for its own user.
-        umask(0o077)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -320,8 +341,13 @@ struct BenchScan: ParsableCommand {
         print(String(format: "  serving overhead      p50 %7.3f ms  p99 %7.3f ms",
             p(f.scanLatencies, 0.5) - p(f.engineLatencies, 0.5), p(f.scanLatencies, 0.99) - p(f.engineLatencies, 0.99)))
         if let cold = f.coldStart { print(String(format: "  cold start to /healthz 200 with %d events: %.0f ms", f.coldStartEvents, cold * 1000)) }
-        if let rss = f.idleRSSKiB { print(String(format: "  idle RSS (fresh start, large log): %.1f MB", Double(rss) / 1024)) }
-        if let rss = f.afterScansRSSKiB { print(String(format: "  RSS after the scans: %.1f MB", Double(rss) / 1024)) }
+        func mb(_ kib: Int) -> String { String(format: "%.1f MB", Double(kib) / 1024) }
+        func show(_ label: String, _ r: ScanBench.Resident?) {
+            guard let r else { return }
+            print("  \(label): \(mb(r.total)) (binary \(mb(r.binary)), libraries and files \(mb(r.files)), anonymous \(mb(r.anonymous)))")
+        }
+        show("idle RSS (fresh start, large log)", f.idleRSS)
+        show("RSS after the scans", f.afterScansRSS)
     }
 }
 

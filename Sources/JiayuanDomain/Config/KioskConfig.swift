@@ -74,7 +74,9 @@ public struct KioskConfig: Sendable {
     public func venue(_ id: String) -> Venue? { venues.first { $0.id == id } }
 
     /// Parses the text of `jiayuan.toml`; `file` names it in errors.
-    public static func parse(_ text: String, file: String) throws(ConfigError) -> KioskConfig {
+    /// Parses `jiayuan.toml`; `zones` turns time-zone names into zones (the kiosk passes one that reads the
+    /// system's zone files, see `ZoneResolver`).
+    public static func parse(_ text: String, file: String, zones: ZoneResolver = .foundation) throws(ConfigError) -> KioskConfig {
         let root: TOMLTable
         do {
             root = try TOML.parse(text)
@@ -88,7 +90,7 @@ public struct KioskConfig: Sendable {
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
         let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
-        guard let zone = TimeZone(identifier: zoneName) else {
+        guard let zone = zones.zone(named: zoneName) else {
             throw reader.error("time_zone", "unknown time zone \"\(zoneName)\" (use a name like \"Asia/Shanghai\")")
         }
 
@@ -154,7 +156,7 @@ public struct KioskConfig: Sendable {
 
         var venues: [Venue] = []
         for var v in try reader.tableArray("venue") {
-            let venue = try v.venue()
+            let venue = try v.venue(zones: zones)
             if let first = venues.first(where: { $0.id == venue.id }) {
                 throw ConfigError(file: file, line: v.table.line, message: "the venue id \"\(first.id)\" is used twice")
             }
@@ -279,7 +281,7 @@ struct TableReader {
         return out
     }
 
-    mutating func venue() throws(ConfigError) -> Venue {
+    mutating func venue(zones: ZoneResolver) throws(ConfigError) -> Venue {
         try allow([
             "id", "name", "hours", "capacity", "checkout", "groups", "min_age", "guardian_code", "at_closing",
             "max_stay_minutes", "receipt", "fees", "legacy_cards", "time_zone",
@@ -334,7 +336,7 @@ struct TableReader {
         }
         var zone: TimeZone?
         if let z = try string("time_zone") {
-            guard let tz = TimeZone(identifier: z) else { throw error("time_zone", "unknown time zone \"\(z)\"") }
+            guard let tz = zones.zone(named: z) else { throw error("time_zone", "unknown time zone \"\(z)\"") }
             zone = tz
         }
         let checkout = try choice("checkout", CheckoutMode.self) ?? .optional

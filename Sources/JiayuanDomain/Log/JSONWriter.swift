@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small JSON writer that keeps keys in the order written and escapes strings one fixed way
 /// (`\"`, `\\`, control characters as `\u00xx`, everything else as UTF-8), so the same values
 /// always give the same bytes. Used for the decision object and the canonical event JSON.
@@ -73,5 +75,60 @@ public struct JSONWriter: Sendable {
             }
         }
         out += "\""
+    }
+
+    /// Plain values as JSON text: strings, integers, doubles, booleans, `NSNull` or nil (null), arrays and
+    /// `[String: Any]` objects with their keys sorted, non-ASCII text kept as it is and `/` not escaped.
+    ///
+    /// Foundation's `JSONSerialization` sorts keys through ICU's locale data on Linux, which maps over a
+    /// megabyte of ICU into the kiosk on its first health check; this writer needs none of it.
+    public static func serialize(_ value: Any) -> String {
+        var out = ""
+        append(value, to: &out)
+        return out
+    }
+
+    private static func append(_ value: Any, to out: inout String) {
+        switch value {
+        case let s as String: appendString(s, to: &out)
+        case let s as Substring: appendString(String(s), to: &out)
+        case let b as Bool: out += b ? "true" : "false"
+        case let i as Int: out += String(i)
+        case let i as Int64: out += String(i)
+        case let i as Int32: out += String(i)
+        case let i as UInt64: out += String(i)
+        case let d as Double:
+            if !d.isFinite {
+                out += "null"
+            } else if d == d.rounded(), abs(d) < 1e15 {
+                out += String(Int64(d))
+            } else {
+                out += String(d)
+            }
+        case is NSNull: out += "null"
+        case let a as [Any]:
+            out += "["
+            for (i, element) in a.enumerated() {
+                if i > 0 { out += "," }
+                append(element, to: &out)
+            }
+            out += "]"
+        case let o as [String: Any]:
+            out += "{"
+            for (i, key) in o.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if i > 0 { out += "," }
+                appendString(key, to: &out)
+                out += ":"
+                append(o[key]!, to: &out)
+            }
+            out += "}"
+        default:
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .optional {
+                if let wrapped = mirror.children.first?.value { append(wrapped, to: &out) } else { out += "null" }
+            } else {
+                appendString(String(describing: value), to: &out)
+            }
+        }
     }
 }
