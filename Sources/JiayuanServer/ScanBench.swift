@@ -31,7 +31,7 @@ public enum ScanBench {
 
         /// Reads the resident memory of process `pid`; nil when it is gone.
         public static func of(_ pid: pid_t) -> Resident? {
-            guard let smaps = try? String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8) else { return nil }
+            guard let smaps = readProcFile("/proc/\(pid)/smaps") else { return nil }
             let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? ""
             var r = Resident()
             var path = ""
@@ -46,6 +46,22 @@ public enum ScanBench {
                 }
             }
             return r
+        }
+
+        /// A /proc file read to its end (they report a size of 0, and Foundation stops reading early).
+        static func readProcFile(_ path: String) -> String? {
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { break }
+                bytes += chunk[..<n]
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 
