@@ -95,7 +95,7 @@ public func buildRouter(
     StaffController(
         kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock),
         loopbackOnly: KioskConfig.isLoopbackHost(options.host),
-        reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service)
+        reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service), logger: coordinator.logger
     ).addRoutes(to: router)
     return router
 }

@@ -5,6 +5,7 @@ import JiayuanDomain
 import JiayuanKit
 import JiayuanPrint
 import JiayuanStore
+import Logging
 import NIOCore
 
 /// The staff console's entrance: log-in by name and PIN, the session cookie, CSRF tokens on every form,
@@ -19,6 +20,8 @@ struct StaffController: Sendable {
     let reader: ScanReader
     /// Check-ins on a member's behalf.
     let desk: StaffDesk
+    /// The server's log: account locks (by account number, never by name).
+    let logger: Logger
 
     static let cookie = "jy_staff"
     static let loginCookie = "jy_login"
@@ -158,6 +161,10 @@ struct StaffController: Sendable {
             let session = try await offload(on: Lane.staff) { try auth.login(name: name, pin: pin) }
             return redirect("/staff", cookies: [setCookie(Self.cookie, session.token), setCookie(Self.loginCookie, "", maxAge: 0)])
         } catch let refused as StaffAuth.LoginRefused {
+            if let account = refused.lockedAccount {
+                logger.warning(
+                    "staff account locked after wrong PINs", metadata: ["staff.id": "\(account)", "staff.locked_until": "\(refused.lockedUntil.map(ISOTime.format) ?? "-")"])
+            }
             return page(status: .unauthorized, title: "员工登录 Staff log-in", body: loginForm(token: expected, error: "登录失败：\(refused.message)", name: name))
         }
     }

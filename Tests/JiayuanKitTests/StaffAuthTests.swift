@@ -74,8 +74,10 @@ struct StaffAuthTests {
         }
         let fifth = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "000001") }
         #expect(fifth?.lockedUntil == clock.read().addingTimeInterval(900))
+        #expect(fifth?.lockedAccount != nil, "the attempt that locks the account names it for the server log")
         let locked = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "204719") }
         #expect(locked?.message.contains("locked") == true, "the right PIN is refused while locked")
+        #expect(locked?.lockedAccount == nil, "only the attempt that locks it is logged")
         #expect(try auth.database.auditLog().contains { $0.action == "staff.locked" && $0.staff == "王芳" })
         clock.advance(15 * 60)
         #expect(try auth.login(name: "王芳", pin: "204719").staff.name == "王芳")

@@ -68,6 +68,8 @@ public struct StaffAuth: Sendable {
     public struct LoginRefused: Error, Equatable, CustomStringConvertible {
         public var message: String
         public var lockedUntil: Date?
+        /// The account this very attempt locked (for the server log), nil otherwise.
+        public var lockedAccount: Int64? = nil
         public var description: String { message }
     }
 
@@ -90,9 +92,15 @@ public struct StaffAuth: Sendable {
             return Session(token: token, csrf: csrf, staff: account)
         case .wrongPIN(let remaining):
             throw LoginRefused(message: "wrong name or PIN (\(remaining) tries left before the account is locked for 15 minutes)", lockedUntil: nil)
-        case .lockedNow(let until), .locked(let until):
-            throw LoginRefused(message: "this account is locked after \(policy.maxFailures) wrong PINs; try again after 15 minutes or ask an admin", lockedUntil: until)
+        case .lockedNow(let until):
+            throw LoginRefused(message: Self.lockedMessage(policy), lockedUntil: until, lockedAccount: account.id)
+        case .locked(let until):
+            throw LoginRefused(message: Self.lockedMessage(policy), lockedUntil: until)
         }
+    }
+
+    static func lockedMessage(_ policy: StaffPolicy) -> String {
+        "this account is locked after \(policy.maxFailures) wrong PINs; try again after 15 minutes or ask an admin"
     }
 
     /// The account behind a session cookie and the session's CSRF token, or nil (unknown, expired, forged).
