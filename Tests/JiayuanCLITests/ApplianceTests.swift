@@ -1,4 +1,5 @@
 import Foundation
+import JiayuanKit
 import JiayuanTestSupport
 import Testing
 
@@ -170,5 +171,37 @@ struct ApplianceTests {
         #expect(un.status == 0)
         #expect(!FileManager.default.fileExists(atPath: root + "/usr/bin/jiayuan"))
         #expect(FileManager.default.fileExists(atPath: root + "/var/lib/jiayuan/jiayuan.sqlite"))
+    }
+
+    @Test(
+        "the appliance build's idle kiosk stays within 35 MB resident (issue 4; docs/memory.md)",
+        .enabled(if: applianceBinary != nil, "needs JIAYUAN_TEST_APPLIANCE_BINARY (kiosk/test.sh sets it)"))
+    func idleMemory() throws {
+        let binary = try #require(Self.applianceBinary)
+        let dir = TemporaryDirectory("idle-rss")
+        defer { dir.remove() }
+        let data = dir.path + "/data"
+        let made = try Run.program(binary, ["init", "--demo", "--data", data])
+        try #require(made.status == 0, "\(made.stderr)")
+        let port = Loopback.freePort()
+        let health = "http://127.0.0.1:\(port)/healthz"
+        let serve = try Run.startJiayuan(
+            ["serve", "--data", data, "--port", String(port), "--no-scanners", "--assets", Self.root + "/assets"],
+            log: dir.path + "/serve.log", timeout: 30, poll: 0.1, binary: binary
+        ) { (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", health]).status) == 0 }
+        defer {
+            serve.terminate()
+            serve.waitUntilExit()
+        }
+        // A screen's worth of requests, then idle.
+        for path in ["/", "/assets/app.js", "/api/occupancy", "/healthz"] {
+            #expect(try Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)" + path]).status == 0, "\(path)")
+        }
+        Thread.sleep(forTimeInterval: 2)
+        let status = try String(contentsOfFile: "/proc/\(serve.processIdentifier)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        let kib = try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? ""))
+        #expect(kib <= 35 * 1024, "idle RSS \(kib) KiB is over the 35 MB budget")
+        #expect(kib > 4 * 1024, "the reading is of a real server (\(kib) KiB)")
     }
 }

@@ -68,14 +68,14 @@ public enum Run {
         try program(jiayuanBinary, arguments, stdin: stdin, environment: environment)
     }
 
-    /// Starts the `jiayuan` binary in the background with its output appended to `log`, and waits until
-    /// `ready()` holds (polled every `poll` seconds) or the process ends or `timeout` passes.
+    /// Starts the `jiayuan` binary (or another build of it) in the background with its output appended to
+    /// `log`, and waits until `ready()` holds (polled every `poll` seconds) or the process ends or `timeout` passes.
     public static func startJiayuan(
         _ arguments: [String], log: String, environment: [String: String] = [:], timeout: Double = 20, poll: Double = 0.02,
-        ready: () -> Bool
+        binary: String = jiayuanBinary, ready: () -> Bool
     ) throws -> Process {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: jiayuanBinary)
+        p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
