@@ -1,17 +1,6 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-/// Release links (docs/memory.md): lld, no exported symbols (so unused code is dropped), a fixed load
-/// address (no start-up relocations), and the functions the kiosk runs laid out together
-/// (kiosk/jiayuan.order, made by kiosk/dev/order-file.sh) so they share as few pages as possible.
-let packageRoot = String(#filePath.dropLast("Package.swift".count))
-let releaseLinkFlags = [
-    "-use-ld=lld", "-Xclang-linker", "-no-pie",
-    "-Xlinker", "--no-export-dynamic",
-    "-Xlinker", "--symbol-ordering-file=\(packageRoot)kiosk/jiayuan.order", "-Xlinker", "--no-warn-symbol-ordering",
-    "-Xlinker", "--script=\(packageRoot)kiosk/jiayuan-text.ld",
-]
-
 let package = Package(
     name: "jiayuan-kiosk",
     platforms: [.macOS(.v14)],
@@ -103,8 +92,7 @@ let package = Package(
                 "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer", "JiayuanHub", "JiayuanHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(platforms: [.linux], configuration: .release))]
+            ]
         ),
         // Test helpers.
         .target(

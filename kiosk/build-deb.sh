@@ -36,7 +36,7 @@ Version: $version
 Architecture: $arch
 Maintainer: Jiayuan Kiosk developers <kiosk@jiayuan.invalid>
 Installed-Size: $size
-Depends: libc6, libstdc++6, libsqlite3-0, libqrencode4, libcups2, libcurl4, libpq5, zlib1g, espeak-ng, systemd, curl
+Depends: libc6, libstdc++6, libsqlite3-0, libqrencode4, libcups2, libcurl4, libpq5, zlib1g, tzdata, espeak-ng, systemd, curl
 Recommends: cups, cups-client, cage, chromium, fonts-noto-cjk
 Section: misc
 Priority: optional

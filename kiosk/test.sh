@@ -32,7 +32,9 @@ fi
 export JIAYUAN_TEST_PYTHON="$PWD/$venv/bin/python"
 export JIAYUAN_BIN="$(swift build --show-bin-path)/jiayuan"
 # The appliance binary (Swift runtime linked in), which the installer test runs inside a debootstrap root.
-export JIAYUAN_TEST_APPLIANCE_BINARY="$(bash kiosk/build-release.sh)"
+# (Assigned before it is exported: `export X="$(…)"` would hide a failed build from set -e.)
+appliance="$(bash kiosk/build-release.sh)"
+export JIAYUAN_TEST_APPLIANCE_BINARY="$appliance"
 # Two runs: the suites that drive real processes (the command line, installer in a debootstrap root, SIGKILL loops, hub
 # faults, Chromium) block threads or load both cores for minutes, which would starve the timing-sensitive
 # async suites (CUPS, server, scanners); so they do not run side by side.

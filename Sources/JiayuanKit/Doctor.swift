@@ -51,7 +51,7 @@ public enum Doctor {
                 name: "clock", verdict: .warning,
                 detail: "\(back.count) events are earlier than the one before them (the clock was set back, first at seq \(back.firstSeq)); now \(wallClock(now, kiosk.config.timeZone))"))
         } else {
-            checks.append(DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZone.identifier)"))
+            checks.append(DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZoneName)"))
         }
         checks.append(printer(kiosk))
         for scanner in kiosk.config.scanners { checks.append(Self.scanner(scanner, dataPath: data.path)) }

@@ -77,7 +77,7 @@ struct APIController {
         let out = await coordinator.outOfService
         return jsonResponse(object: [
             "kiosk": kiosk.config.kioskID, "demo": kiosk.config.demo, "voice": kiosk.config.voice,
-            "time_zone": kiosk.config.timeZone.identifier,
+            "time_zone": kiosk.config.timeZoneName,
             "venues": await coordinator.venueStates().map(\.object), "out_of_service": out.map { $0.json as Any } ?? NSNull(),
         ])
     }

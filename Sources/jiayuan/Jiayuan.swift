@@ -10,8 +10,9 @@ import JiayuanServer
 ///
 /// `main` is synchronous on purpose: an `async` main parks the main thread with `dispatch_main()`, which
 /// calls `pthread_exit`, and that forced unwind of the main thread's stack reads the binary's unwind tables
-/// into memory for good. Here the command runs as a task on the global executor while the main thread
-/// waits. (Nothing in the kiosk uses the main actor.)
+/// into memory for good. Commands that are not `async` run right here on the main thread, as before; an
+/// `async` command runs as a task on the global executor while the main thread waits for it. (Nothing in
+/// the kiosk uses the main actor.)
 @main
 enum Entry {
     static func main() {
@@ -21,12 +22,24 @@ enum Entry {
         // UTC default also keeps Foundation from loading ICU's zone tables whenever a library makes a
         // Calendar (Hummingbird does, for the Date header).
         NSTimeZone.default = TimeZone(secondsFromGMT: 0)!
+        var command = Jiayuan.parseCommandLine()
+        guard let asyncCommand = command as? any AsyncParsableCommand else {
+            Jiayuan.run(&command)
+            return
+        }
+        let handOver = AsyncCommand(asyncCommand)
         let finished = DispatchSemaphore(value: 0)
         Task.detached {
-            await Jiayuan.main()
+            await Jiayuan.run(&handOver.command)
             finished.signal()
         }
         finished.wait()
+    }
+
+    /// Hands the parsed command to its task; the main thread only waits from then on.
+    final class AsyncCommand: @unchecked Sendable {
+        var command: any AsyncParsableCommand
+        init(_ command: any AsyncParsableCommand) { self.command = command }
     }
 }
 
@@ -40,22 +53,27 @@ struct Jiayuan: AsyncParsableCommand {
             SlipCommand.self, StaffCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
         ])
 
-    /// Runs the command; errors become one plain line on stderr and exit code 1.
-    static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as ExitCode {
-            Foundation.exit(error.rawValue)
-        } catch {
-            // Usage mistakes and --help are the argument parser's (exit 64 / 0); everything else is one line.
-            if exitCode(for: error) != .failure { exit(withError: error) }
-            fail(KioskError.describe(error))
-        }
+    /// The command the arguments name; usage mistakes and --help end the process here (exit 64 / 0).
+    static func parseCommandLine() -> any ParsableCommand {
+        do { return try parseAsRoot() } catch { finish(error) }
+    }
+
+    /// Runs a command; errors become one plain line on stderr and exit code 1.
+    static func run(_ command: inout any ParsableCommand) {
+        do { try command.run() } catch { finish(error) }
+    }
+
+    /// Runs an `async` command; errors become one plain line on stderr and exit code 1.
+    static func run(_ command: inout any AsyncParsableCommand) async {
+        do { try await command.run() } catch { finish(error) }
+    }
+
+    /// Ends the process for an error: an exit code as it is, the argument parser's own (usage, --help) its
+    /// way, everything else as one line.
+    static func finish(_ error: any Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if exitCode(for: error) != .failure { exit(withError: error) }
+        fail(KioskError.describe(error))
     }
 
     static func fail(_ message: String) -> Never {

@@ -57,6 +57,7 @@ struct ZoneRulesTests {
         #expect(berlin.identifier == "Europe/Berlin")
         #expect(ZoneResolver.system.zone(named: "Mars/Olympus") == nil)
         #expect(ZoneResolver.system.zone(named: "../../etc/passwd") == nil)
+        #expect(ZoneResolver.system.zone(named: "localtime") == nil, "the machine's own zone is not a configurable zone")
         #expect(ZoneResolver.foundation.zone(named: "Asia/Shanghai")?.identifier == "Asia/Shanghai")
     }
 
@@ -65,7 +66,10 @@ struct ZoneRulesTests {
         for good in ["Asia/Shanghai", "UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+8", "America/Port-au-Prince"] {
             #expect(ZoneRules.isZoneName(good), "\(good)")
         }
-        for bad in ["", "/etc/passwd", "Asia/../../etc/passwd", "Asia//Shanghai", "Asia/Shanghai/", "Asia/上海", "a b"] {
+        for bad in [
+            "", "/etc/passwd", "Asia/../../etc/passwd", "Asia//Shanghai", "Asia/Shanghai/", "Asia/上海", "a b", "localtime",
+            "posixrules", "Factory", "right/Asia/Shanghai", "posix/Asia/Shanghai",
+        ] {
             #expect(!ZoneRules.isZoneName(bad), "\(bad)")
         }
     }
@@ -104,6 +108,7 @@ struct ZoneRulesTests {
         text = text.replacingOccurrences(of: "[[venue]]\nid = \"gym\"", with: "[[venue]]\nid = \"gym\"\ntime_zone = \"Asia/Kolkata\"")
         let config = try KioskConfig.parse(text, file: "f", zones: .system)
         #expect(config.timeZone.secondsFromGMT() == 28800 && config.timeZone.identifier != "Asia/Shanghai")
+        #expect(config.timeZoneName == "Asia/Shanghai", "the configured name is kept for the screen and doctor")
         #expect(config.venue("gym")?.timeZone?.secondsFromGMT() == 19800)
     }
 }

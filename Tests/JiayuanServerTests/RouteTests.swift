@@ -120,6 +120,8 @@ struct RouteTests {
                 let r = try await client.execute(uri: "/api/state", method: .get)
                 let object = try json(r.body)
                 #expect(object["demo"] as? Bool == true)
+                // The configured name, which the screen's Intl.DateTimeFormat accepts (never "GMT+0800").
+                #expect(object["time_zone"] as? String == "Asia/Shanghai")
                 let venues = try #require(object["venues"] as? [[String: Any]])
                 #expect(venues.map { $0["id"] as? String } == ["gym", "library", "daycare", "kids", "veterans"])
                 #expect(venues.last?["inside"] as? Int == 1)

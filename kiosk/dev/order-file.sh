@@ -12,7 +12,8 @@ command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 
 built="$(bash kiosk/build-release.sh -q)"
 work="$(mktemp -d)"
-trap 'kill "$serve" 2>/dev/null || true; rm -rf "$work"' EXIT
+serve=""
+trap '[ -n "$serve" ] && kill "$serve" 2>/dev/null; rm -rf "$work"' EXIT
 # valgrind cannot read the DWARF of this binary; the symbol table is all it needs.
 strip --strip-debug -o "$work/jiayuan" "$built"
 bin="$work/jiayuan"
@@ -30,7 +31,9 @@ curl -sf "$url/healthz" >/dev/null || { cat "$work/serve.log"; exit 1; }
 
 # The screen: its page and files, the live stream, the figures it shows.
 curl -s -N --max-time 40 "$url/api/stream" >/dev/null &
-for path in / /app.js /app.css /i18n.js /api/occupancy /healthz; do curl -s "$url$path" >/dev/null || true; done
+for path in / /assets/app.js /assets/app.css /assets/i18n.js /api/state /api/occupancy /healthz; do
+    curl -sf "$url$path" >/dev/null || { echo "order-file.sh: GET $path failed" >&2; exit 1; }
+done
 # Scans through the demo FIFO scanner (one member, one child, one unknown code), then the venue choice.
 for member in M000001 M000002; do
     "$bin" card show "$member" --data "$data" >"$data/scan.fifo"

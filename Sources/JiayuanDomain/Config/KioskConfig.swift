@@ -23,7 +23,11 @@ public struct KioskConfig: Sendable {
     public var kioskID: String
     /// The home centre this kiosk belongs to.
     public var centreID: String
+    /// The zone local times are shown and counted in (for fixed zones a fixed-offset `TimeZone`, see
+    /// `ZoneResolver`).
     public var timeZone: TimeZone
+    /// The zone's name as configured (`Asia/Shanghai`), for the screen's clock and for people.
+    public var timeZoneName: String
     public var debounceSeconds: Double
     public var minimumStaySeconds: Double
     /// How long a new card is valid.
@@ -58,6 +62,7 @@ public struct KioskConfig: Sendable {
         self.kioskID = kioskID
         self.centreID = centreID
         self.timeZone = timeZone
+        self.timeZoneName = timeZone.identifier
         self.debounceSeconds = debounceSeconds
         self.minimumStaySeconds = minimumStaySeconds
         self.cardValidityDays = cardValidityDays
@@ -73,9 +78,8 @@ public struct KioskConfig: Sendable {
     /// The venue with this id.
     public func venue(_ id: String) -> Venue? { venues.first { $0.id == id } }
 
-    /// Parses the text of `jiayuan.toml`; `file` names it in errors.
-    /// Parses `jiayuan.toml`; `zones` turns time-zone names into zones (the kiosk passes one that reads the
-    /// system's zone files, see `ZoneResolver`).
+    /// Parses the text of `jiayuan.toml`; `file` names it in errors; `zones` turns time-zone names into zones
+    /// (the kiosk passes one that reads the system's zone files, see `ZoneResolver`).
     public static func parse(_ text: String, file: String, zones: ZoneResolver = .foundation) throws(ConfigError) -> KioskConfig {
         let root: TOMLTable
         do {
@@ -168,6 +172,7 @@ public struct KioskConfig: Sendable {
         var config = KioskConfig(
             kioskID: kioskID, centreID: centreID, timeZone: zone, debounceSeconds: Double(debounce),
             minimumStaySeconds: Double(minStay), cardValidityDays: validity, printerTarget: target, venues: venues)
+        config.timeZoneName = zoneName
         config.paper = paper
         config.cupsServer = cupsServer
         config.mealFen = mealFen

@@ -33,11 +33,13 @@ public enum ZoneRules {
     /// Offsets before this instant (2000-01-01T00:00:00Z) do not matter to a kiosk.
     public static let fixedSince = Date(timeIntervalSince1970: 946_684_800)
 
-    /// Whether `name` can be a zone name (`Area/Location`): letters, digits, `/ _ + -`, no `..`, not absolute,
-    /// so it is safe to look up as a path under the zone directory.
+    /// Whether `name` can be a zone name (`Area/Location`) to look up as a path under the zone directory:
+    /// letters, digits, `/ _ + -`, no `..`, not absolute, and none of the directory's entries that are not
+    /// zones (`localtime` is the machine's own zone, `right/` and `posix/` are copies, `Factory` is a stub).
     public static func isZoneName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 64, !name.hasPrefix("/"), !name.hasSuffix("/"),
-            !name.contains("..") , !name.contains("//")
+            !name.contains(".."), !name.contains("//"),
+            !["localtime", "posixrules", "Factory"].contains(name), !name.hasPrefix("right/"), !name.hasPrefix("posix/")
         else { return false }
         return name.utf8.allSatisfy { c in
             (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2F || c == 0x5F

@@ -77,8 +77,9 @@ public struct JSONWriter: Sendable {
         out += "\""
     }
 
-    /// Plain values as JSON text: strings, integers, doubles, booleans, `NSNull` or nil (null), arrays and
-    /// `[String: Any]` objects with their keys sorted, non-ASCII text kept as it is and `/` not escaped.
+    /// Plain values as JSON text: strings, integers of any width, floating-point numbers, booleans, `NSNull`
+    /// or nil (null), arrays and `[String: Any]` objects with their keys sorted bytewise, non-ASCII text kept
+    /// as it is and `/` not escaped. Anything else is written as the string of its description.
     ///
     /// Foundation's `JSONSerialization` sorts keys through ICU's locale data on Linux, which maps over a
     /// megabyte of ICU into the kiosk on its first health check; this writer needs none of it.
@@ -93,10 +94,8 @@ public struct JSONWriter: Sendable {
         case let s as String: appendString(s, to: &out)
         case let s as Substring: appendString(String(s), to: &out)
         case let b as Bool: out += b ? "true" : "false"
-        case let i as Int: out += String(i)
-        case let i as Int64: out += String(i)
-        case let i as Int32: out += String(i)
-        case let i as UInt64: out += String(i)
+        case let i as any BinaryInteger: out += String(describing: i)
+        case let f as Float: append(Double(f), to: &out)
         case let d as Double:
             if !d.isFinite {
                 out += "null"
