@@ -80,6 +80,7 @@ let package = Package(
             name: "JiayuanKit",
             dependencies: [
                 "JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanPrint", "JiayuanCUPS", "JiayuanGzip", "JiayuanHTTP",
+                "JiayuanScanner",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

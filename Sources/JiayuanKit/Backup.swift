@@ -22,9 +22,11 @@ public enum Backup {
     public static func defaultDirectory(_ data: DataDirectory) -> String { data.path + "/backups" }
 
     /// `jiayuan-20261129T020000Z.sqlite`.
-    static func fileName(_ now: Date) -> String {
-        let stamp = ISOTime.format(now).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
-        return "jiayuan-\(stamp).sqlite"
+    static func fileName(_ now: Date) -> String { "jiayuan-\(stamp(now)).sqlite" }
+
+    /// The UTC time without separators, as backup and set-aside names carry it.
+    static func stamp(_ now: Date) -> String {
+        ISOTime.format(now).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
     }
 
     /// Writes a consistent copy with `VACUUM INTO`, verifies it (integrity and chain) before giving it its
@@ -39,7 +41,7 @@ public enum Backup {
         let size = (try? FileManager.default.attributesOfItem(atPath: data.databasePath)[.size] as? Int64) ?? 0
         let wal = (try? FileManager.default.attributesOfItem(atPath: data.databasePath + "-wal")[.size] as? Int64) ?? 0
         let needed = size + wal + 64 << 20
-        if let free = freeBytes(dir), free < needed {
+        if let free = DataDirectory.freeBytes(dir), free < needed {
             throw KioskError(
                 "not enough free space for a backup in \(dir): \(free >> 20) MB free, \(needed >> 20) MB needed (the database and a 64 MB margin); nothing was written")
         }
@@ -85,13 +87,6 @@ public enum Backup {
         return pruned.sorted()
     }
 
-    /// Free bytes for an unprivileged writer on the file system holding `path`.
-    static func freeBytes(_ path: String) -> Int64? {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return nil }
-        return Int64(s.f_bavail) * Int64(s.f_frsize)
-    }
-
     /// fsync of a file or directory, so a power cut cannot leave a name pointing at nothing.
     static func syncFile(_ path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -127,7 +122,7 @@ public enum Backup {
                 _ = try? pool.writer.writeWithoutTransaction { try $0.checkpoint(.truncate) }
                 try? pool.writer.close()
             }
-            let aside = data.databasePath + ".replaced-" + fileName(now).dropFirst("jiayuan-".count).dropLast(".sqlite".count)
+            let aside = data.databasePath + ".replaced-" + stamp(now)
             guard rename(data.databasePath, aside) == 0 else { throw KioskError("cannot move the current database aside") }
             if FileManager.default.fileExists(atPath: data.databasePath + "-wal") {
                 _ = rename(data.databasePath + "-wal", aside + "-wal")

@@ -30,6 +30,13 @@ public struct DataDirectory: Sendable {
     /// Public keys of other desks, imported with `card trust`.
     public var trustedKeysPath: String { keysPath + "/trusted-keys.json" }
 
+    /// Free bytes for an unprivileged writer on the file system holding `path`, nil when it cannot be read.
+    public static func freeBytes(_ path: String) -> Int64? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return Int64(s.f_bavail) * Int64(s.f_frsize)
+    }
+
     /// Reads and checks `jiayuan.toml`.
     public func loadConfig() throws -> KioskConfig {
         guard FileManager.default.fileExists(atPath: configPath) else {

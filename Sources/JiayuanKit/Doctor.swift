@@ -6,6 +6,7 @@ import Foundation
 import JiayuanCUPS
 import JiayuanDomain
 import JiayuanHTTP
+import JiayuanScanner
 import JiayuanStore
 
 /// One line of `jiayuan doctor`.
@@ -59,32 +60,34 @@ public enum Doctor {
         return checks
     }
 
-    /// A configured scanner: its device is there and this user may read it.
+    /// A configured scanner: its device is there and this user may read it (the source is read the way
+    /// `jiayuan serve` reads it).
     static func scanner(_ s: ScannerConfig, dataPath: String) -> DoctorCheck {
         let name = "scanner"
         let label = "\(s.name) (\(s.source)\(s.venue.map { ", bound to \($0)" } ?? ""))"
-        let parts = s.source.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 || s.source == "stdin" else {
-            return DoctorCheck(name: name, verdict: .problem, detail: "\(label): not a scanner source (evdev:PATH, serial:PATH, fifo:PATH or stdin)")
+        let source: ScannerSource
+        do {
+            source = try ScannerSource(parsing: s.source, baud: s.baud).resolved(relativeTo: dataPath)
+        } catch {
+            return DoctorCheck(name: name, verdict: .problem, detail: "\(label): \(error)")
         }
-        if s.source == "stdin" { return DoctorCheck(name: name, verdict: .ok, detail: "\(label)") }
-        var path = parts[1]
-        if !path.hasPrefix("/") { path = dataPath + "/" + path }
-        switch parts[0] {
-        case "fifo":
-            return DoctorCheck(name: name, verdict: .ok, detail: "\(label): \(FileManager.default.fileExists(atPath: path) ? "ready" : "created when the kiosk starts")")
-        case "evdev", "serial":
+        func device(_ path: String, serial: Bool) -> DoctorCheck {
             guard FileManager.default.fileExists(atPath: path) else {
                 return DoctorCheck(name: name, verdict: .problem, detail: "\(label): not plugged in (\(path) is missing): check the USB cable")
             }
-            guard access(path, parts[0] == "serial" ? (R_OK | W_OK) : R_OK) == 0 else {
+            guard access(path, serial ? (R_OK | W_OK) : R_OK) == 0 else {
                 return DoctorCheck(
                     name: name, verdict: .problem,
-                    detail: "\(label): no permission to read \(path) (the kiosk user needs the \(parts[0] == "serial" ? "dialout" : "input") group)")
+                    detail: "\(label): no permission to read \(path) (the kiosk user needs the \(serial ? "dialout" : "input") group)")
             }
             return DoctorCheck(name: name, verdict: .ok, detail: "\(label): plugged in")
-        default:
-            return DoctorCheck(name: name, verdict: .problem, detail: "\(label): unknown kind \"\(parts[0])\"")
+        }
+        switch source {
+        case .stdin: return DoctorCheck(name: name, verdict: .ok, detail: label)
+        case .fifo(let path):
+            return DoctorCheck(name: name, verdict: .ok, detail: "\(label): \(FileManager.default.fileExists(atPath: path) ? "ready" : "created when the kiosk starts")")
+        case .evdev(let path): return device(path, serial: false)
+        case .serial(let path, _): return device(path, serial: true)
         }
     }
 
@@ -116,9 +119,9 @@ public enum Doctor {
     }
 
     static func disk(_ path: String) -> DoctorCheck {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return DoctorCheck(name: "disk", verdict: .problem, detail: "cannot read free space of \(path)") }
-        let free = Double(s.f_bavail) * Double(s.f_frsize)
+        guard let free = DataDirectory.freeBytes(path) else {
+            return DoctorCheck(name: "disk", verdict: .problem, detail: "cannot read free space of \(path)")
+        }
         let mb = Int(free / 1_048_576)
         if mb < 50 { return DoctorCheck(name: "disk", verdict: .problem, detail: "only \(mb) MB free: free space now or check-ins will stop") }
         if mb < 500 { return DoctorCheck(name: "disk", verdict: .warning, detail: "\(mb) MB free") }

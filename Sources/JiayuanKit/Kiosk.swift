@@ -135,3 +135,13 @@ public struct CheckInService: Sendable {
         }
     }
 }
+
+extension Kiosk {
+    /// The member a typed id names (`M000123`); nil for no text; a plain error for a malformed or unknown id.
+    public func member(text: String?) throws -> Member? {
+        guard let text else { return nil }
+        guard let id = MemberID(text) else { throw KioskError("\"\(text)\" is not a member id like M000123") }
+        guard let m = try database.member(id) else { throw KioskError("no member \(id)") }
+        return m
+    }
+}

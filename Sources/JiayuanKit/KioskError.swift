@@ -13,6 +13,12 @@ public struct KioskError: Error, Equatable, Sendable, CustomStringConvertible {
 
 
 extension KioskError {
+    /// Whether `error` is a full disk: SQLite's SQLITE_FULL, or the watchdog's free-space probe (both
+    /// described as "the disk is full").
+    public static func isDiskFull(_ error: any Error) -> Bool {
+        describe(error).contains("the disk is full")
+    }
+
     /// One plain-language line for any error the kiosk can meet, for the desk and the logs
     /// (no personal data: messages name ids and files, never names or phones).
     public static func describe(_ error: any Error) -> String {

@@ -72,10 +72,9 @@ public enum ScanBench {
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
 
-        func prepare(_ path: String) throws -> (DataDirectory, [String]) { try prepareAllDayKiosk(path) }
 
         // The bare engine, same settings, same disk.
-        let (engineData, engineCodes) = try prepare(base + "/engine")
+        let (engineData, engineCodes) = try prepareAllDayKiosk(base + "/engine")
         let service = try CheckInService(kiosk: try Kiosk.open(engineData))
         var engineLatencies: [Double] = []
         let clock = ContinuousClock()
@@ -87,7 +86,7 @@ public enum ScanBench {
         log("engine: \(count) check-ins done")
 
         // The served path: FIFO → scanner thread → engine → SSE.
-        let (servedData, codes) = try prepare(base + "/served")
+        let (servedData, codes) = try prepareAllDayKiosk(base + "/served")
         let port = Loopback.freePort()
         let server = try Spawn.start(binary, ["serve", "--data", servedData.path, "--port", String(port)])
         defer { kill(server, SIGTERM); var s: Int32 = 0; waitpid(server, &s, 0) }
@@ -114,7 +113,7 @@ public enum ScanBench {
         var cold: Double?
         var idleRSS: Resident?
         if events > 0 {
-            let (bigData, _) = try prepare(base + "/big")
+            let (bigData, _) = try prepareAllDayKiosk(base + "/big")
             try fillLog(bigData.databasePath, events: events, log: log)
             let bigPort = Loopback.freePort()
             let t0 = clock.now

@@ -196,7 +196,7 @@ public actor ScanCoordinator {
     func fail(_ error: any Error) async {
         let message = KioskError.describe(error)
         logger.error("check-in failed", metadata: ["error": "\(message)"])
-        let code = message.contains("disk is full") ? "DISK-1" : "DB-1"
+        let code = KioskError.isDiskFull(error) ? "DISK-1" : "DB-1"
         let state = OutOfService(code: code, zh: "暂停服务，请到前台", en: "Out of service — please see the front desk")
         if outOfService != state {
             outOfService = state

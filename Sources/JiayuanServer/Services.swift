@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import JiayuanDomain
 import JiayuanKit
 import JiayuanScanner
@@ -199,7 +198,7 @@ struct WatchdogService: Service, CustomStringConvertible {
                 Self.notify(socketPath, "WATCHDOG=1")
             } catch {
                 await coordinator.probeFailed(error)
-                if Self.isDiskFull(error) {
+                if KioskError.isDiskFull(error) {
                     // A full disk is not cured by a restart: stay up, out of service (DISK-1 on the screen),
                     // and keep telling systemd the process itself is fine.
                     logger.error("the disk is full; out of service until space returns", metadata: ["error": "\(KioskError.describe(error))"])
@@ -213,20 +212,12 @@ struct WatchdogService: Service, CustomStringConvertible {
         }
     }
 
-    /// A full disk (the free-space probe, or SQLite's SQLITE_FULL).
-    static func isDiskFull(_ error: any Error) -> Bool {
-        if let e = error as? DatabaseError, e.resultCode == .SQLITE_FULL { return true }
-        return KioskError.describe(error).contains("the disk is full")
-    }
-
     /// Below this much free space a check-in may fail half-way through its transaction: stop taking them.
-    static let minimumFreeBytes: UInt64 = 1 << 20
+    static let minimumFreeBytes: Int64 = 1 << 20
 
     /// Throws "the disk is full" when the data directory's file system has less than `minimumFreeBytes`.
     static func checkFreeSpace(_ path: String) throws {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return }
-        let free = UInt64(s.f_bavail) * UInt64(s.f_frsize)
+        guard let free = DataDirectory.freeBytes(path) else { return }
         if free < minimumFreeBytes {
             throw KioskError("the disk is full (\(free / 1024) KB free for \(path)): free some space; nothing is lost")
         }

@@ -205,12 +205,8 @@ struct StaffController: Sendable {
             <p><a href="/staff/floor">现场 The floor</a> · <a href="/staff/slips">单据 Slips and prints</a> · <a href="/staff/members/new">登记新会员 Register a member</a> · <a href="/staff/figures">统计 Figures</a></p>
             <h2>在场 Inside now</h2><table><thead><tr><th>场馆 Venue</th><th>人数 People</th><th>最早入场 Earliest in</th></tr></thead><tbody>
             """
-        let zone = kiosk.config.timeZone
         for (venue, people) in inside {
-            let earliest = people.map(\.since).min().map { t in
-                let l = LocalTime(t, in: zone)
-                return String(format: "%02d:%02d", l.minuteOfDay / 60, l.minuteOfDay % 60)
-            } ?? "—"
+            let earliest = people.map(\.since).min().map { clockTime($0, kiosk.config.timeZone) } ?? "—"
             body += "<tr><td>\(HTML.escape(venue.name.zh)) \(HTML.escape(venue.name.en))</td><td>\(people.count)</td><td>\(earliest)</td></tr>"
         }
         body += "</tbody></table><h2>提醒 Alerts</h2>"
@@ -398,9 +394,9 @@ struct StaffController: Sendable {
 
     // MARK: The floor
 
-    func floorPage(staff: StaffAccount, csrf: String, message: String? = nil, error: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
+    func floorPage(csrf: String, message: String? = nil, error: Bool = false, status: HTTPResponse.Status = .ok) async throws -> Response {
         let kiosk = self.kiosk
-        let (inside, fees, alerts, backlog, upload, printer) = try await offload(on: Lane.staff) {
+        let (inside, fees, alerts, upload, printer) = try await offload(on: Lane.staff) {
             let now = kiosk.clock()
             var inside: [(Venue, [(Presence, Member?)])] = []
             for venue in kiosk.config.venues {
@@ -411,13 +407,9 @@ struct StaffController: Sendable {
             let zone = kiosk.config.timeZone
             let fees = try kiosk.database.daycareFees(
                 from: LocalTime.instant(date: today, minute: 0, in: zone), to: LocalTime.instant(date: today.adding(days: 1), minute: 0, in: zone))
-            return (inside, fees, try kiosk.database.openAlerts(), try kiosk.database.printBacklog(), try kiosk.database.uploadState(), Doctor.printer(kiosk))
+            return (inside, fees, try kiosk.database.openAlerts(), try kiosk.database.uploadState(), Doctor.printer(kiosk))
         }
-        let zone = kiosk.config.timeZone
-        func clock(_ t: Date) -> String {
-            let l = LocalTime(t, in: zone)
-            return String(format: "%02d:%02d", l.minuteOfDay / 60, l.minuteOfDay % 60)
-        }
+        func clock(_ t: Date) -> String { clockTime(t, kiosk.config.timeZone) }
         let hidden = "<input type=\"hidden\" name=\"csrf\" value=\"\(csrf)\">"
         let venueOptions = kiosk.config.venues.map { "<option value=\"\($0.id)\">\(HTML.escape($0.name.zh)) \(HTML.escape($0.name.en))</option>" }.joined()
         var body = "<h1>现场 <small>The floor</small></h1><p><a href=\"/staff\">返回 Back</a></p>"
@@ -449,7 +441,7 @@ struct StaffController: Sendable {
         if fees.isEmpty { body += "<p>无 None</p>" } else {
             body += "<table><thead><tr><th>编号 No.</th><th>会员 Member</th><th>签出 Out</th><th>金额 Amount</th><th></th></tr></thead><tbody>"
             for f in fees {
-                let amount = f.free ? "免费 free" : String(format: "¥%d.%02d", f.amountFen / 100, f.amountFen % 100)
+                let amount = f.free ? "免费 free" : "¥" + formatYuan(fen: f.amountFen)
                 let state = f.paidAt.map { "已付 paid \(clock($0))" }
                     ?? (f.free || f.amountFen == 0 ? "—" : "<form method=\"post\" action=\"/staff/floor/paid\">\(hidden)<input type=\"hidden\" name=\"seq\" value=\"\(f.checkoutSeq)\"><button type=\"submit\">已收款 Mark paid</button></form>")
                 body += "<tr><td>\(f.checkoutSeq)</td><td>\(f.member)</td><td>\(clock(f.checkoutAt))</td><td>\(amount)</td><td>\(state)</td></tr>"
@@ -463,17 +455,15 @@ struct StaffController: Sendable {
         if printer.verdict != .ok { body += "<li>打印机 Printer: \(HTML.escape(printer.detail))</li>" }
         if upload.backlog > 0, kiosk.config.upload.hub != nil { body += "<li>待上传 \(upload.backlog) events not yet uploaded\(upload.lastError.map { " — \(HTML.escape($0))" } ?? "")</li>" }
         if alerts.isEmpty && printer.verdict == .ok && (upload.backlog == 0 || kiosk.config.upload.hub == nil) { body += "<li>无 None</li>" }
-        _ = backlog
         body += "</ul>"
         return page(status: status, title: "现场 The floor", body: body)
     }
 
     @Sendable func floor(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (staff, csrf) = try await signedIn(request, context)
-        return try await floorPage(staff: staff, csrf: csrf)
+        let (_, csrf) = try await signedIn(request, context)
+        return try await floorPage(csrf: csrf)
     }
 
-    /// A POST from a session page: the account, its CSRF token and the form, or the refusal to send.
     /// A page thrown instead of returned: the log-in redirect or a refusal ends any handler at once.
     struct Refusal: HTTPResponseError {
         let page: Response
@@ -501,31 +491,31 @@ struct StaffController: Sendable {
     @Sendable func floorCheckIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (staff, csrf, form) = try await postedForm(request, context: context)
         guard let id = MemberID((form["member"] ?? "").trimmingCharacters(in: .whitespaces)) else {
-            return try await floorPage(staff: staff, csrf: csrf, message: "会员号应为 M 加六位数字。A member id is M and six digits.", error: true, status: .badRequest)
+            return try await floorPage(csrf: csrf, message: "会员号应为 M 加六位数字。A member id is M and six digits.", error: true, status: .badRequest)
         }
         let venue = form["venue"] ?? ""
         let desk = self.desk
         do {
             let d = try await offload(on: Lane.staff) { try desk.checkInOnBehalf(member: id, venue: venue, guardianCode: form["guardian_code"], staff: staff) }
             var text = "\(id): \(d.message.zh) \(d.message.en)"
-            if let c = d.charge, !c.free { text += String(format: " — 费用 fee ¥%d.%02d, receipt printing", c.amountFen / 100, c.amountFen % 100) }
-            return try await floorPage(staff: staff, csrf: csrf, message: text, error: !d.accepted, status: d.accepted ? .ok : .conflict)
+            if let c = d.charge, !c.free { text += " — 费用 fee ¥\(formatYuan(fen: c.amountFen)), receipt printing" }
+            return try await floorPage(csrf: csrf, message: text, error: !d.accepted, status: d.accepted ? .ok : .conflict)
         } catch {
-            return try await floorPage(staff: staff, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+            return try await floorPage(csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
         }
     }
 
     @Sendable func floorPaid(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (staff, csrf, form) = try await postedForm(request, context: context)
         guard let seq = Int64(form["seq"] ?? "") else {
-            return try await floorPage(staff: staff, csrf: csrf, message: "no fee number", error: true, status: .badRequest)
+            return try await floorPage(csrf: csrf, message: "no fee number", error: true, status: .badRequest)
         }
         let kiosk = self.kiosk
         do {
             try await offload(on: Lane.staff) { try kiosk.database.markFeePaid(checkoutSeq: seq, by: staff.id, at: kiosk.clock()) }
-            return try await floorPage(staff: staff, csrf: csrf, message: "费用 \(seq) 已收款 Fee \(seq) marked paid")
+            return try await floorPage(csrf: csrf, message: "费用 \(seq) 已收款 Fee \(seq) marked paid")
         } catch {
-            return try await floorPage(staff: staff, csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
+            return try await floorPage(csrf: csrf, message: KioskError.describe(error), error: true, status: .badRequest)
         }
     }
 
@@ -681,13 +671,8 @@ struct StaffController: Sendable {
     func slipRequest(_ form: [String: String]) throws -> SlipRequest {
         func member(_ required: Bool) throws -> Member? {
             let text = (form["member"] ?? "").trimmingCharacters(in: .whitespaces)
-            if text.isEmpty {
-                if required { throw KioskError("a meal order needs the member id") }
-                return nil
-            }
-            guard let id = MemberID(text) else { throw KioskError("\"\(text)\" is not a member id like M000123") }
-            guard let m = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
-            return m
+            if text.isEmpty, required { throw KioskError("a meal order needs the member id") }
+            return try kiosk.member(text: text.isEmpty ? nil : text)
         }
         switch form["kind"] {
         case "repair":

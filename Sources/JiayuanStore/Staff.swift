@@ -10,6 +10,9 @@ public struct StaffAccount: Hashable, Sendable {
     public var active: Bool
     public var failures: Int
     public var lockedUntil: Date?
+
+    /// Its wrong-PIN count and lock, for `StaffPolicy`.
+    public var standing: StaffPolicy.Standing { StaffPolicy.Standing(failures: failures, lockedUntil: lockedUntil) }
 }
 
 /// One line of the audit log: who did what, when, to which member.
@@ -64,7 +67,7 @@ extension AppDatabase {
             }
             let account = Self.staffAccount(row)
             let (outcome, standing) = policy.attempt(
-                StaffPolicy.Standing(failures: account.failures, lockedUntil: account.lockedUntil), pinCorrect: pinCorrect, at: now)
+                account.standing, pinCorrect: pinCorrect, at: now)
             try db.execute(
                 sql: "UPDATE staff SET failures = ?, locked_until = ? WHERE id = ?",
                 arguments: [standing.failures, standing.lockedUntil.map(Stamp.text), id])

@@ -105,13 +105,6 @@ struct SlipCommand: ParsableCommand {
         commandName: "slip", abstract: "Service slips: home repair, meal order, queue ticket.",
         subcommands: [Repair.self, Meal.self, Queue.self])
 
-    static func member(_ text: String?, in kiosk: Kiosk) throws -> Member? {
-        guard let text else { return nil }
-        guard let id = MemberID(text) else { throw KioskError("\"\(text)\" is not a member id like M000123") }
-        guard let m = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
-        return m
-    }
-
     struct Repair: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "A home-repair request (上门维修); due within 24 h for low-income households, else 72 h.")
@@ -124,7 +117,7 @@ struct SlipCommand: ParsableCommand {
 
         func run() throws {
             let kiosk = try data.open()
-            let m = try SlipCommand.member(member, in: kiosk)
+            let m = try kiosk.member(text: member)
             guard m != nil || requestedBy != nil else { throw ValidationError("give --member or --requested-by") }
             let (slip, doc) = try kiosk.issueSlip(.repair(member: m, requestedBy: requestedBy, address: address, problem: problem), at: Date())
             print("repair request \(slip.number), due by \(wallClock(slip.deadline!, kiosk.config.timeZone))")
@@ -145,7 +138,7 @@ struct SlipCommand: ParsableCommand {
 
         func run() throws {
             let kiosk = try data.open()
-            guard let m = try SlipCommand.member(member, in: kiosk) else { throw KioskError("a meal order needs a member") }
+            guard let m = try kiosk.member(text: member) else { throw KioskError("a meal order needs a member") }
             let (slip, doc) = try kiosk.issueSlip(
                 .meal(member: m, meal: meal, portions: portions, address: address, date: date, note: note), at: Date())
             print("meal order \(slip.number): ¥\(formatYuan(fen: Int(slip.details["amount_fen"] ?? "0") ?? 0))")

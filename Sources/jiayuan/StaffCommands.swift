@@ -63,7 +63,7 @@ struct StaffList: ParsableCommand {
         for a in try kiosk.database.staffAccounts() {
             var line = "\(a.name)\t\(a.role.rawValue)"
             if !a.active { line += "\tinactive" }
-            if let until = a.lockedUntil, until > now { line += "\tlocked until \(ISOTime.format(until))" }
+            if let until = StaffPolicy().isLocked(a.standing, at: now) { line += "\tlocked until \(ISOTime.format(until))" }
             print(line)
         }
     }

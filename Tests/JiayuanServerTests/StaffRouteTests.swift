@@ -24,6 +24,22 @@ struct StaffRouteTests {
         r.headers.first { $0.name == .setCookie && $0.value.hasPrefix(name + "=") }?.value ?? ""
     }
 
+    /// A staff account with this PIN.
+    func addStaff(_ h: ServerHarness, _ name: String, _ role: StaffRole, pin: String = "204719") throws {
+        var rng = SystemRandomNumberGenerator()
+        _ = try h.kiosk.database.addStaff(name: name, role: role, pinHash: try PINHash.make(pin, using: &rng), by: nil, at: Date())
+    }
+
+    /// The harness's routes on a real loopback server (cookies and forms travel as in a browser).
+    func liveApp(_ h: ServerHarness) -> some ApplicationProtocol {
+        Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+    }
+
+    /// The CSRF token a staff page carries in its forms.
+    func csrfToken(in html: String) -> String? {
+        html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) }
+    }
+
     func form(_ fields: [String: String]) -> ByteBuffer {
         ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
     }
@@ -32,9 +48,8 @@ struct StaffRouteTests {
     func loginFlow() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "王芳", role: .admin, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try addStaff(h, "王芳", .admin)
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let first = try await client.execute(uri: "/staff", method: .get)
             #expect(first.status == .seeOther && first.headers[.location] == "/staff/login")
@@ -59,7 +74,7 @@ struct StaffRouteTests {
             let home = try await client.execute(uri: "/staff", method: .get, headers: [.cookie: "jy_staff=\(session)"])
             let html = String(buffer: home.body)
             #expect(home.status == .ok && html.contains("王芳") && html.contains("Inside now") && html.contains("staff.login"))
-            let csrf = try #require(html.range(of: "name=\"csrf\" value=\"").map { String(html[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(csrfToken(in: html))
 
             var forged = Array(session)
             forged[5] = forged[5] == "0" ? "1" : "0"
@@ -107,9 +122,8 @@ struct StaffRouteTests {
     func figures() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try addStaff(h, "李强", .desk)
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let anonymous = try await client.execute(uri: "/staff/figures", method: .get)
             #expect(anonymous.status == .seeOther)
@@ -140,10 +154,9 @@ struct StaffRouteTests {
     func memberSearch() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        try addStaff(h, "李强", .desk)
         let (member, card) = h.demo.first { $0.0.phone != nil }!
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
             let auth: HTTPFields = [.cookie: "jy_staff=\(session)"]
@@ -175,18 +188,17 @@ struct StaffRouteTests {
     func floor() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        try addStaff(h, "李强", .desk)
         let elder = h.demo.first { $0.0.group == .elder && !$0.0.flags.contains(.lowIncome) }!
         let visitor = h.demo.first { $0.0.group == .veteran }!
         // The elder arrived two hours ago (through the kiosk).
         _ = try CheckInService(kiosk: h.kiosk).checkIn(code: elder.1.code, venue: "daycare", at: Fixtures.at("2026-11-28 08:00"))
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
             let floorPage = String(buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
             #expect(floorPage.contains(elder.0.id.description) && floorPage.contains("08:00"), "who is inside, with the check-in time")
-            let csrf = try #require(floorPage.range(of: "name=\"csrf\" value=\"").map { String(floorPage[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(csrfToken(in: floorPage))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
                 try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
@@ -218,14 +230,13 @@ struct StaffRouteTests {
     func registerAndCards() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        try addStaff(h, "李强", .desk)
         let before = try h.kiosk.database.members().count
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
             let formPage = String(buffer: try await client.execute(uri: "/staff/members/new", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
-            let csrf = try #require(formPage.range(of: "name=\"csrf\" value=\"").map { String(formPage[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(csrfToken(in: formPage))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
                 try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
@@ -269,15 +280,14 @@ struct StaffRouteTests {
     func slips() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
+        try addStaff(h, "李强", .desk)
         let elder = h.demo.first { $0.0.group == .elder }!.0
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = liveApp(h)
         @Sendable func slipCount() throws -> Int { try h.kiosk.database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM service_slip") ?? -1 } }
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
             let pageText = String(buffer: try await client.execute(uri: "/staff/slips", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
-            let csrf = try #require(pageText.range(of: "name=\"csrf\" value=\"").map { String(pageText[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(csrfToken(in: pageText))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
                 try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
@@ -306,15 +316,14 @@ struct StaffRouteTests {
     func editLegacyAndRoles() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
-        var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: "李强", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: Date())
-        _ = try h.kiosk.database.addStaff(name: "王芳", role: .admin, pinHash: try PINHash.make("730512", using: &rng), by: nil, at: Date())
+        try addStaff(h, "李强", .desk)
+        try addStaff(h, "王芳", .admin, pin: "730512")
         let veteran = h.demo.first { $0.0.group == .veteran }!.0
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let desk = try await logIn(client, name: "李强", pin: "204719")
             let memberPage = String(buffer: try await client.execute(uri: "/staff/members/\(veteran.id)", method: .get, headers: [.cookie: "jy_staff=\(desk)"]).body)
-            let csrf = try #require(memberPage.range(of: "name=\"csrf\" value=\"").map { String(memberPage[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(csrfToken(in: memberPage))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(desk)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
                 try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
@@ -352,11 +361,11 @@ struct StaffRouteTests {
         let child = h.demo.first { $0.0.group == .child }!
         let visit = try CheckInService(kiosk: h.kiosk).checkIn(code: child.1.code, venue: "kids", at: Fixtures.at("2026-11-28 09:00"))
         let code = try #require(visit.pickupCode)
-        let app = Application(router: h.router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: DemoData.staffName, pin: DemoData.staffPIN)
             let floor = String(buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
-            let csrf = try #require(floor.range(of: "name=\"csrf\" value=\"").map { String(floor[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(csrfToken(in: floor))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             let without = try await client.execute(
                 uri: "/staff/floor/checkin", method: .post, headers: headers,

@@ -57,13 +57,9 @@ public enum ZoneRules {
         for (time, type) in zip(parsed.times, parsed.types) {
             if time <= from { used = [type] } else { used.append(type) }
         }
-        guard let first = used.first, parsed.offsets.indices.contains(first) else { return nil }
-        let offset = parsed.offsets[first]
-        for type in used {
-            guard parsed.offsets.indices.contains(type), parsed.offsets[type] == offset, !parsed.isDST[type] else {
-                return nil
-            }
-        }
+        // `parse` keeps only type indices below the type count, which is at least 1.
+        let offset = parsed.offsets[used[0]]
+        guard used.allSatisfy({ parsed.offsets[$0] == offset && !parsed.isDST[$0] }) else { return nil }
         // The footer's rule for times after the last transition must be the same offset without DST.
         guard let footer = parsed.footer, footerOffset(footer) == offset else { return nil }
         return offset
@@ -82,7 +78,7 @@ public enum ZoneRules {
         var reader = ByteReader(bytes: b)
         guard let first = reader.header(), first.version >= 2 else { return nil }
         // Skip the version 1 block.
-        guard reader.skip(first.blockSize(timeSize: 4)), let h = reader.header() else { return nil }
+        guard reader.skip(first.blockSize(timeSize: 4)), let h = reader.header(), h.typecnt >= 1 else { return nil }
         var p = Parsed()
         for _ in 0..<h.timecnt {
             guard let t = reader.int64() else { return nil }

@@ -5,9 +5,14 @@ import JiayuanStore
 
 /// Local wall-clock text for receipts: `2026-11-28 08:05`.
 public func wallClock(_ date: Date, _ zone: TimeZone) -> String {
+    "\(LocalTime(date, in: zone).date) \(clockTime(date, zone))"
+}
+
+/// Local time of day: `08:05`.
+public func clockTime(_ date: Date, _ zone: TimeZone) -> String {
     let t = LocalTime(date, in: zone)
     let h = t.secondOfDay / 3600, m = t.secondOfDay / 60 % 60
-    return "\(t.date) \(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m)"
+    return "\(h < 10 ? "0" : "")\(h):\(m < 10 ? "0" : "")\(m)"
 }
 
 /// The documents the centre prints, as layout models (DESIGN.md §4). Names are masked on anything a

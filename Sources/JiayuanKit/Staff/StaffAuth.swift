@@ -81,7 +81,7 @@ public struct StaffAuth: Sendable {
             _ = PINHash.verify(pin, against: Self.decoy)
             throw LoginRefused(message: "wrong name or PIN", lockedUntil: nil)
         }
-        let locked = policy.isLocked(StaffPolicy.Standing(failures: account.failures, lockedUntil: account.lockedUntil), at: now)
+        let locked = policy.isLocked(account.standing, at: now)
         let correct = locked == nil && PINHash.verify(pin, against: hash)
         switch try database.recordLoginAttempt(staff: account.id, pinCorrect: correct, policy: policy, at: now) {
         case .accepted:
@@ -91,7 +91,7 @@ public struct StaffAuth: Sendable {
             try database.createSession(staff: account.id, tokenHash: Self.hash(token), csrf: csrf, at: now)
             return Session(token: token, csrf: csrf, staff: account)
         case .wrongPIN(let remaining):
-            throw LoginRefused(message: "wrong name or PIN (\(remaining) tries left before the account is locked for 15 minutes)", lockedUntil: nil)
+            throw LoginRefused(message: "wrong name or PIN (\(remaining) tries left before the account is locked for \(Int(policy.lockout / 60)) minutes)", lockedUntil: nil)
         case .lockedNow(let until):
             throw LoginRefused(message: Self.lockedMessage(policy), lockedUntil: until, lockedAccount: account.id)
         case .locked(let until):
@@ -100,7 +100,7 @@ public struct StaffAuth: Sendable {
     }
 
     static func lockedMessage(_ policy: StaffPolicy) -> String {
-        "this account is locked after \(policy.maxFailures) wrong PINs; try again after 15 minutes or ask an admin"
+        "this account is locked after \(policy.maxFailures) wrong PINs; try again after \(Int(policy.lockout / 60)) minutes or ask an admin"
     }
 
     /// The account behind a session cookie and the session's CSRF token, or nil (unknown, expired, forged).

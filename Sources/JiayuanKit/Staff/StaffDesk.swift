@@ -19,9 +19,9 @@ public struct StaffDesk: Sendable {
         guard let card = try kiosk.database.cards(of: id).first(where: { !$0.revoked }) else {
             throw KioskError("\(id) has no valid card: issue one first (the desk checks members in with their current card)")
         }
-        // The guardian may hand over the pickup slip: its scanned QR is `JYK:` and the code.
+        // The guardian may hand over the pickup slip: its scanned QR is the pickup prefix and the code.
         var code = guardianCode?.trimmingCharacters(in: .whitespaces)
-        if let c = code, c.uppercased().hasPrefix("JYK:") { code = String(c.dropFirst(4)) }
+        if let c = code, c.uppercased().hasPrefix(ScanReading.pickupPrefix) { code = String(c.dropFirst(ScanReading.pickupPrefix.count)) }
         let decision = try service.checkIn(
             code: card.code, venue: venue, guardianCode: code?.isEmpty == true ? nil : code, via: .staff,
             receipts: CheckInService.Receipts(requested: true))
