@@ -95,6 +95,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer targets for every parser fed from outside (docs/fuzzing.md). kiosk/fuzz.sh builds them with
+        // -sanitize=fuzzer,address -DJIAYUAN_FUZZ; a normal build makes a tool that replays inputs through them.
+        .executableTarget(
+            name: "jiayuan-fuzz",
+            dependencies: ["JiayuanDomain", "JiayuanScanner", "JiayuanGzip", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/Fuzz/Sources"
+        ),
         // Test helpers.
         .target(
             name: "JiayuanTestSupport",
