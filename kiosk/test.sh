@@ -41,3 +41,6 @@ export JIAYUAN_TEST_APPLIANCE_BINARY="$appliance"
 heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests'
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "$heavy"
+# A brief fuzz of every parser fed from outside (docs/fuzzing.md): a sanitized build in .build-fuzz, then 15 s per
+# target; any crash, broken invariant, leak or hang fails the run.
+bash kiosk/fuzz.sh 15
