@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "JiayuanHub", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanHTTP", "JiayuanGzip", "JiayuanTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(name: "JiayuanPrintingTests", dependencies: ["JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanTestSupport"]),

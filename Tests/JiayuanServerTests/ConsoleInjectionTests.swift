@@ -12,26 +12,6 @@ import Testing
 
 @testable import JiayuanServer
 
-/// What a browser's tokenizer sees in a page (via Python's html.parser, run off the cooperative pool).
-struct PageStructure: Equatable {
-    var elements: [[String]]
-    var text: String
-
-    static func of(_ html: String) async throws -> PageStructure {
-        let result = try await RawHTTP.offPool {
-            try Run.program("/usr/bin/python3", [Run.packageRoot + "/Tests/browser/html_structure.py"], stdin: Data(html.utf8))
-        }
-        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-            let elements = object["elements"] as? [[Any]], let text = object["text"] as? String
-        else { throw RawHTTP.Failure("html_structure.py failed: \(result.stderr)") }
-        return PageStructure(
-            elements: elements.map { [($0[0] as? String) ?? "?"] + (($0[1] as? [String]) ?? []) }, text: text)
-    }
-
-    /// Every attribute name in the page.
-    var attributes: Set<String> { Set(elements.flatMap { $0.dropFirst() }) }
-}
-
 /// Hostile text in every place the console shows it: member names, a staff name, a slip's address, the
 /// log-in name. Each page is rendered twice — with the hostile text and with a harmless twin of the same
 /// shape (the dangerous characters swapped for letters) — and the two pages must have exactly the same

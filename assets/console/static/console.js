@@ -1,6 +1,7 @@
 // Jiayuan Kiosk — staff console behaviour. Everything works without this file; it only adds:
-//  1. the scan box is always ready: a card scanner "types" into whatever has focus, so keys typed while
-//     nothing editable has focus go to the scan box (a scan then opens the member);
+//  1. the scan box is always ready: a card scanner "types" into whatever has focus, so printable keys typed
+//     while nothing editable has focus go to the scan box (a scan then opens the member). Space, Enter and
+//     Tab keep their meaning, so buttons and links still work from the keyboard;
 //  2. the floor's live part refreshes every 5 seconds (not while someone is working inside it);
 //  3. forms marked data-confirm ask before a step that cannot be undone.
 (function () {
@@ -14,7 +15,7 @@
   }
 
   document.addEventListener("keydown", function (e) {
-    if (!box || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) return;
+    if (!box || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1 || e.key === " ") return;
     if (editable(document.activeElement)) return;
     box.focus();
   });
