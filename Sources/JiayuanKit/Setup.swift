@@ -14,7 +14,8 @@ extension DataDirectory {
     /// Refuses a directory that already holds a kiosk, so nothing is overwritten.
     /// `configText` replaces the default `jiayuan.toml` (its `kiosk_id` line is set to `kioskID`).
     public func initialize(
-        kioskID: String, keyID: UInt8 = 1, demo: Bool, configText: String? = nil, now: Date, rng: inout some RandomNumberGenerator
+        kioskID: String, keyID: UInt8 = 1, demo: Bool, configText: String? = nil, now: Date, demoPINRounds: Int = PINHash.defaultRounds,
+        rng: inout some RandomNumberGenerator
     ) throws -> InitResult {
         let fm = FileManager.default
         for existing in [configPath, databasePath, signingKeyPath] where fm.fileExists(atPath: existing) {
@@ -48,7 +49,7 @@ extension DataDirectory {
                 now: now, rng: &rng)
             // A demo front-desk account for the staff console (demo data only; real desks add their own).
             _ = try database.addStaff(
-                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, using: &rng), by: nil, at: now)
+                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, rounds: demoPINRounds, using: &rng), by: nil, at: now)
         }
         return InitResult(config: config, demoMembers: seeded)
     }

@@ -20,6 +20,9 @@ struct StaffBrowserTests {
             return
         }
         let cups = try PrivateCUPS.ownQueue("staff-e2e")
+        // Only what this run prints counts (the queue keeps earlier runs' captures while cupsd lives).
+        let earlier = Set(cups.capturedFiles())
+        let printed = { cups.capturedFiles().filter { !earlier.contains($0) } }
         let dir = TemporaryDirectory("staff-browser")
         defer { dir.remove() }
         let data = dir.path + "/data"
@@ -74,7 +77,7 @@ struct StaffBrowserTests {
         let deadline = Date().addingTimeInterval(30)
         while codes.count < 2 && Date() < deadline {
             codes = []
-            for name in cups.capturedFiles() {
+            for name in printed() {
                 guard let bytes = FileManager.default.contents(atPath: cups.captureDir + "/" + name) else { continue }
                 codes.formUnion(try ESCPOSInspector([UInt8](bytes)).qrCodes().filter { $0.hasPrefix("JY1:") })
             }
@@ -89,7 +92,7 @@ struct StaffBrowserTests {
              "http://127.0.0.1:\(door)/api/checkin"])
         #expect(checkIn.stdout.contains(#""outcome":"accepted""#) && checkIn.stdout.contains(member), "\(checkIn.stdout)")
         // The day-care fee receipt and the queue ticket were printed too.
-        let texts = cups.capturedFiles().compactMap { FileManager.default.contents(atPath: cups.captureDir + "/" + $0) }.map {
+        let texts = printed().compactMap { FileManager.default.contents(atPath: cups.captureDir + "/" + $0) }.map {
             ESCPOSInspector([UInt8]($0)).textLines.joined(separator: "\n")
         }
         #expect(texts.contains { $0.contains("¥") || $0.contains("￥") }, "a fee receipt was printed")
