@@ -14,8 +14,7 @@ extension DataDirectory {
     /// Refuses a directory that already holds a kiosk, so nothing is overwritten.
     /// `configText` replaces the default `jiayuan.toml` (its `kiosk_id` line is set to `kioskID`).
     public func initialize(
-        kioskID: String, keyID: UInt8 = 1, demo: Bool, configText: String? = nil, now: Date, demoPINRounds: Int = PINHash.defaultRounds,
-        rng: inout some RandomNumberGenerator
+        kioskID: String, keyID: UInt8 = 1, demo: Bool, configText: String? = nil, now: Date, rng: inout some RandomNumberGenerator
     ) throws -> InitResult {
         let fm = FileManager.default
         for existing in [configPath, databasePath, signingKeyPath] where fm.fileExists(atPath: existing) {

@@ -15,7 +15,7 @@ struct DataDirectoryTests {
         let data = DataDirectory(path: dir.path)
         var rng = SeededRandom(seed: 1)
         let now = Fixtures.at("2026-11-28 10:00")
-        let result = try data.initialize(kioskID: "desk-1", demo: true, now: now, demoPINRounds: 1000, rng: &rng)
+        let result = try data.initialize(kioskID: "desk-1", demo: true, now: now, rng: &rng)
         #expect(result.demoMembers.count == 200)
         #expect(Set(result.demoMembers.map(\.0.group)) == Set(MemberGroup.allCases))
         #expect(result.demoMembers.allSatisfy { m, _ in m.name.unicodeScalars.first!.value >= 0x4E00 })
@@ -73,7 +73,7 @@ struct DataDirectoryTests {
         var rng = SeededRandom(seed: 1)
         let now = Fixtures.at("2026-11-28 10:00")
         let deskA = DataDirectory(path: a.path), deskB = DataDirectory(path: b.path)
-        let demo = try deskA.initialize(kioskID: "a", keyID: 1, demo: true, now: now, demoPINRounds: 1000, rng: &rng)
+        let demo = try deskA.initialize(kioskID: "a", keyID: 1, demo: true, now: now, rng: &rng)
         _ = try deskB.initialize(kioskID: "b", keyID: 2, demo: false, now: now, rng: &rng)
         let code = demo.demoMembers[0].1.code
         let kioskB = try Kiosk.open(deskB, clock: { now })
