@@ -38,7 +38,7 @@ export JIAYUAN_TEST_APPLIANCE_BINARY="$appliance"
 # Two runs: the suites that drive real processes (the command line, installer in a debootstrap root, SIGKILL loops, hub
 # faults, Chromium) block threads or load both cores for minutes, which would starve the timing-sensitive
 # async suites (CUPS, server, scanners); so they do not run side by side.
-heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests'
+heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests|ConsoleProcessTests'
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "$heavy"
 # A brief fuzz of every parser fed from outside (docs/fuzzing.md): a sanitized build in .build-fuzz, then 15 s per

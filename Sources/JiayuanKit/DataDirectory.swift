@@ -13,6 +13,9 @@ import JiayuanStore
 public struct DataDirectory: Sendable {
     /// The directory.
     public let path: String
+    /// PBKDF2 rounds for the demo staff account `initialize(demo: true)` adds (tests use fewer: a harness
+    /// built synchronously must not hold a cooperative thread for a second).
+    public var demoPINRounds = PINHash.defaultRounds
 
     /// A data directory at `path`.
     public init(path: String) { self.path = path }

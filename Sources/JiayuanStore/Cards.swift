@@ -21,6 +21,15 @@ extension AppDatabase {
         member: MemberID, keyID: UInt8, today: CivilDate, validityDays: Int, at now: Date,
         sign: (CardPayload) throws -> String
     ) throws -> IssuedCard {
+        try issueCard(member: member, keyID: keyID, today: today, validityDays: validityDays, at: now, sign: sign, print: nil, audit: nil).0
+    }
+
+    /// Issues the member's next card and, in the same transaction, its print job (made by `print` from the
+    /// new card) and the audit entry (detail: the serial and the job).
+    public func issueCard(
+        member: MemberID, keyID: UInt8, today: CivilDate, validityDays: Int, at now: Date,
+        sign: (CardPayload) throws -> String, print: ((IssuedCard) throws -> NewPrintJob)?, audit: AuditNote?
+    ) throws -> (IssuedCard, PrintJob?) {
         try writer.write { db in
             guard let m = try Self.fetchMember(db, member) else { throw StoreError("no member \(member)") }
             guard m.active else { throw StoreError("\(member) is not active; reactivate the member before issuing a card") }
@@ -45,9 +54,16 @@ extension AppDatabase {
                 arguments: [
                     Int64(member.number), last + 1, Int(keyID), today.cardDay, validUntil.cardDay, code, Stamp.text(now),
                 ])
-            return IssuedCard(
+            let card = IssuedCard(
                 member: member, serial: UInt16(last + 1), keyID: keyID, issued: today, validUntil: validUntil, code: code,
                 revoked: false)
+            let job = try print.map { try Self.fetchPrintJob(db, Self.insertPrintJob(db, $0(card)))! }
+            if var audit {
+                audit.member = member
+                audit.detail = "serial \(card.serial)" + (job.map { ", print job \($0.id)" } ?? "")
+                try Self.audit(db, audit)
+            }
+            return (card, job)
         }
     }
 

@@ -14,7 +14,8 @@ extension AppDatabase {
     public func recordCheckIn(
         _ reading: ScanReading, codeDigest: String, venue: Venue, at now: Date, guardianCode: String? = nil,
         via: Via = .scan, engine: CheckInEngine, rng: inout some RandomNumberGenerator,
-        receipts: (Decision) throws -> [NewPrintJob] = { _ in [] }
+        receipts: (Decision) throws -> [NewPrintJob] = { _ in [] },
+        audit: ((Decision) -> AuditNote)? = nil
     ) throws -> Decision {
         try writer.write { db in
             var (facts, head, day, stale) = try Self.gatherFacts(db, reading, codeDigest: codeDigest, venue: venue, at: now, engine: engine)
@@ -33,6 +34,7 @@ extension AppDatabase {
                 try Self.applyMovement(db, decision: decision, member: member, venue: venue, event: event, presence: facts.presence, day: day)
                 for job in try receipts(decision) { try Self.insertPrintJob(db, job) }
             }
+            try Self.audit(db, audit?(decision))
             return decision
         }
     }

@@ -190,6 +190,21 @@ extension AppDatabase {
                       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v5: staff sign-in failures per computer") { db in
+            // Wrong PINs are counted per (computer, name), so a stranger's guesses lock only the stranger's
+            // computer out of that name, never the desk (issue 12). Unknown names are counted the same way.
+            try db.execute(
+                sql: """
+                    CREATE TABLE staff_signin (
+                      source TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 64),
+                      name TEXT NOT NULL CHECK (length(name) <= 256),
+                      failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+                      locked_until TEXT,
+                      last_at TEXT NOT NULL,
+                      PRIMARY KEY (source, name)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

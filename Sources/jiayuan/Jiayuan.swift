@@ -50,7 +50,7 @@ struct Jiayuan: AsyncParsableCommand {
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
             Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
-            SlipCommand.self, StaffCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
+            SlipCommand.self, StaffCommand.self, ConsoleCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
         ])
 
     /// The command the arguments name; usage mistakes and --help end the process here (exit 64 / 0).

@@ -186,7 +186,7 @@ struct ApplianceTests {
         let port = Loopback.freePort()
         let health = "http://127.0.0.1:\(port)/healthz"
         let serve = try Run.startJiayuan(
-            ["serve", "--data", data, "--port", String(port), "--no-scanners", "--assets", Self.root + "/assets"],
+            ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners", "--assets", Self.root + "/assets"],
             log: dir.path + "/serve.log", timeout: 30, poll: 0.1, binary: binary
         ) { (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", health]).status) == 0 }
         defer {

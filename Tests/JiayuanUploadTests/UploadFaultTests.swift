@@ -284,7 +284,7 @@ struct UploadFaultTests {
         let port = Loopback.freePort()
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        serve.arguments = ["serve", "--data", data, "--port", String(port), "--no-scanners"]
+        serve.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners"]
         let log = rig.dir.path + "/serve.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         serve.standardOutput = FileHandle(forWritingAtPath: log)
