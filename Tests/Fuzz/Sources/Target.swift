@@ -53,14 +53,15 @@ struct FuzzBytes {
     var isEmpty: Bool { bytes.isEmpty }
 }
 
-/// Splits `bytes` into chunks whose sizes come from `sizes` (cycled; 0 counts as 1), as a device's reads might.
-func chunks(_ bytes: [UInt8], sizes: [UInt8]) -> [[UInt8]] {
+/// Splits `bytes` into chunks whose sizes come from `sizes` (cycled, times `scale`; 0 counts as 1), as a device's
+/// reads might.
+func chunks(_ bytes: [UInt8], sizes: [UInt8], scale: Int = 1) -> [[UInt8]] {
     guard !sizes.isEmpty else { return [bytes] }
     var out: [[UInt8]] = []
     var i = 0
     var k = 0
     while i < bytes.count {
-        let n = max(1, Int(sizes[k % sizes.count]))
+        let n = max(1, Int(sizes[k % sizes.count]) * scale)
         out.append(Array(bytes[i..<min(bytes.count, i + n)]))
         i += n
         k += 1
