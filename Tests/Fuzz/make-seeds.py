@@ -67,6 +67,7 @@ for t in ["toml", "config"]:
     write(t, "example", example)
     write(t, "minimal", minimal)
 write("config", "upload", minimal + b'[upload]\nhub = "http://127.0.0.1:8090"\nallow_http = true\ntoken = "jyt_x"\n[[scanner]]\nsource = "stdin"\nvenue = "gym"\n')
+write("config", "console", minimal + b'[server]\nhost = "::1"\nport = 8080\n[console]\nhost = "0.0.0.0"\nport = 8443\ntls_cert = "c.pem"\ntls_key = "k.pem"\n')
 write("toml", "syntax", b"\xef\xbb\xbf# all of it\r\na.b.'c d' = [1, -0x1F, 0o17, 0b101, 1_000, +3.5e-2, inf, -nan, true]\r\n"
       b"s = \"\\u00e9\\t\\\"q\\\"\"\nl = 'C:\\dir'\nm = \"\"\"\nline\\\n  two\"\"\"\nn = '''\nraw\n'''\n"
       b"[t]\ni = { x = 1, y = { z = [] } }\n[[arr]]\nk = 1\n[[arr]]\nk = 2\n")
@@ -92,7 +93,7 @@ write("wire", "bad-seq", '{"kiosk":"k","centre":"c","events":[{"seq":01}]}')
 
 # gzip: [limit high][limit low][level] + a gzip body
 body = json.dumps(batch, separators=(",", ":")).encode()
-write("gzip", "batch", bytes([1, 0, 1]) + gzip.compress(body))
-write("gzip", "two-members", bytes([1, 0, 9]) + gzip.compress(b"abc") + gzip.compress(b"def"))
-write("gzip", "too-large", bytes([0, 16, 5]) + gzip.compress(b"a" * 5000))
-write("gzip", "truncated", bytes([4, 0, 0]) + gzip.compress(body)[:40])
+write("gzip", "batch", bytes([1, 0, 1]) + gzip.compress(body, mtime=0))
+write("gzip", "two-members", bytes([1, 0, 9]) + gzip.compress(b"abc", mtime=0) + gzip.compress(b"def", mtime=0))
+write("gzip", "too-large", bytes([0, 16, 5]) + gzip.compress(b"a" * 5000, mtime=0))
+write("gzip", "truncated", bytes([4, 0, 0]) + gzip.compress(body, mtime=0)[:40])

@@ -82,9 +82,10 @@ enum TOMLFuzz {
 /// The kiosk configuration (`KioskConfig.parse`, on top of the TOML reader).
 ///
 /// Invariants: every failure is a `ConfigError` for the file given, on a line of the document; a configuration read
-/// successfully keeps the promises the kiosk relies on (at least one venue, unique venue ids, ids that are
-/// identifiers, a port in 1–65535, a known paper, a printer target, scanners bound only to known venues, no
-/// cleartext hub unless allowed).
+/// successfully keeps the promises the kiosk relies on (the resident screen only on a loopback address, the console on
+/// a port of its own, TLS certificate and key together, at least one venue, unique venue ids, ids that are
+/// identifiers, ports in 1–65535, a known paper, a printer target, scanners bound only to known venues, no cleartext
+/// hub unless allowed).
 enum ConfigFuzz {
     static func run(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
@@ -101,6 +102,11 @@ enum ConfigFuzz {
         invariant(Set(config.venues.map(\.id)).count == config.venues.count, "duplicate venue ids")
         invariant(KioskConfig.isIdentifier(config.kioskID) && KioskConfig.isIdentifier(config.centreID), "ids \(config.kioskID) \(config.centreID)")
         invariant((1...65535).contains(config.port), "port \(config.port)")
+        invariant(KioskConfig.residentHostProblem(config.host) == nil, "the resident screen listens on \(config.host)")
+        invariant((1...65535).contains(config.console.port), "console port \(config.console.port)")
+        invariant(config.console.port != config.port || (config.console.host != config.host && KioskConfig.isLoopbackHost(config.console.host)),
+            "console and resident screen share port \(config.port)")
+        invariant((config.console.tlsCert == nil) == (config.console.tlsKey == nil), "a TLS certificate without its key, or the reverse")
         invariant(["80mm", "58mm"].contains(config.paper), "paper \(config.paper)")
         invariant(config.printerTarget.hasPrefix("file:") || config.printerTarget.hasPrefix("cups:"), "printer \(config.printerTarget)")
         for s in config.scanners { invariant(s.venue.map { config.venue($0) != nil } ?? true, "scanner \(s.name) bound to an unknown venue") }
