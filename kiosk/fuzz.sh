@@ -57,12 +57,12 @@ for t in "${targets[@]}"; do
     status=FAILED
     failed+=("$t")
   fi
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo ?)
-  speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo ?)
-  cov=$(grep -oE '(#[0-9]+|DONE).*cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || echo "cov: ?")
+  runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo ?)
+  speed=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo ?)
+  cov=$(grep -aoE '(#[0-9]+|DONE).*cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || echo "cov: ?")
   echo "fuzz.sh: $t: $status after ${seconds} s, $runs runs, $speed/s, $cov"
   if [ "$status" = FAILED ]; then
-    grep -E "ERROR: |invariant broken|Fatal error|SUMMARY|Test unit written" "$log" | head -8 | sed 's/^/    /'
+    grep -aE "ERROR: |invariant broken|Fatal error|SUMMARY|Test unit written" "$log" | head -8 | sed 's/^/    /'
     echo "    full log: $log"
   fi
 done
