@@ -30,7 +30,7 @@ struct StaffBrowserTests {
             .replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"cups:\(cups.queue)\"")
             .replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cups.server)\"")
         try config.write(toFile: data + "/jiayuan.toml", atomically: true, encoding: .utf8)
-        #expect(try Run.jiayuan(["staff", "add", "王芳", "--role", "admin", "--pin", "204719", "--data", data]).status == 0)
+        #expect(try Run.jiayuan(["staff", "add", "王芳", "--role", "admin", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8)).status == 0)
 
         let port = Loopback.freePort()
         let serve = try Run.startJiayuan(
@@ -43,8 +43,8 @@ struct StaffBrowserTests {
         let out = dir.path + "/screenshots"
         let result = try await ScreenBrowserTests.runOffPool(
             python,
-            [Run.packageRoot + "/Tests/browser/staff_e2e.py", "--url", "http://127.0.0.1:\(port)", "--name", "王芳", "--pin", "204719", "--out", out],
-            environment: ["PYTHONUNBUFFERED": "1"])
+            [Run.packageRoot + "/Tests/browser/staff_e2e.py", "--url", "http://127.0.0.1:\(port)", "--name", "王芳", "--out", out],
+            environment: ["PYTHONUNBUFFERED": "1", "STAFF_PIN": "204719"])
         let serveLog = (try? String(contentsOfFile: dir.path + "/serve.log", encoding: .utf8)) ?? ""
         #expect(result.status == 0 && result.stdout.contains("staff_e2e: PASSED"), "\(result.stdout)\n\(result.stderr)\n--- serve ---\n\(serveLog.suffix(3000))")
         let member = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("MEMBER=") }.map { String($0.dropFirst(7)) })

@@ -3,7 +3,8 @@
 
 Run by Tests/JiayuanServerTests/StaffBrowserTests.swift (through kiosk/test.sh). By hand:
 
-    python staff_e2e.py --url http://127.0.0.1:PORT --name 王芳 --pin 204719 --out /tmp/shots
+    STAFF_PIN=204719 python staff_e2e.py --url http://127.0.0.1:PORT --name 王芳 --out /tmp/shots
+(the PIN comes from the environment, never the command line: it would show in ps)
 
 Steps: log in (axe); the front-desk page (axe, screenshot); register an elder (axe); issue and print the
 elder's card; on the floor check the elder into the day care and out again, see the fee, mark it paid
@@ -164,11 +165,13 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--url", required=True)
     p.add_argument("--name", required=True)
-    p.add_argument("--pin", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--chromium", default="/usr/bin/chromium")
     p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = p.parse_args()
+    args.pin = os.environ.get("STAFF_PIN", "")
+    if not args.pin:
+        p.error("set STAFF_PIN in the environment")
     try:
         run(args)
     except Failure as e:
