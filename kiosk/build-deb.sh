@@ -57,6 +57,7 @@ if [ "$1" = "configure" ]; then
     /usr/bin/jiayuan init --data /var/lib/jiayuan --kiosk-id "${id:-kiosk-1}" --config /usr/share/jiayuan/jiayuan.toml.example >/dev/null
     chown -R jiayuan:jiayuan /var/lib/jiayuan
   fi
+  /usr/lib/jiayuan/scanner-rules >/dev/null || true
   udevadm control --reload 2>/dev/null || true
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
