@@ -149,7 +149,7 @@ struct OperationsCLITests {
         let otherDay = try kiosk.run("report", "--day", "2026-11-27", "--csv")
         #expect(!otherDay.stdout.contains(",1\r\n") && !otherDay.stdout.contains(",1\n"), "nothing on another day")
         let badDay = try kiosk.run("report", "--day", "28/11/2026")
-        #expect(isOneLineError(badDay), "exit \(badDay.status), stderr: \(badDay.stderr)")
+        #expect(badDay.status == 64 && badDay.stderr.contains("is not a date like 2026-11-28"), "a usage mistake: exit \(badDay.status), stderr: \(badDay.stderr)")
     }
 
     // MARK: - verify
