@@ -55,6 +55,12 @@ struct APIController {
             return jsonResponse(d.json)
         } catch let error as KioskError {
             return errorResponse(error.message, status: .badRequest)
+        } catch let locked as PickupLocked {
+            var response = errorResponse(
+                "too many wrong pickup codes: collecting children by code at \(locked.venue) is stopped for now; please ask staff",
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(locked.secondsLeft(at: kiosk.clock()))
+            return response
         } catch {
             return errorResponse("the kiosk cannot record check-ins right now: \(KioskError.describe(error))", status: .serviceUnavailable)
         }

@@ -29,6 +29,7 @@ final class CappedServe: @unchecked Sendable {
         let configPath = data + "/jiayuan.toml"
         let config = try String(contentsOfFile: configPath, encoding: .utf8)
             .replacingOccurrences(of: "legacy_cards = true", with: "legacy_cards = true\nreceipt = \"always\"")
+            .replacingOccurrences(of: "port = 8443", with: "port = \(Loopback.freePort())")  // a console door of its own
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         cardCode = try Run.jiayuan(["card", "show", "M000001", "--data", data]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         notify = ServeProcessTests.notifySocket(dir.path + "/notify.sock")
@@ -80,21 +81,24 @@ final class CappedServe: @unchecked Sendable {
 
     var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
-    /// Opens `count` event streams; with `waitForFirstBytes` each one is open (its first event read) before the next.
+    /// Opens up to `count` event streams within 30 s; with `waitForFirstBytes` each one is open (its first
+    /// event read) before the next.
     func openStreams(_ count: Int, waitForFirstBytes: Bool) -> [RawSocket] {
-        (0..<count).compactMap { _ in
-            guard let s = RawSocket(port: port, timeout: 2) else { return nil }
+        let deadline = Date().addingTimeInterval(30)
+        return (0..<count).compactMap { _ in
+            guard Date() < deadline, let s = RawSocket(port: port, timeout: 1) else { return nil }
             s.send("GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
             if waitForFirstBytes { _ = s.read(timeout: 5) { $0.contains("retry: 2000") } }
             return s
         }
     }
 
-    /// Opens `count` connections that send part of a request and never finish it (slowloris): half only send
-    /// part of the head, half a whole head promising a body they never send.
+    /// Opens up to `count` connections within 30 s that send part of a request and never finish it
+    /// (slowloris): half only send part of the head, half a whole head promising a body they never send.
     func openHalfSent(_ count: Int) -> [RawSocket] {
-        (0..<count).compactMap { i in
-            guard let s = RawSocket(port: port, timeout: 2) else { return nil }
+        let deadline = Date().addingTimeInterval(30)
+        return (0..<count).compactMap { i in
+            guard Date() < deadline, let s = RawSocket(port: port, timeout: 1) else { return nil }
             if i % 2 == 0 {
                 s.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             } else {
@@ -104,11 +108,23 @@ final class CappedServe: @unchecked Sendable {
         }
     }
 
+    /// Sends SIGTERM and waits at most `grace` seconds for the process to end, then kills it; true when it
+    /// ended by itself. Blocks: call it through `onThread`.
+    @discardableResult
+    func terminate(grace: Double = 15) -> Bool {
+        guard let p = process, p.isRunning else { return true }
+        p.terminate()
+        let deadline = Date().addingTimeInterval(grace)
+        while p.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard p.isRunning else { return true }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return false
+    }
+
+    /// Stops the process (killing it if it does not stop) and removes its files.
     func stop() {
-        if let p = process, p.isRunning {
-            p.terminate()
-            p.waitUntilExit()
-        }
+        terminate()
         close(notify)
         dir.remove()
     }
@@ -116,55 +132,70 @@ final class CappedServe: @unchecked Sendable {
 
 @Suite("Caps that keep the kiosk answering (jiayuan serve)", .serialized)
 struct ConnectionCapsProcessTests {
+    /// Runs `body` against a fresh `jiayuan serve`, then stops it (off the cooperative pool) whatever happened.
+    func withServe(descriptors: Int? = nil, _ body: (CappedServe) async throws -> Void) async throws {
+        let serve = try await onThread { Result { try CappedServe(descriptors: descriptors) } }.get()
+        do {
+            try await body(serve)
+        } catch {
+            await onThread { serve.stop() }
+            throw error
+        }
+        await onThread { serve.stop() }
+    }
+
     @Test("forty event streams: the oldest are closed, sixteen stay open, /healthz answers")
     func streamsAreCapped() async throws {
-        let serve = try await onThread { Result { try CappedServe() } }.get()
-        defer { serve.stop() }
-        let streams = await onThread { serve.openStreams(40, waitForFirstBytes: true) }
-        #expect(streams.count == 40)
-        let oldest = Array(streams.prefix(24))
-        let newest = Array(streams.suffix(16))
-        let closed = await onThread { RawSocket.waitClosed(oldest, timeout: 20) }
-        #expect(closed == 24, "the 24 oldest streams are closed by the kiosk")
-        let stillOpen = await onThread { newest.filter { !$0.read(timeout: 0.2).closed }.count }
-        #expect(stillOpen == 16, "the 16 newest stay open")
-        #expect(await onThread { serve.get("/healthz") } == 200)
+        try await withServe { serve in
+            let streams = await onThread { serve.openStreams(40, waitForFirstBytes: true) }
+            defer { for s in streams { s.close() } }
+            #expect(streams.count == 40)
+            let oldest = Array(streams.prefix(24))
+            let newest = Array(streams.suffix(16))
+            let closed = await onThread { RawSocket.waitClosed(oldest, timeout: 20) }
+            #expect(closed == 24, "the 24 oldest streams are closed by the kiosk")
+            let stillOpen = await onThread { newest.filter { !$0.read(timeout: 0.2).closed }.count }
+            #expect(stillOpen == 16, "the 16 newest stay open")
+            #expect(await onThread { serve.get("/healthz") } == 200)
+            #expect(await onThread { serve.terminate() }, "SIGTERM stops the kiosk while streams are open")
+        }
     }
 
     @Test("120 half-sent requests are closed after the time limit while /healthz answers")
     func slowRequestsAreClosed() async throws {
-        let serve = try await onThread { Result { try CappedServe() } }.get()
-        defer { serve.stop() }
-        let slow = await onThread { serve.openHalfSent(120) }
-        #expect(slow.count == 120)
-        #expect(await onThread { serve.get("/healthz") } == 200, "answers while they hang")
-        // The kiosk's limit is 10 s; 60 s only bounds a failure.
-        let closed = await onThread { RawSocket.waitClosed(slow, timeout: 60) }
-        #expect(closed == 120, "every half-sent request was closed by the kiosk")
-        #expect(await onThread { serve.get("/healthz") } == 200)
+        try await withServe { serve in
+            let slow = await onThread { serve.openHalfSent(120) }
+            defer { for s in slow { s.close() } }
+            #expect(slow.count == 120)
+            #expect(await onThread { serve.get("/healthz") } == 200, "answers while they hang")
+            // The kiosk's limit is 10 s; 60 s only bounds a failure.
+            let closed = await onThread { RawSocket.waitClosed(slow, timeout: 60) }
+            #expect(closed == 120, "every half-sent request was closed by the kiosk")
+            #expect(await onThread { serve.get("/healthz") } == 200)
+        }
     }
 
     @Test("under a 256-descriptor limit, 600 streams and 600 half-sent requests leave /healthz, check-ins, the print spooler and the watchdog working")
     func descriptorExhaustion() async throws {
-        let serve = try await onThread { Result { try CappedServe(descriptors: 256) } }.get()
-        defer { serve.stop() }
-        let attack = await onThread { serve.openStreams(600, waitForFirstBytes: false) + serve.openHalfSent(600) }
-        defer { for s in attack { s.close() } }
-        _ = serve.notifications()
-        #expect(await onThread { serve.healthy(within: 60) }, "/healthz answers during the attack")
-        let answer = await onThread { serve.checkIn(serve.cardCode, venue: "veterans") }
-        #expect(answer?.0 == 200 && answer?.1.contains("\"outcome\":\"accepted\"") == true, "a check-in is answered: \(answer.map { "\($0.0) \($0.1)" } ?? "no answer")")
-        let printed = await onThread {
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline, serve.printed.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
-            return serve.printed.count
+        try await withServe(descriptors: 256) { serve in
+            let attack = await onThread { serve.openStreams(600, waitForFirstBytes: false) + serve.openHalfSent(600) }
+            defer { for s in attack { s.close() } }
+            _ = await onThread { serve.notifications() }
+            #expect(await onThread { serve.healthy(within: 60) }, "/healthz answers during the attack")
+            let answer = await onThread { serve.checkIn(serve.cardCode, venue: "veterans") }
+            #expect(answer?.0 == 200 && answer?.1.contains("\"outcome\":\"accepted\"") == true, "a check-in is answered: \(answer.map { "\($0.0) \($0.1)" } ?? "no answer")")
+            let printed = await onThread {
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline, serve.printed.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+                return serve.printed.count
+            }
+            #expect(printed >= 1, "the spooler printed the receipt")
+            let pings = await onThread {
+                Thread.sleep(forTimeInterval: 2)
+                return serve.notifications().filter { $0.contains("WATCHDOG=1") }.count
+            }
+            #expect(pings > 0, "the watchdog still pings: the kiosk answers through its own door")
+            #expect(!serve.logText.contains("Too many open files"), "no part of the kiosk ran out of descriptors")
         }
-        #expect(printed >= 1, "the spooler printed the receipt")
-        let pings = await onThread {
-            Thread.sleep(forTimeInterval: 2)
-            return serve.notifications().filter { $0.contains("WATCHDOG=1") }.count
-        }
-        #expect(pings > 0, "the watchdog still pings: the kiosk answers through its own door")
-        #expect(!serve.logText.contains("Too many open files"), "no part of the kiosk ran out of descriptors")
     }
 }
