@@ -109,8 +109,14 @@ struct APIController {
                     Task { await events.end(id) }
                 }
                 try await writer.finish(nil)
+                // The stream was closed for a newer one (or the kiosk is stopping): close the connection too, so
+                // its descriptor is free at once (a thrown error ends the connection).
+                throw StreamEnded()
             })
     }
+
+    /// Ends an event stream's connection with its stream.
+    struct StreamEnded: Error {}
 
     @Sendable func voiceFile(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let voice, let file = context.parameters.get("file"), file.hasSuffix(".wav") else {

@@ -26,6 +26,8 @@ enum Lane {
     static let upload = DispatchQueue(label: "jiayuan.upload")
     /// The staff console: PIN hashing (~0.1 s), CUPS status, figures; never ahead of a check-in.
     static let staff = DispatchQueue(label: "jiayuan.staff")
+    /// The watchdog's probe of the kiosk's own door (blocks up to one watchdog interval).
+    static let watchdog = DispatchQueue(label: "jiayuan.watchdog")
 }
 
 /// Runs blocking `work` on `queue` (the database lane unless said) and awaits its result.
