@@ -32,7 +32,7 @@ The kiosk screen: open http://127.0.0.1:8080/ (Chromium: --kiosk --autoplay-poli
 Scan a card by writing its code into the demo scanner, e.g. in another terminal:
   $bin card show M000002 --data "$JIAYUAN_DATA" > "$JIAYUAN_DATA/scan.fifo"
 or press the screen's "演示扫码 Demo scan" button. Ctrl-C stops the kiosk.
-The staff console: http://127.0.0.1:8080/staff/login — demo account 前台, PIN 246810.
+The staff console: http://127.0.0.1:8443/staff/login — demo account 前台, PIN 246810.
 
 TXT
 exec "$bin" serve

@@ -38,6 +38,6 @@ export JIAYUAN_TEST_APPLIANCE_BINARY="$appliance"
 # Two runs: the suites that drive real processes (the command line, installer in a debootstrap root, SIGKILL loops, hub
 # faults, Chromium) block threads or load both cores for minutes, which would starve the timing-sensitive
 # async suites (CUPS, server, scanners); so they do not run side by side.
-heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests'
+heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests|ConsoleProcessTests'
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "$heavy"

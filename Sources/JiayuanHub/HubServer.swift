@@ -205,7 +205,7 @@ public struct HubController: Sendable {
         let store = self.store
         let kiosks = try await onLane { try store.kiosks() }
         return Response(
-            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            status: .ok, headers: HubDashboard.headers,
             body: ResponseBody(byteBuffer: ByteBuffer(string: HubDashboard.page(stats: stats, kiosks: kiosks, now: clock()))))
     }
 

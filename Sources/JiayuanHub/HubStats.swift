@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import JiayuanDomain
 
 /// Visits per local day, venue and group (`GET /v1/stats`).
@@ -73,6 +75,23 @@ public struct HubStats: Hashable, Sendable {
 enum HubDashboard {
     static func escape(_ s: String) -> String { HTML.escape(s) }
 
+    /// The page's headers: no scripts at all, styles only from the page itself, no framing, forms to the hub only.
+    static let headers: HTTPFields = [
+        .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+    ]
+
+    /// A query value for a link (percent-encoded, then escaped for the attribute).
+    static func queryValue(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        return escape(s.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
+    }
+
     static func page(stats: HubStats, kiosks: [HubKiosk], now: Date) -> String {
         let days = stats.perDay
         let peak = max(1, days.map(\.1).max() ?? 1)
@@ -120,7 +139,7 @@ enum HubDashboard {
             <h2>终端 Kiosks</h2>
             <table><thead><tr><th>终端 Kiosk</th><th>中心 Centre</th><th>已收到 Last seq</th><th>最近上传 Last upload (UTC)</th></tr></thead><tbody>
             \(kioskRows)</tbody></table>
-            <p>JSON: <a href="/v1/stats?from=\(stats.from)&amp;to=\(stats.to)\(stats.centre.map { "&amp;centre=" + escape($0) } ?? "")">/v1/stats</a> · \(ISOTime.format(now))</p>
+            <p>JSON: <a href="/v1/stats?from=\(stats.from)&amp;to=\(stats.to)\(stats.centre.map { "&amp;centre=" + queryValue($0) } ?? "")">/v1/stats</a> · \(ISOTime.format(now))</p>
             </body></html>
             """
     }

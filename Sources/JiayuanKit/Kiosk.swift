@@ -113,17 +113,17 @@ public struct CheckInService: Sendable {
     /// starts the lock and raises the staff alert. Staff (`via: .staff`) are neither counted nor locked.
     public func checkIn(
         code: String, venue venueID: String, at: Date? = nil, guardianCode: String? = nil, via: Via = .scan,
-        receipts: Receipts? = nil
+        receipts: Receipts? = nil, audit: ((Decision) -> AuditNote)? = nil
     ) throws -> Decision {
         var rng = SystemRandomNumberGenerator()
-        return try checkIn(code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, receipts: receipts, rng: &rng)
+        return try checkIn(code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, receipts: receipts, audit: audit, rng: &rng)
     }
 
     /// As `checkIn(code:venue:at:guardianCode:via:receipts:)` with an injected random source. The receipts
     /// are recorded in the check-in's own transaction (the spooler prints them later).
     public func checkIn(
         code: String, venue venueID: String, at: Date?, guardianCode: String?, via: Via, receipts: Receipts? = nil,
-        rng: inout some RandomNumberGenerator
+        audit: ((Decision) -> AuditNote)? = nil, rng: inout some RandomNumberGenerator
     ) throws -> Decision {
         let venue = try kiosk.venue(venueID)
         let reading = reader.read(code)
@@ -138,16 +138,16 @@ public struct CheckInService: Sendable {
         let digest = via == .staff ? Kiosk.codeDigest("staff \(UUID().uuidString)") : Kiosk.codeDigest(code)
         let decision = try kiosk.database.recordCheckIn(
             reading, codeDigest: digest, venue: venue, at: now, guardianCode: guardianCode,
-            via: via, engine: kiosk.engine, rng: &rng
-        ) { decision in
-            guard let printing, let receipts, let target else { return [] }
-            let queuedAt = kiosk.clock()
-            return try printing.documents(for: decision, requested: receipts.requested).map { doc, number in
-                NewPrintJob(
-                    kind: doc.kind, documentNumber: number, target: target, bytes: try ESCPOS.encode(doc, paper: printing.paper),
-                    queuedAt: queuedAt)
-            }
-        }
+            via: via, engine: kiosk.engine, rng: &rng,
+            receipts: { decision in
+                guard let printing, let receipts, let target else { return [] }
+                let queuedAt = kiosk.clock()
+                return try printing.documents(for: decision, requested: receipts.requested).map { doc, number in
+                    NewPrintJob(
+                        kind: doc.kind, documentNumber: number, target: target, bytes: try ESCPOS.encode(doc, paper: printing.paper),
+                        queuedAt: queuedAt)
+                }
+            }, audit: audit)
         if attempt, PickupAttempt.isWrongGuess(reading, decision: decision),
             case .lockStarted = pickupGuard.recordWrongGuess(venue: venue.id, at: now)
         {

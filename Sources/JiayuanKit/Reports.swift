@@ -76,21 +76,28 @@ public enum ReportFormat {
         var lines = ["period,venue,venue_name,measure,key,count"]
         for venue in venues {
             let name = csvField(venue.name.zh)
+            let id = csvField(venue.id)
             for g in MemberGroup.allCases {
-                lines.append("\(period),\(venue.id),\(name),visits,\(g.rawValue),\(r.visits[venue.id]?[g] ?? 0)")
+                lines.append("\(period),\(id),\(name),visits,\(g.rawValue),\(r.visits[venue.id]?[g] ?? 0)")
             }
-            lines.append("\(period),\(venue.id),\(name),unique_members,,\(r.uniqueMembers[venue.id] ?? 0)")
+            lines.append("\(period),\(id),\(name),unique_members,,\(r.uniqueMembers[venue.id] ?? 0)")
             for reason in DenialReason.allCases {
-                if let n = r.denials[venue.id]?[reason] { lines.append("\(period),\(venue.id),\(name),denials,\(reason.rawValue),\(n)") }
+                if let n = r.denials[venue.id]?[reason] { lines.append("\(period),\(id),\(name),denials,\(reason.rawValue),\(n)") }
             }
-            if let n = r.autoCheckouts[venue.id] { lines.append("\(period),\(venue.id),\(name),auto_checkouts,,\(n)") }
+            if let n = r.autoCheckouts[venue.id] { lines.append("\(period),\(id),\(name),auto_checkouts,,\(n)") }
         }
         lines.append("\(period),all,全部,unique_members,,\(r.uniqueMembersTotal)")
         return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    /// One CSV cell. A cell that begins with `=`, `+`, `-`, `@`, a tab or a carriage return is what a
+    /// spreadsheet would run as a formula, so it is neutralised with a leading `'` (OWASP's CSV injection
+    /// advice); cells with commas, quotes or line breaks are quoted.
+    public static func csvField(_ s: String) -> String {
+        var text = s
+        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { text = "'" + text }
+        let quoted = text.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+        return quoted ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }
 

@@ -34,6 +34,11 @@ extension DataDirectory {
         }
         let key = CardSigningKey(keyID: keyID)
         try DataDirectory.writePrivateFile(signingKeyPath, contents: key.fileText)
+        // The staff console's own certificate, for when it is put on the desk network (HTTPS only there).
+        let console = ConsoleCertificate(data: self, config: config.console)
+        if !console.exists {
+            try console.create(hostNames: ConsoleCertificate.hostNames(console: config.console), addresses: ConsoleCertificate.addresses(console: config.console), now: now)
+        }
         try Data(text.utf8).write(to: URL(fileURLWithPath: configPath), options: .atomic)
         let database = try AppDatabase.open(path: databasePath)
         var seeded: [(Member, IssuedCard)] = []
@@ -43,7 +48,7 @@ extension DataDirectory {
                 now: now, rng: &rng)
             // A demo front-desk account for the staff console (demo data only; real desks add their own).
             _ = try database.addStaff(
-                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, using: &rng), by: nil, at: now)
+                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, rounds: demoPINRounds, using: &rng), by: nil, at: now)
         }
         return InitResult(config: config, demoMembers: seeded)
     }
@@ -58,7 +63,7 @@ public enum DefaultConfig {
             .replacingOccurrences(of: "demo = true", with: "demo = false")
             .replacingOccurrences(
                 of: "name = \"lobby\"\nsource = \"fifo:scan.fifo\"",
-                with: "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/udev/).\nsource = \"evdev:/dev/jiayuan-scanner\"")
+                with: "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/scanner-rules.sh):\n# only devices with a scanner's USB id get it. Name yours here (lsusb shows the id) and run\n# /usr/lib/jiayuan/scanner-rules again:\n# usb_id = \"0c2e:0b61\"\nsource = \"evdev:/dev/jiayuan-scanner\"")
     }
 
     /// The config text; `demo` adds the five venues of the home centre (DESIGN.md §1).
@@ -101,9 +106,18 @@ public enum DefaultConfig {
             meal_fen = 1000
 
             [server]
-            # The kiosk screen and API. Keep 127.0.0.1 unless staff use the console from another PC.
+            # The resident screen and its API: this machine only (any other host is refused at start-up).
             host = "127.0.0.1"
             port = 8080
+
+            [console]
+            # The staff console's own door. On 127.0.0.1 it is plain HTTP for this machine; to reach it from a desk PC
+            # set host = "0.0.0.0" (or this machine's LAN address): it is then HTTPS only, with tls_cert/tls_key or
+            # the self-signed certificate in keys/ (`jiayuan console cert` prints its fingerprint).
+            host = "127.0.0.1"
+            port = 8443
+            # tls_cert = "/etc/jiayuan/console.pem"
+            # tls_key = "/etc/jiayuan/console.key"
 
             [screen]
             # Speak each result in Mandarin (members flagged blind always hear it).

@@ -13,13 +13,16 @@ public struct ServeOptions: Sendable {
     public var assetsPath: String
     /// Start the scanners of the config (tests may turn them off).
     public var scanners: Bool = true
+    /// The staff console's own door; nil: no console (a test of the resident door alone).
+    public var console: ConsoleOptions?
 
     /// Creates options.
-    public init(host: String, port: Int, assetsPath: String, scanners: Bool = true) {
+    public init(host: String, port: Int, assetsPath: String, scanners: Bool = true, console: ConsoleOptions? = nil) {
         self.host = host
         self.port = port
         self.assetsPath = assetsPath
         self.scanners = scanners
+        self.console = console
     }
 
     /// The assets folder: `$JIAYUAN_ASSETS`, an installed copy, or the one in this source tree.
@@ -41,6 +44,8 @@ public struct ServeOptions: Sendable {
 /// print spooler, closing sweep, systemd watchdog) as a service of the same group, stopped gracefully on
 /// SIGTERM.
 public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger) throws -> some ApplicationProtocol {
+    // The resident door serves unauthenticated check-ins and the screen's stream: this machine only.
+    if let problem = KioskConfig.residentHostProblem(options.host) { throw KioskError(problem) }
     let events = KioskEvents()
     let service = try CheckInService(kiosk: kiosk)
     let voice = VoiceCache(directory: kiosk.data.path + "/voice")
@@ -61,6 +66,10 @@ public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger
         } catch {
             logger.error("uploads are off", metadata: ["error": "\(KioskError.describe(error))"])
         }
+    }
+    if let console = options.console {
+        services.append(
+            try buildConsole(kiosk: kiosk, options: console, reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service), logger: logger))
     }
     if options.scanners {
         for scanner in kiosk.config.scanners {
@@ -96,10 +105,5 @@ public func buildRouter(
     }
     APIController(kiosk: kiosk, coordinator: coordinator, events: events, voice: voice, scanners: registry).addRoutes(to: router)
     HealthController(kiosk: kiosk, coordinator: coordinator, scanners: registry).addRoutes(to: router)
-    StaffController(
-        kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock),
-        loopbackOnly: KioskConfig.isLoopbackHost(options.host),
-        reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service), logger: coordinator.logger
-    ).addRoutes(to: router)
     return router
 }

@@ -88,7 +88,7 @@ public enum ScanBench {
         // The served path: FIFO → scanner thread → engine → SSE.
         let (servedData, codes) = try prepareAllDayKiosk(base + "/served")
         let port = Loopback.freePort()
-        let server = try Spawn.start(binary, ["serve", "--data", servedData.path, "--port", String(port)])
+        let server = try Spawn.start(binary, ["serve", "--data", servedData.path, "--port", String(port), "--console-port", "0"])
         defer { kill(server, SIGTERM); var s: Int32 = 0; waitpid(server, &s, 0) }
         _ = try waitForHealth(port: port, timeout: 30)
         let stream = try SSEClient(port: port, path: "/api/stream")
@@ -117,7 +117,7 @@ public enum ScanBench {
             try fillLog(bigData.databasePath, events: events, log: log)
             let bigPort = Loopback.freePort()
             let t0 = clock.now
-            let big = try Spawn.start(binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--no-scanners"])
+            let big = try Spawn.start(binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--console-port", "0", "--no-scanners"])
             defer { kill(big, SIGTERM); var s: Int32 = 0; waitpid(big, &s, 0) }
             _ = try waitForHealth(port: bigPort, timeout: 60)
             cold = (clock.now - t0).seconds

@@ -24,8 +24,11 @@ enum Lane {
     static let printing = DispatchQueue(label: "jiayuan.printing")
     static let voice = DispatchQueue(label: "jiayuan.voice")
     static let upload = DispatchQueue(label: "jiayuan.upload")
-    /// The staff console: PIN hashing (~0.1 s), CUPS status, figures; never ahead of a check-in.
+    /// The staff console: its pages' reads and writes, CUPS status, figures; never ahead of a check-in.
     static let staff = DispatchQueue(label: "jiayuan.staff")
+    /// Staff PIN hashing (~0.1–0.3 s each), apart from the console's pages so a log-in storm delays no one
+    /// else (and bounded: the sign-in throttle admits 10 attempts a minute per computer).
+    static let pin = DispatchQueue(label: "jiayuan.pin")
     /// The watchdog's probe of the kiosk's own door (blocks up to one watchdog interval).
     static let watchdog = DispatchQueue(label: "jiayuan.watchdog")
 }

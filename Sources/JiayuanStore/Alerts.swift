@@ -9,14 +9,14 @@ extension StaffAlert {
     public static let uploadConflict = "upload_conflict"
     /// Kind: repeated wrong pickup codes stopped slip check-outs at `venue` for a while (issue 13). Open until
     /// staff dismiss it; `raisedAt` is when the latest lock there began.
-    public static let pickupCodeGuessing = "pickup_code_guessing"
+    public static let pickupLocked = "pickup_locked"
 
     /// The alert in plain words for the staff pages, Mandarin first.
     public var words: Bilingual {
         switch kind {
         case Self.insideAtClosing: Bilingual(zh: "闭馆仍在场", en: "Still inside at closing")
         case Self.uploadConflict: Bilingual(zh: "上传被拒", en: "Upload refused by the hub")
-        case Self.pickupCodeGuessing:
+        case Self.pickupLocked:
             Bilingual(
                 zh: "接送码多次输错，扫码接孩子已暂停15分钟，请在前台办理",
                 en: "Repeated wrong pickup codes: collecting children by slip is stopped for 15 minutes; collect them at the desk")
@@ -32,11 +32,11 @@ extension AppDatabase {
         try writer.write { db in
             try db.execute(
                 sql: "UPDATE alert SET raised_at = ? WHERE kind = ? AND venue = ? AND resolved_at IS NULL",
-                arguments: [Stamp.text(now), StaffAlert.pickupCodeGuessing, venue])
+                arguments: [Stamp.text(now), StaffAlert.pickupLocked, venue])
             if db.changesCount == 0 {
                 try db.execute(
                     sql: "INSERT INTO alert (kind, venue, member, since_seq, raised_at) VALUES (?, ?, NULL, NULL, ?)",
-                    arguments: [StaffAlert.pickupCodeGuessing, venue, Stamp.text(now)])
+                    arguments: [StaffAlert.pickupLocked, venue, Stamp.text(now)])
             }
         }
     }
@@ -48,7 +48,7 @@ extension AppDatabase {
             var out: [String: Date] = [:]
             let rows = try Row.fetchAll(
                 db, sql: "SELECT venue, MAX(raised_at) AS at FROM alert WHERE kind = ? AND raised_at >= ? GROUP BY venue",
-                arguments: [StaffAlert.pickupCodeGuessing, Stamp.text(since)])
+                arguments: [StaffAlert.pickupLocked, Stamp.text(since)])
             for row in rows { out[row["venue"]] = Stamp.date(row["at"]) }
             return out
         }

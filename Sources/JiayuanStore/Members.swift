@@ -35,8 +35,15 @@ public struct MemberBatchError: Error, Equatable, Sendable, CustomStringConverti
 
 extension AppDatabase {
     /// Registers one member and returns it with its new id.
-    public func addMember(_ new: NewMember, at now: Date) throws -> Member {
-        try writer.write { db in try Self.insertMember(db, new, at: now) }
+    public func addMember(_ new: NewMember, at now: Date, audit: AuditNote? = nil) throws -> Member {
+        try writer.write { db in
+            let member = try Self.insertMember(db, new, at: now)
+            if var audit {
+                audit.member = member.id
+                try Self.audit(db, audit)
+            }
+            return member
+        }
     }
 
     /// Registers many members in one transaction: all of them or, on the first problem, none.
@@ -86,13 +93,26 @@ extension AppDatabase {
     }
 
     /// Changes a member's name, birth year, phone and flags (group and guardians stay), in one transaction.
-    public func updateMember(_ id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>) throws -> Member {
+    /// With `audit`, the entry's detail names the fields that changed (never their values).
+    public func updateMember(
+        _ id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>, audit: AuditNote? = nil
+    ) throws -> Member {
         try writer.write { db in
+            let before = try Self.fetchMember(db, id)
             let name = try Self.checkDetails(name: name, born: born, phone: phone)
             try db.execute(
                 sql: "UPDATE member SET name = ?, born = ?, phone = ?, flags = ? WHERE id = ?",
                 arguments: [name, born, phone, flags.map(\.rawValue).sorted().joined(separator: ","), Int64(id.number)])
-            guard db.changesCount == 1, let m = try Self.fetchMember(db, id) else { throw StoreError("no member \(id)") }
+            guard db.changesCount == 1, let before, let m = try Self.fetchMember(db, id) else { throw StoreError("no member \(id)") }
+            if var audit {
+                var changed: [String] = []
+                if before.name != m.name { changed.append("name") }
+                if before.born != m.born { changed.append("born") }
+                if before.phone != m.phone { changed.append("phone") }
+                if before.flags != m.flags { changed.append("flags") }
+                audit.detail = changed.joined(separator: ",")
+                try Self.audit(db, audit)
+            }
             return m
         }
     }
@@ -121,10 +141,24 @@ extension AppDatabase {
     }
 
     /// Marks a member inactive: their cards stop working; their history is kept.
-    public func deactivateMember(_ id: MemberID) throws {
+    public func deactivateMember(_ id: MemberID, audit: AuditNote? = nil) throws {
         try writer.write { db in
             try db.execute(sql: "UPDATE member SET active = 0 WHERE id = ?", arguments: [Int64(id.number)])
             guard db.changesCount == 1 else { throw StoreError("no member \(id)") }
+            try Self.audit(db, audit)
+        }
+    }
+
+    /// Marks a deactivated member active again. Their old cards stay void (a re-issue gives a new one).
+    public func reactivateMember(_ id: MemberID, audit: AuditNote? = nil) throws {
+        try writer.write { db in
+            guard try Self.fetchMemberExists(db, id) else { throw StoreError("no member \(id)") }
+            try db.execute(sql: "UPDATE member SET active = 1 WHERE id = ? AND active = 0", arguments: [Int64(id.number)])
+            guard db.changesCount == 1 else { throw StoreError("\(id) is already active") }
+            try db.execute(
+                sql: "UPDATE card SET revoked_at = ? WHERE member = ? AND revoked_at IS NULL",
+                arguments: [Stamp.text(audit?.at ?? Date()), Int64(id.number)])
+            try Self.audit(db, audit)
         }
     }
 
@@ -173,7 +207,7 @@ extension AppDatabase {
     }
 
     /// Registers a numbered legacy card (a veterans' card) for a member.
-    public func registerLegacyCard(_ number: String, member: MemberID, at now: Date) throws {
+    public func registerLegacyCard(_ number: String, member: MemberID, at now: Date, audit: AuditNote? = nil) throws {
         guard (4...20).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw StoreError("a legacy card number has 4 to 20 digits")
         }
@@ -185,6 +219,7 @@ extension AppDatabase {
             try db.execute(
                 sql: "INSERT INTO legacy_card (number, member, registered_at) VALUES (?, ?, ?)",
                 arguments: [number, Int64(member.number), Stamp.text(now)])
+            try Self.audit(db, audit)
         }
     }
 

@@ -88,9 +88,21 @@ extension AppDatabase {
         }
     }
 
+    /// Records a prepared job and the audit entry of the staff action that asked for it, together.
+    public func enqueuePrint(_ job: NewPrintJob, audit: AuditNote?) throws -> PrintJob {
+        try writer.write { db in
+            let id = try Self.insertPrintJob(db, job)
+            if var audit {
+                audit.detail += audit.detail.isEmpty ? "print job \(id)" : ", print job \(id)"
+                try Self.audit(db, audit)
+            }
+            return try Self.fetchPrintJob(db, id)!
+        }
+    }
+
     /// A new job with the same bytes as job `id`, to `target`. A job still waiting to be sent is replaced
     /// by the reprint (marked failed, "reprinted as job N"), so it cannot come out twice.
-    public func reprint(_ id: Int64, target: String, at now: Date) throws -> PrintJob {
+    public func reprint(_ id: Int64, target: String, at now: Date, audit: AuditNote? = nil) throws -> PrintJob {
         try writer.write { db in
             guard let job = try Self.fetchPrintJob(db, id) else { throw StoreError("no print job \(id)") }
             let newID = try Self.insertPrintJob(
@@ -99,6 +111,10 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE print_job SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
                 arguments: ["reprinted as job \(newID)", Stamp.text(now), id])
+            if var audit {
+                audit.detail = "job \(id) → \(newID)"
+                try Self.audit(db, audit)
+            }
             return try Self.fetchPrintJob(db, newID)!
         }
     }
@@ -212,6 +228,15 @@ extension AppDatabase {
         kind: ServiceSlip.Kind, day: CivilDate, member: MemberID?, details: [String: String], deadline: Date?, at now: Date,
         number: (Int) -> String
     ) throws -> ServiceSlip {
+        try recordServiceSlip(kind: kind, day: day, member: member, details: details, deadline: deadline, at: now, number: number, print: nil, audit: nil).0
+    }
+
+    /// Records a service slip and, in the same transaction, its print job (made by `print` from the numbered
+    /// slip) and the audit entry (its detail becomes the slip's number).
+    public func recordServiceSlip(
+        kind: ServiceSlip.Kind, day: CivilDate, member: MemberID?, details: [String: String], deadline: Date?, at now: Date,
+        number: (Int) -> String, print: ((ServiceSlip) throws -> NewPrintJob)?, audit: AuditNote?
+    ) throws -> (ServiceSlip, PrintJob?) {
         try writer.write { db in
             let next = (try Int.fetchOne(
                 db, sql: "SELECT MAX(seq_of_day) FROM service_slip WHERE kind = ? AND day = ?", arguments: [kind.rawValue, day.description]) ?? 0) + 1
@@ -228,7 +253,13 @@ extension AppDatabase {
                     slip.number, kind.rawValue, day.description, next, member.map { Int64($0.number) }, json, deadline.map(Stamp.text),
                     Stamp.text(now),
                 ])
-            return slip
+            let job = try print.map { try Self.fetchPrintJob(db, Self.insertPrintJob(db, $0(slip)))! }
+            if var audit {
+                audit.member = member
+                audit.detail = slip.number
+                try Self.audit(db, audit)
+            }
+            return (slip, job)
         }
     }
 }

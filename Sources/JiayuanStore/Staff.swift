@@ -15,6 +15,25 @@ public struct StaffAccount: Hashable, Sendable {
     public var standing: StaffPolicy.Standing { StaffPolicy.Standing(failures: failures, lockedUntil: lockedUntil) }
 }
 
+/// An audit entry to write in the same transaction as the staff action it records (so an action is never
+/// kept without its entry, nor an entry without its action).
+public struct AuditNote: Sendable, Equatable {
+    public var staff: Int64
+    public var action: String
+    public var member: MemberID?
+    public var detail: String
+    public var at: Date
+
+    /// An entry.
+    public init(staff: Int64, action: String, member: MemberID? = nil, detail: String = "", at: Date) {
+        self.staff = staff
+        self.action = action
+        self.member = member
+        self.detail = detail
+        self.at = at
+    }
+}
+
 /// One line of the audit log: who did what, when, to which member.
 public struct AuditEntry: Hashable, Sendable {
     public var id: Int64
@@ -59,22 +78,34 @@ extension AppDatabase {
         }
     }
 
-    /// Records a log-in attempt by the rules of `policy`, in one transaction; a lock is audited.
-    public func recordLoginAttempt(staff id: Int64, pinCorrect: Bool, policy: StaffPolicy, at now: Date) throws -> StaffPolicy.Attempt {
-        try writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE id = ?", arguments: [id]) else {
-                throw StoreError("no staff account \(id)")
-            }
-            let account = Self.staffAccount(row)
-            let (outcome, standing) = policy.attempt(
-                account.standing, pinCorrect: pinCorrect, at: now)
+    /// Records a log-in attempt from `source` (the computer's address) for `name` by the rules of `policy`,
+    /// in one transaction. Failures and locks belong to the (computer, name) pair, whether or not the name
+    /// is an account; a successful log-in and a lock are audited.
+    public func recordSignIn(
+        source: String, name: String, account: Int64?, pinCorrect: Bool, policy: StaffPolicy, at now: Date
+    ) throws -> StaffPolicy.Attempt {
+        let source = String(source.prefix(64))
+        let name = String(name.prefix(256))
+        return try writer.write { db in
+            // Pairs idle for a day are forgotten (the table stays small whatever an attacker types).
+            try db.execute(sql: "DELETE FROM staff_signin WHERE last_at < ?", arguments: [Stamp.text(now.addingTimeInterval(-86400))])
+            let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until FROM staff_signin WHERE source = ? AND name = ?", arguments: [source, name])
+            let standing = StaffPolicy.Standing(
+                failures: row?["failures"] ?? 0, lockedUntil: (row?["locked_until"] as String?).map(Stamp.date))
+            let (outcome, next) = policy.attempt(standing, pinCorrect: pinCorrect && account != nil, at: now)
             try db.execute(
-                sql: "UPDATE staff SET failures = ?, locked_until = ? WHERE id = ?",
-                arguments: [standing.failures, standing.lockedUntil.map(Stamp.text), id])
+                sql: """
+                    INSERT INTO staff_signin (source, name, failures, locked_until, last_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (source, name) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, last_at = excluded.last_at
+                    """,
+                arguments: [source, name, next.failures, next.lockedUntil.map(Stamp.text), Stamp.text(now)])
             switch outcome {
-            case .accepted: try Self.audit(db, staff: id, action: "staff.login", member: nil, detail: "", at: now)
+            case .accepted:
+                try Self.audit(db, staff: account, action: "staff.login", member: nil, detail: "from \(source)", at: now)
             case .lockedNow(let until):
-                try Self.audit(db, staff: id, action: "staff.locked", member: nil, detail: "\(policy.maxFailures) wrong PINs; locked until \(Stamp.text(until))", at: now)
+                try Self.audit(
+                    db, staff: account, action: "staff.locked", member: nil,
+                    detail: "\(policy.maxFailures) wrong PINs from \(source); that computer may try again after \(Stamp.text(until))", at: now)
             case .wrongPIN, .locked: break
             }
             return outcome
@@ -86,6 +117,7 @@ extension AppDatabase {
         try writer.write { db in
             try db.execute(sql: "UPDATE staff SET failures = 0, locked_until = NULL WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw StoreError("no staff account named \(name)") }
+            try db.execute(sql: "DELETE FROM staff_signin WHERE name = ?", arguments: [name])
             try Self.audit(db, staff: actor, action: "staff.unlock", member: nil, detail: name, at: now)
         }
     }
@@ -136,7 +168,13 @@ extension AppDatabase {
             arguments: [Stamp.text(now), staff, action, member.map { Int64($0.number) }, String(detail.prefix(500))])
     }
 
-    /// Records a staff action on its own.
+    /// Writes `note` inside the caller's transaction (nothing when nil).
+    static func audit(_ db: Database, _ note: AuditNote?) throws {
+        guard let note else { return }
+        try audit(db, staff: note.staff, action: note.action, member: note.member, detail: note.detail, at: note.at)
+    }
+
+    /// Records a staff action that changes nothing else (an export, a look at personal data).
     public func audit(staff: Int64?, action: String, member: MemberID? = nil, detail: String = "", at now: Date) throws {
         try writer.write { db in try Self.audit(db, staff: staff, action: action, member: member, detail: detail, at: now) }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JiayuanDomain
 import JiayuanKit
 import JiayuanStore
 import JiayuanServer
@@ -14,10 +15,17 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the kiosk: resident screen and API, scanners, print spooler, closing sweep (SIGTERM stops it gracefully).")
     @OptionGroup var data: DataOption
-    @Option(help: "Listen address (default from jiayuan.toml, else 127.0.0.1).") var host: String?
-    @Option(help: "Port (default from jiayuan.toml, else 8080).") var port: Int?
+    @Option(help: "The resident screen's address: this machine only (default from jiayuan.toml, else 127.0.0.1).") var host: String?
+    @Option(help: "The resident screen's port (default from jiayuan.toml, else 8080).") var port: Int?
+    @Option(help: "The staff console's address (default [console] host, else 127.0.0.1; HTTPS only off loopback).") var consoleHost: String?
+    @Option(help: "The staff console's port (default [console] port, else 8443).") var consolePort: Int?
     @Option(help: "The screen's files (default: installed or source-tree assets/).") var assets: String?
     @Flag(help: "Do not start the configured scanners.") var noScanners = false
+
+    func validate() throws {
+        if let host, let problem = KioskConfig.residentHostProblem(host) { throw ValidationError(problem) }
+        if let consolePort, !(0...65535).contains(consolePort) { throw ValidationError("--console-port is a port number (0: any free port)") }
+    }
 
     func run() async throws {
         // A small appliance: a couple of malloc arenas instead of one per thread keeps the resident memory low.
@@ -28,11 +36,15 @@ struct Serve: AsyncParsableCommand {
         // One kiosk process per data directory; `restore` waits for it to stop.
         let lock = try ServeLock.acquire(data.directory)
         defer { lock.release() }
+        let assetsPath = assets ?? ServeOptions.defaultAssetsPath()
+        let console = ConsoleOptions(
+            host: consoleHost ?? kiosk.config.console.host, port: consolePort ?? kiosk.config.console.port, assetsPath: assetsPath)
         let options = ServeOptions(
-            host: host ?? kiosk.config.host, port: port ?? kiosk.config.port,
-            assetsPath: assets ?? ServeOptions.defaultAssetsPath(), scanners: !noScanners)
+            host: host ?? kiosk.config.host, port: port ?? kiosk.config.port, assetsPath: assetsPath, scanners: !noScanners, console: console)
         if kiosk.config.demo, (try? kiosk.database.staffCredentials(name: DemoData.staffName)) != nil {
-            print("Staff console: http://\(options.host):\(options.port)/staff/login — demo account \(DemoData.staffName), PIN \(DemoData.staffPIN)")
+            let scheme = console.requiresTLS ? "https" : "http"
+            let shown = console.host == "0.0.0.0" || console.host == "::" ? "THIS-PC" : console.host
+            print("Staff console: \(scheme)://\(shown):\(console.port)/staff/login — demo account \(DemoData.staffName), PIN \(DemoData.staffPIN)")
         }
         let app = try buildApplication(kiosk: kiosk, options: options, logger: logger)
         try await app.runService()

@@ -86,7 +86,7 @@ struct BackupRestoreTests {
         let port = Loopback.freePort()
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        serve.arguments = ["serve", "--data", data, "--port", String(port), "--no-scanners"]
+        serve.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners"]
         serve.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         serve.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try serve.run()
@@ -116,7 +116,7 @@ struct BackupRestoreTests {
         let dir = TemporaryDirectory("startup")
         defer { dir.remove() }
         func serve(_ data: String, as user: String? = nil) throws -> ProcessResult {
-            let args = ["serve", "--data", data, "--port", String(Loopback.freePort()), "--no-scanners"]
+            let args = ["serve", "--data", data, "--port", String(Loopback.freePort()), "--console-port", "0", "--no-scanners"]
             if let user { return try Run.program("/usr/sbin/runuser", ["-u", user, "--", Run.jiayuanBinary] + args) }
             return try Run.jiayuan(args)
         }

@@ -44,7 +44,7 @@ struct PickupSweepTests {
         #expect(checkedOut == 0, "no child left with a guessed code")
         #expect(try kiosk.database.verify().eventCount - before <= 5, "the log grew by at most five guesses")
         #expect(refused >= guesses.count - 5)
-        #expect(try kiosk.database.openAlerts().filter { $0.kind == "pickup_code_guessing" }.count == 1)
+        #expect(try kiosk.database.openAlerts().filter { $0.kind == "pickup_locked" }.count == 1)
         #expect(try kiosk.database.inside(venue: kiosk.venue("kids"), at: clock.read(), policy: kiosk.config.policy).count == 3)
     }
 }

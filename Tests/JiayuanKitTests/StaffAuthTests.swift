@@ -41,7 +41,7 @@ struct StaffAuthTests {
     @Test("log-in gives a session; the cookie finds it until 30 minutes idle; logout ends it")
     func sessions() throws {
         let auth = try setUp()
-        let s = try auth.login(name: "王芳", pin: "204719")
+        let s = try auth.login(name: "王芳", pin: "204719", source: "127.0.0.1")
         #expect(s.token.count == 64 && s.csrf.count == 64 && s.staff.name == "王芳")
         clock.advance(29 * 60)
         #expect(try auth.session(token: s.token)?.0.name == "王芳", "a request keeps it alive")
@@ -49,7 +49,7 @@ struct StaffAuthTests {
         #expect(try auth.session(token: s.token) != nil)
         clock.advance(30 * 60)
         #expect(try auth.session(token: s.token) == nil, "idle for 30 minutes: gone")
-        let again = try auth.login(name: "王芳", pin: "204719")
+        let again = try auth.login(name: "王芳", pin: "204719", source: "127.0.0.1")
         try auth.logout(token: again.token)
         #expect(try auth.session(token: again.token) == nil)
     }
@@ -57,7 +57,7 @@ struct StaffAuthTests {
     @Test("a forged or altered cookie finds nothing; the CSRF token must match exactly")
     func forged() throws {
         let auth = try setUp()
-        let s = try auth.login(name: "王芳", pin: "204719")
+        let s = try auth.login(name: "王芳", pin: "204719", source: "127.0.0.1")
         var altered = Array(s.token)
         altered[0] = altered[0] == "a" ? "b" : "a"
         #expect(try auth.session(token: String(altered)) == nil)
@@ -66,30 +66,42 @@ struct StaffAuthTests {
         #expect(!StaffAuth.csrfMatches(nil, s.csrf) && !StaffAuth.csrfMatches("", s.csrf) && !StaffAuth.csrfMatches(String(s.csrf.dropLast()) + "x", s.csrf))
     }
 
-    @Test("five wrong PINs lock the account for 15 minutes, logged in the audit; a wrong name says the same")
+    @Test("five wrong PINs lock that computer out of the name for 15 minutes (audited); another computer still signs in")
     func lockout() throws {
         let auth = try setUp()
         for _ in 0..<4 {
-            #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "000001") }
+            #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "000001", source: "192.168.1.66") }
         }
-        let fifth = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "000001") }
+        let fifth = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "000001", source: "192.168.1.66") }
         #expect(fifth?.lockedUntil == clock.read().addingTimeInterval(900))
-        #expect(fifth?.lockedAccount != nil, "the attempt that locks the account names it for the server log")
-        let locked = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "204719") }
-        #expect(locked?.message.contains("locked") == true, "the right PIN is refused while locked")
-        #expect(locked?.lockedAccount == nil, "only the attempt that locks it is logged")
-        #expect(try auth.database.auditLog().contains { $0.action == "staff.locked" && $0.staff == "王芳" })
+        #expect(fifth?.lockedNow == true, "the attempt that locks is logged once")
+        let locked = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "204719", source: "192.168.1.66") }
+        #expect(locked?.message == StaffAuth.refusalMessage(auth.policy), "the right PIN is refused from the locked computer, in the same words")
+        #expect(locked?.lockedNow == false)
+        #expect(try auth.login(name: "王芳", pin: "204719", source: "192.168.1.20").staff.name == "王芳", "the desk's own computer is not locked out")
+        #expect(try auth.database.auditLog().contains { $0.action == "staff.locked" && $0.staff == "王芳" && $0.detail.contains("192.168.1.66") })
         clock.advance(15 * 60)
-        #expect(try auth.login(name: "王芳", pin: "204719").staff.name == "王芳")
-        let unknown = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "nobody", pin: "204719") }
-        #expect(unknown?.message == "wrong name or PIN")
+        #expect(try auth.login(name: "王芳", pin: "204719", source: "192.168.1.66").staff.name == "王芳")
+    }
+
+    @Test("an unknown name and a wrong PIN get the same words, count the same way, and never say how many tries are left")
+    func sameWords() throws {
+        let auth = try setUp()
+        let unknown = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "nobody", pin: "204719", source: "10.0.0.9") }
+        let wrong = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "999999", source: "10.0.0.9") }
+        #expect(unknown?.message == wrong?.message && unknown?.message.contains("tries left") == false)
+        for _ in 0..<4 { _ = try? auth.login(name: "nobody", pin: "204719", source: "10.0.0.9") }
+        let lockedUnknown = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "nobody", pin: "204719", source: "10.0.0.9") }
+        #expect(lockedUnknown?.message == wrong?.message, "a lock on an unknown name looks like a lock on a real one")
+        try auth.database.unlockStaff(name: "王芳", by: nil, at: clock.read())
     }
 
     @Test("the audit log is append-only")
     func auditAppendOnly() throws {
         let auth = try setUp()
-        _ = try auth.login(name: "王芳", pin: "204719")
+        _ = try auth.login(name: "王芳", pin: "204719", source: "127.0.0.1")
         #expect(try auth.database.auditLog().map(\.action) == ["staff.login", "staff.add"])
+        #expect(try auth.database.auditLog().first?.detail == "from 127.0.0.1")
         #expect(throws: (any Error).self) { try auth.database.writer.write { try $0.execute(sql: "DELETE FROM audit") } }
         #expect(throws: (any Error).self) { try auth.database.writer.write { try $0.execute(sql: "UPDATE audit SET action = 'x'") } }
     }

@@ -14,7 +14,8 @@ struct PrintingHarness {
     let demo: [(Member, IssuedCard)]
 
     init(printer: String? = nil, cupsServer: String? = nil, at now: Date = Fixtures.at("2026-11-28 08:00")) throws {
-        let data = DataDirectory(path: dir.path)
+        var data = DataDirectory(path: dir.path)
+        data.demoPINRounds = 1000
         var rng = SeededRandom(seed: 5)
         demo = try data.initialize(kioskID: "print-test", demo: true, now: now, rng: &rng).demoMembers
         if printer != nil || cupsServer != nil {

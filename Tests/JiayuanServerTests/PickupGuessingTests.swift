@@ -122,7 +122,7 @@ struct PickupGuessingTests {
         }
         #expect(try h.pickupCode(of: inside[0].member) != nil, "the right code during the lock took no child out")
         #expect(try h.eventCount() == before + 5, "only the five counted guesses are in the log")
-        let alerts = try h.kiosk.database.openAlerts().filter { $0.kind == "pickup_code_guessing" }
+        let alerts = try h.kiosk.database.openAlerts().filter { $0.kind == "pickup_locked" }
         #expect(alerts.count == 1 && alerts.first?.venue == "kids", "one alert for staff")
 
         // Staff on the floor still check a child out with the guardian's code.

@@ -34,7 +34,7 @@ final class KioskProcess: @unchecked Sendable {
         let client = self.client
         let health = url + "/healthz"
         process = try Run.startJiayuan(
-            ["serve", "--data", data, "--port", String(port), "--no-scanners", "--assets", Run.packageRoot + "/assets"], log: log,
+            ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners", "--assets", Run.packageRoot + "/assets"], log: log,
             environment: environment.merging(["WATCHDOG_USEC": "1000000"]) { a, _ in a },  // the disk probe every 0.5 s
             timeout: timeout, poll: 0.005
         ) {

@@ -20,8 +20,11 @@ struct ServerHarness: @unchecked Sendable {
     let router: Router<AppRequestContext>
 
     init(at now: Date = Fixtures.at("2026-11-28 10:00")) throws {
-        let data = DataDirectory(path: dir.path)
+        var data = DataDirectory(path: dir.path)
+        data.demoPINRounds = 1000
         var rng = SeededRandom(seed: 9)
+        // The demo staff PIN with few rounds: a harness is built synchronously, and 600,000 PBKDF2 rounds per
+        // harness would hold a thread of the cooperative pool for a second.
         demo = try data.initialize(kioskID: "route-test", demo: true, now: now, rng: &rng).demoMembers
         kiosk = try Kiosk.open(data, clock: { now })
         coordinator = ScanCoordinator(

@@ -83,7 +83,7 @@ struct ScreenBrowserTests {
         defer { try? log.close() }
         let serve = Process()
         serve.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        serve.arguments = ["serve", "--data", data, "--port", String(port), "--assets", Run.packageRoot + "/assets"]
+        serve.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--assets", Run.packageRoot + "/assets"]
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "JIAYUAN_DATA")
         env.removeValue(forKey: "NOTIFY_SOCKET")

@@ -56,7 +56,7 @@ struct ServeProcessTests {
         defer { close(notify) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        process.arguments = ["serve", "--data", data, "--port", String(port), "--assets", Run.packageRoot + "/assets"]
+        process.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--assets", Run.packageRoot + "/assets"]
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = notifyPath
         env["WATCHDOG_USEC"] = "1000000"

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import JiayuanDomain
@@ -155,6 +156,30 @@ struct HubRouteTests {
             let page = try await client.execute(uri: "/?from=2026-11-15&to=2026-11-21", method: .get)
             let html = String(buffer: page.body)
             #expect(page.status == .ok && html.contains("<svg") && html.contains("kiosk-a") && html.contains("2026-11-21: 40"))
+        }
+    }
+}
+
+@Suite("Hub dashboard: injections")
+struct HubDashboardInjectionTests {
+    @Test("a hostile ?centre= adds no element or attribute to the dashboard, which sends a CSP without scripts")
+    func centreParameter() async throws {
+        let hostile = "\"\u{301} autofocus onfocus=alert(1) x=\"><script>alert(1)</script>"
+        let twin = String(String.UnicodeScalarView(hostile.unicodeScalars.map { "\"'<>&".unicodeScalars.contains($0) ? "q" : $0 }))
+        try await withHub(.sqlite, "dashboard") { client, _ in
+            func page(_ centre: String) async throws -> (TestResponse, PageStructure) {
+                var allowed = CharacterSet.alphanumerics
+                allowed.insert(charactersIn: "-._~")
+                let r = try await client.execute(uri: "/?centre=" + centre.addingPercentEncoding(withAllowedCharacters: allowed)!, method: .get)
+                return (r, try await PageStructure.of(String(buffer: r.body)))
+            }
+            let (bad, badPage) = try await page(hostile)
+            let (_, twinPage) = try await page(twin)
+            #expect(bad.status == .ok)
+            #expect(badPage.elements == twinPage.elements, "the hostile centre changed the dashboard's markup")
+            #expect(!badPage.attributes.contains("onfocus") && !badPage.elements.contains { $0 == ["script"] })
+            let csp = bad.headers[HTTPField.Name("Content-Security-Policy")!] ?? ""
+            #expect(csp.contains("default-src 'none'") && !csp.contains("script-src"), "\(csp)")
         }
     }
 }

@@ -49,6 +49,8 @@ public struct KioskConfig: Sendable {
     /// Where `jiayuan serve` listens (loopback unless configured).
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
+    /// The staff console's own door (`[console]`).
+    public var console = ConsoleConfig()
     /// `[upload]`: where and how the attendance log goes to the district hub.
     public var upload = UploadConfig()
     public var venues: [Venue]
@@ -90,7 +92,7 @@ public struct KioskConfig: Sendable {
             throw ConfigError(file: file, line: 1, message: "\(error)")
         }
         let reader = TableReader(table: root, file: file, path: "")
-        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "screen", "scanner", "venue", "upload"])
+        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "console", "screen", "scanner", "venue", "upload"])
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
         let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
@@ -126,7 +128,26 @@ public struct KioskConfig: Sendable {
         let server = try reader.table("server")
         try server?.allow(["host", "port"])
         let host = try server?.string("host") ?? "127.0.0.1"
+        if let problem = KioskConfig.residentHostProblem(host) { throw server!.error("host", problem) }
         let port = try server?.integer("port", in: 1...65535) ?? 8080
+        let consoleTable = try reader.table("console")
+        try consoleTable?.allow(["host", "port", "tls_cert", "tls_key"])
+        var console = ConsoleConfig()
+        if let consoleTable {
+            console.host = try consoleTable.string("host") ?? console.host
+            guard !console.host.isEmpty, console.host.unicodeScalars.allSatisfy({ $0.isASCII && !$0.properties.isWhitespace }) else {
+                throw consoleTable.error("host", "the console's host is an address like \"0.0.0.0\" or \"192.168.1.20\"")
+            }
+            console.port = try consoleTable.integer("port", in: 1...65535) ?? console.port
+            console.tlsCert = try consoleTable.string("tls_cert").flatMap { $0.isEmpty ? nil : $0 }
+            console.tlsKey = try consoleTable.string("tls_key").flatMap { $0.isEmpty ? nil : $0 }
+            if (console.tlsCert == nil) != (console.tlsKey == nil) {
+                throw consoleTable.error(console.tlsCert == nil ? "tls_key" : "tls_cert", "give both tls_cert and tls_key, or neither (then the kiosk's own certificate in keys/ is used)")
+            }
+        }
+        if console.port == port, console.host == host || !KioskConfig.isLoopbackHost(console.host) {
+            throw ConfigError(file: file, line: consoleTable?.table.line ?? root.line, message: "the staff console and the resident screen cannot share port \(port)")
+        }
         let upload = try reader.table("upload")
         try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds", "allow_http"])
         var uploadConfig = UploadConfig()
@@ -149,13 +170,19 @@ public struct KioskConfig: Sendable {
         try screen?.allow(["voice", "demo"])
         var scanners: [ScannerConfig] = []
         for s in try reader.tableArray("scanner") {
-            try s.allow(["name", "source", "venue", "baud"])
+            try s.allow(["name", "source", "venue", "baud", "usb_id"])
             guard let source = try s.string("source") else {
                 throw ConfigError(file: file, line: s.table.line, message: "this [[scanner]] has no source (e.g. source = \"evdev:/dev/input/by-id/usb-…-event-kbd\")")
             }
-            scanners.append(ScannerConfig(
+            let usbID = try s.string("usb_id")
+            if let usbID, !ScannerConfig.isUSBID(usbID) {
+                throw s.error("usb_id", "\"\(usbID)\" is not a USB vendor:product id like \"0c2e:0b61\" (four hex digits each; lsusb shows it)")
+            }
+            var scanner = ScannerConfig(
                 name: try s.identifier("name") ?? "scanner\(scanners.count + 1)", source: source, venue: try s.string("venue"),
-                baud: try s.integer("baud", in: 1200...921_600) ?? 9600, line: s.table.line))
+                baud: try s.integer("baud", in: 1200...921_600) ?? 9600, line: s.table.line)
+            scanner.usbID = usbID?.lowercased()
+            scanners.append(scanner)
         }
 
         var venues: [Venue] = []
@@ -178,6 +205,7 @@ public struct KioskConfig: Sendable {
         config.mealFen = mealFen
         config.host = host
         config.port = port
+        config.console = console
         config.upload = uploadConfig
         config.voice = try screen?.bool("voice") ?? true
         config.demo = try screen?.bool("demo") ?? false
@@ -191,6 +219,24 @@ public struct KioskConfig: Sendable {
     }
 }
 
+/// The staff console's listener (`[console]`): loopback by default; on any other address HTTPS only.
+public struct ConsoleConfig: Hashable, Sendable {
+    /// The address to listen on (default 127.0.0.1).
+    public var host = "127.0.0.1"
+    /// The port (default 8443).
+    public var port = 8443
+    /// A PEM certificate chain (path, relative to the data directory unless absolute); nil: keys/console-cert.pem.
+    public var tlsCert: String?
+    /// Its PEM private key; nil: keys/console-key.pem.
+    public var tlsKey: String?
+
+    /// The defaults.
+    public init() {}
+
+    /// Whether the console must speak HTTPS: anywhere but loopback.
+    public var requiresTLS: Bool { !KioskConfig.isLoopbackHost(host) }
+}
+
 /// One configured barcode scanner.
 public struct ScannerConfig: Hashable, Sendable {
     public var name: String
@@ -201,6 +247,15 @@ public struct ScannerConfig: Hashable, Sendable {
     public var baud: Int
     /// The line of its [[scanner]] section.
     public var line: Int
+    /// The USB `vendor:product` id (lower-case hex, e.g. `0c2e:0b61`): `install.sh` gives devices with this
+    /// id, and only those, to the `jiayuan-scanner` group.
+    public var usbID: String?
+
+    /// Whether `text` is a USB id: four hex digits, a colon, four hex digits.
+    public static func isUSBID(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { $0.count == 4 && $0.allSatisfy(\.isHexDigit) }
+    }
 
     /// Creates a scanner entry.
     public init(name: String, source: String, venue: String? = nil, baud: Int = 9600, line: Int = 0) {
@@ -377,6 +432,13 @@ extension KioskConfig {
     public static func isIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 64
             && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+    }
+
+    /// Why the resident door cannot listen on `host`, or nil: it serves unauthenticated check-ins and the
+    /// screen's event stream, so it answers this machine only.
+    public static func residentHostProblem(_ host: String) -> String? {
+        guard !isLoopbackHost(host) else { return nil }
+        return "the resident screen and /api listen on this machine only (127.0.0.1), not \"\(host)\"; put the staff console on the desk network with [console] host instead"
     }
 
     /// A host name or address that means this machine (127.0.0.0/8, ::1, localhost).

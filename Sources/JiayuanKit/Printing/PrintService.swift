@@ -31,6 +31,13 @@ public struct PrintService: Sendable {
         return spooler
     }
 
+    /// `document` encoded for the printer, as a job to record inside another write (a card, a slip).
+    public func newJob(_ document: PrintDocument, number: String?, printer: String? = nil) throws -> NewPrintJob {
+        NewPrintJob(
+            kind: document.kind, documentNumber: number, target: try target(printer).description, bytes: try ESCPOS.encode(document, paper: paper),
+            queuedAt: kiosk.clock())
+    }
+
     /// Encodes `document` as ESC/POS and records the job (nothing is sent yet).
     @discardableResult
     public func enqueue(_ document: PrintDocument, number: String?, printer: String? = nil) throws -> PrintJob {
@@ -89,14 +96,24 @@ extension Kiosk {
     public func recordSlip(
         _ kind: ServiceSlip.Kind, member: MemberID?, details: [String: String], deadline: Date?, at now: Date
     ) throws -> ServiceSlip {
+        try recordSlip(kind, member: member, details: details, deadline: deadline, at: now, print: nil, audit: nil).0
+    }
+
+    /// Records a service slip with its print job and audit entry in one transaction.
+    public func recordSlip(
+        _ kind: ServiceSlip.Kind, member: MemberID?, details: [String: String], deadline: Date?, at now: Date,
+        print: ((ServiceSlip) throws -> NewPrintJob)?, audit: AuditNote?
+    ) throws -> (ServiceSlip, PrintJob?) {
         let day = today(at: now)
         let compact = day.description.replacingOccurrences(of: "-", with: "")
-        return try database.recordServiceSlip(kind: kind, day: day, member: member, details: details, deadline: deadline, at: now) { n in
-            switch kind {
-            case .repair: "WX\(compact)-" + String(format: "%03d", n)
-            case .meal: "SC\(compact)-" + String(format: "%03d", n)
-            case .queue: "A" + String(format: "%03d", n)
-            }
-        }
+        return try database.recordServiceSlip(
+            kind: kind, day: day, member: member, details: details, deadline: deadline, at: now,
+            number: { n in
+                switch kind {
+                case .repair: "WX\(compact)-" + String(format: "%03d", n)
+                case .meal: "SC\(compact)-" + String(format: "%03d", n)
+                case .queue: "A" + String(format: "%03d", n)
+                }
+            }, print: print, audit: audit)
     }
 }

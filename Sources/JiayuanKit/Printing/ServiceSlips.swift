@@ -67,4 +67,16 @@ extension Kiosk {
         let slip = try recordSlip(kind, member: member, details: details, deadline: deadline, at: now)
         return (slip, slipDocument(slip, request: request))
     }
+
+    /// Records the slip with the day's next number, its print job and the staff member's audit entry, all in
+    /// one transaction.
+    public func printSlip(_ request: SlipRequest, staff: Int64, at now: Date) throws -> (ServiceSlip, PrintJob) {
+        let (kind, member, details, deadline) = try slipDraft(request, at: now)
+        let printing = PrintService(kiosk: self)
+        let (slip, job) = try recordSlip(
+            kind, member: member, details: details, deadline: deadline, at: now,
+            print: { slip in try printing.newJob(self.slipDocument(slip, request: request), number: slip.number) },
+            audit: AuditNote(staff: staff, action: "slip.\(kind.rawValue)", at: now))
+        return (slip, job!)
+    }
 }

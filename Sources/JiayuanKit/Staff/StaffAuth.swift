@@ -64,43 +64,48 @@ public struct StaffAuth: Sendable {
         public var staff: StaffAccount
     }
 
-    /// Why a log-in failed, in plain words (the same words whether the name or the PIN was wrong).
+    /// Why a log-in failed, in plain words: the same words whether the name, the PIN or the computer's lock
+    /// was the reason, so a refusal tells nobody which names exist.
     public struct LoginRefused: Error, Equatable, CustomStringConvertible {
         public var message: String
+        /// Until when this computer may not try this name again (for the server log), nil otherwise.
         public var lockedUntil: Date?
-        /// The account this very attempt locked (for the server log), nil otherwise.
-        public var lockedAccount: Int64? = nil
+        /// True for the attempt that locked this computer out of the name (logged once, by address).
+        public var lockedNow: Bool = false
         public var description: String { message }
     }
 
-    /// Checks a name and PIN; a locked account is refused without checking the PIN.
-    public func login(name: String, pin: String) throws -> Session {
+    /// The words of every refused log-in.
+    public static func refusalMessage(_ policy: StaffPolicy) -> String {
+        "姓名或密码不对；连续输错 \(policy.maxFailures) 次后，这台电脑要等 \(Int(policy.lockout / 60)) 分钟才能再试。"
+            + "Wrong name or PIN; after \(policy.maxFailures) wrong tries this computer must wait \(Int(policy.lockout / 60)) minutes."
+    }
+
+    /// Checks a name and PIN sent from `source` (the computer's address). Every attempt does the same work —
+    /// one PIN hash and one write — whether the name exists, the PIN is wrong or the computer is locked out
+    /// of the name; wrong PINs lock only the computer they came from.
+    public func login(name: String, pin: String, source: String) throws -> Session {
         let now = clock()
-        guard let (account, hash) = try database.staffCredentials(name: name), account.active else {
-            // Spend the same time as a real check so a wrong name cannot be told from a wrong PIN.
-            _ = PINHash.verify(pin, against: Self.decoy)
-            throw LoginRefused(message: "wrong name or PIN", lockedUntil: nil)
-        }
-        let locked = policy.isLocked(account.standing, at: now)
-        let correct = locked == nil && PINHash.verify(pin, against: hash)
-        switch try database.recordLoginAttempt(staff: account.id, pinCorrect: correct, policy: policy, at: now) {
+        let found = try database.staffCredentials(name: name).flatMap { $0.0.active ? $0 : nil }
+        // Spend the same time as a real check so a wrong name cannot be told from a wrong PIN.
+        let correct = PINHash.verify(pin, against: found?.1 ?? Self.decoy)
+        let outcome = try database.recordSignIn(
+            source: source, name: name, account: found?.0.id, pinCorrect: correct && found != nil, policy: policy, at: now)
+        switch outcome {
         case .accepted:
+            guard let account = found?.0 else { throw LoginRefused(message: Self.refusalMessage(policy)) }
             var rng = SystemRandomNumberGenerator()
             let token = Self.randomToken(using: &rng)
             let csrf = Self.randomToken(using: &rng)
             try database.createSession(staff: account.id, tokenHash: Self.hash(token), csrf: csrf, at: now)
             return Session(token: token, csrf: csrf, staff: account)
-        case .wrongPIN(let remaining):
-            throw LoginRefused(message: "wrong name or PIN (\(remaining) tries left before the account is locked for \(Int(policy.lockout / 60)) minutes)", lockedUntil: nil)
+        case .wrongPIN:
+            throw LoginRefused(message: Self.refusalMessage(policy))
         case .lockedNow(let until):
-            throw LoginRefused(message: Self.lockedMessage(policy), lockedUntil: until, lockedAccount: account.id)
+            throw LoginRefused(message: Self.refusalMessage(policy), lockedUntil: until, lockedNow: true)
         case .locked(let until):
-            throw LoginRefused(message: Self.lockedMessage(policy), lockedUntil: until)
+            throw LoginRefused(message: Self.refusalMessage(policy), lockedUntil: until)
         }
-    }
-
-    static func lockedMessage(_ policy: StaffPolicy) -> String {
-        "this account is locked after \(policy.maxFailures) wrong PINs; try again after \(Int(policy.lockout / 60)) minutes or ask an admin"
     }
 
     /// The account behind a session cookie and the session's CSRF token, or nil (unknown, expired, forged).
