@@ -230,6 +230,25 @@ extension AppDatabase {
                     ) WITHOUT ROWID;
                     """)
         }
+        // Issue 13: new pickup codes have 6 characters; the day's 3-character ones stay valid until used.
+        migrator.registerMigration("v7: pickup codes of 3 to 8 characters") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE pickup_code_new (
+                      day TEXT NOT NULL,
+                      code TEXT NOT NULL CHECK (length(code) BETWEEN 3 AND 8),
+                      venue TEXT NOT NULL,
+                      member INTEGER NOT NULL,
+                      checkin_seq INTEGER NOT NULL REFERENCES event(seq),
+                      checkout_seq INTEGER REFERENCES event(seq),
+                      PRIMARY KEY (day, code)
+                    );
+                    INSERT INTO pickup_code_new (day, code, venue, member, checkin_seq, checkout_seq)
+                      SELECT day, code, venue, member, checkin_seq, checkout_seq FROM pickup_code;
+                    DROP TABLE pickup_code;
+                    ALTER TABLE pickup_code_new RENAME TO pickup_code;
+                    """)
+        }
         return migrator
     }
 }
