@@ -398,6 +398,7 @@
       case 'invalid_code': return T.scanAgain;
       case 'closed': case 'full': return T.notNow;
       case 'guardian_code_required': return T.showPickup;
+      case 'pickup_locked': return T.askStaff;
       default: return T.seeDesk;
     }
   }

@@ -62,6 +62,7 @@ window.I18N = {
   scanAgain: { zh: '请再扫一次', en: 'Please scan again' },
   notNow: { zh: '现在不能进入', en: 'Cannot enter now' },
   showPickup: { zh: '请出示接送码', en: 'Please show the pickup code' },
+  askStaff: { zh: '请找工作人员', en: 'Please ask a member of staff' },
   helpDesk: { zh: '需要帮助，请到前台', en: 'Need help? Please see the front desk' },
   iconOk: { zh: '成功', en: 'Done' },
   iconNo: { zh: '未通过', en: 'Not admitted' },

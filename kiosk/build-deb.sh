@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds jiayuan_<version>_<arch>.deb with dpkg-deb: the release binary (or --binary PATH), assets, units,
-# sysusers/tmpfiles entries and udev rules, staged by install.sh --root. The package's scripts create the
-# users and directories, make the data directory from the example config on first install, and start the
-# services; removing the package keeps /var/lib/jiayuan.
+# sysusers/tmpfiles entries and the udev rules' generator, staged by install.sh --root. The package's scripts
+# create the users and directories, make the data directory from the example config on first install, write
+# the udev rules for the scanners found there (/usr/lib/jiayuan/scanner-rules), and start the services;
+# removing the package keeps /var/lib/jiayuan.
 #
 #   bash kiosk/build-deb.sh [--binary PATH] [--out DIR] [--version V]
 set -euo pipefail
@@ -28,6 +29,9 @@ bash kiosk/install.sh "${args[@]}" > "$stage/install.log" 2>&1 || { cat "$stage/
 pkg="$stage/root"
 # Users, groups and /var/lib are made on the target by the maintainer scripts, not shipped.
 rm -rf "$pkg/etc/passwd" "$pkg/etc/group" "$pkg/etc/shadow" "$pkg/etc/gshadow" "$pkg/etc/.pwd.lock" "$pkg/var" "$pkg"/etc/*-
+# The udev rules name this machine's scanners by USB id: written on the target by postinst, not shipped.
+rm -f "$pkg/etc/udev/rules.d/70-jiayuan-scanners.rules"
+rmdir -p "$pkg/etc/udev/rules.d" 2>/dev/null || true
 mkdir -p "$pkg/DEBIAN"
 size="$(du -sk "$pkg" | cut -f1)"
 cat > "$pkg/DEBIAN/control" <<EOF
@@ -45,7 +49,6 @@ Description: 家园 Jiayuan home-centre check-in kiosk
  screen with voice prompts, receipts through CUPS, a hash-chained attendance log in SQLite and exactly-once
  upload to the sub-district hub.
 EOF
-echo "/etc/udev/rules.d/70-jiayuan-scanners.rules" > "$pkg/DEBIAN/conffiles"
 cat > "$pkg/DEBIAN/postinst" <<'EOF'
 #!/bin/sh
 set -e
@@ -57,7 +60,9 @@ if [ "$1" = "configure" ]; then
     /usr/bin/jiayuan init --data /var/lib/jiayuan --kiosk-id "${id:-kiosk-1}" --config /usr/share/jiayuan/jiayuan.toml.example >/dev/null
     chown -R jiayuan:jiayuan /var/lib/jiayuan
   fi
+  /usr/lib/jiayuan/scanner-rules >/dev/null || true
   udevadm control --reload 2>/dev/null || true
+  udevadm trigger --subsystem-match=input --subsystem-match=tty 2>/dev/null || true
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable jiayuan.service jiayuan-backup.timer jiayuan-display.service >/dev/null
@@ -77,6 +82,10 @@ cat > "$pkg/DEBIAN/postrm" <<'EOF'
 #!/bin/sh
 set -e
 [ -d /run/systemd/system ] && systemctl daemon-reload || true
+if [ "$1" = "remove" ] || [ "$1" = "purge" ]; then
+  rm -f /etc/udev/rules.d/70-jiayuan-scanners.rules
+  udevadm control --reload 2>/dev/null || true
+fi
 # /var/lib/jiayuan (the attendance log, members, keys, backups) is kept, also on purge.
 EOF
 chmod 0755 "$pkg/DEBIAN/postinst" "$pkg/DEBIAN/prerm" "$pkg/DEBIAN/postrm"

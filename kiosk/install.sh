@@ -6,7 +6,8 @@
 #   bash kiosk/install.sh --binary PATH        install a prebuilt binary instead of building
 #   bash kiosk/install.sh --root DIR           stage into DIR instead of / (no packages, no services,
 #                                              no printer set-up; used by the .deb and the tests)
-#   options: --kiosk-id ID (default: the host name), --skip-packages, --no-init (no data directory)
+#   options: --kiosk-id ID (default: the host name), --skip-packages, --no-init (no data directory),
+#            --hardware-root DIR (look for scanners under DIR/dev and DIR/sys instead of /dev and /sys: tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ binary=""
 kiosk_id=""
 packages=1
 init=1
+hw=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="$(realpath -m "$2")"; shift 2 ;;
@@ -22,6 +24,7 @@ while [ $# -gt 0 ]; do
     --kiosk-id) kiosk_id="$2"; shift 2 ;;
     --skip-packages) packages=0; shift ;;
     --no-init) init=0; shift ;;
+    --hardware-root) hw="$(realpath -m "$2")"; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 64 ;;
   esac
 done
@@ -69,7 +72,6 @@ for unit in jiayuan.service jiayuan-display.service jiayuan-backup.service jiayu
 done
 install -D -m 0644 systemd/jiayuan.sysusers "$R/usr/lib/sysusers.d/jiayuan.conf"
 install -D -m 0644 systemd/jiayuan.tmpfiles "$R/usr/lib/tmpfiles.d/jiayuan.conf"
-install -D -m 0644 kiosk/udev/70-jiayuan-scanners.rules "$R/etc/udev/rules.d/70-jiayuan-scanners.rules"
 
 # 4. Users and directories (systemd's own tools, also inside a staging root).
 mkdir -p "$R/etc"
@@ -99,7 +101,15 @@ if [ "$init" = 1 ]; then
   chmod 0700 "$data"
 fi
 
-# 6. On a live system: a CUPS queue for a USB receipt printer, udev, services.
+# 6. Scanner rights by USB id (kiosk/scanner-rules.sh; again by hand after adding a scanner).
+install -D -m 0755 kiosk/scanner-rules.sh "$R/usr/lib/jiayuan/scanner-rules"
+rules_args=()
+[ -n "$R" ] && rules_args+=(--root "$R")
+# Staging into a root looks at no hardware (the build machine's devices are not the kiosk's) unless told where.
+if [ -n "$hw" ]; then rules_args+=(--hardware-root "$hw"); elif [ -n "$R" ]; then rules_args+=(--no-hardware); fi
+say "udev: $(bash kiosk/scanner-rules.sh "${rules_args[@]}")"
+
+# 7. On a live system: a CUPS queue for a USB receipt printer, udev, services.
 if [ -z "$R" ]; then
   if command -v lpinfo >/dev/null 2>&1 && ! lpstat -p jiayuan-receipt >/dev/null 2>&1; then
     uri="$(lpinfo -v 2>/dev/null | awk '$1 == "direct" && $2 ~ /^usb:\/\// { print $2; exit }' || true)"

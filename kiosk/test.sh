@@ -21,13 +21,17 @@ source "$cupsdir/env"
 bash kiosk/dev/postgres.sh start "$pgdir"
 source "$pgdir/env"
 
-# The browser test (Tests/browser/screen_e2e.py) runs selenium and axe-selenium-python from a venv kept
-# under .build (gitignored) and reused while it still has both.
+# The browser tests (Tests/browser/*_e2e.py) run selenium and axe-selenium-python from a venv kept under
+# .build (gitignored) and reused while it still has all three packages. axe-selenium-python 2.1.6 (the last
+# for Python 3.11) bundles axe-core 3.1.1 from 2018; the tests inject the current axe-core that the wheel of
+# axe-playwright-python carries (installed with --no-deps: only its axe.min.js is used, not playwright).
 venv=.build/test-venv
-if ! "$venv/bin/python" -c 'import selenium, axe_selenium_python' >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c 'import selenium, axe_selenium_python, importlib.util, sys
+sys.exit(importlib.util.find_spec("axe_playwright_python") is None)' >/dev/null 2>&1; then
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check selenium axe-selenium-python
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps axe-playwright-python
 fi
 export JIAYUAN_TEST_PYTHON="$PWD/$venv/bin/python"
 export JIAYUAN_BIN="$(swift build --show-bin-path)/jiayuan"

@@ -16,7 +16,8 @@ if [ -z "$R" ] && [ -d /run/systemd/system ]; then
 fi
 for unit in "${units[@]}"; do rm -f "$R/usr/lib/systemd/system/$unit"; done
 rm -f "$R/usr/bin/jiayuan" "$R/usr/lib/sysusers.d/jiayuan.conf" "$R/usr/lib/tmpfiles.d/jiayuan.conf" \
-  "$R/etc/udev/rules.d/70-jiayuan-scanners.rules"
+  "$R/etc/udev/rules.d/70-jiayuan-scanners.rules" "$R/usr/lib/jiayuan/scanner-rules"
+rmdir "$R/usr/lib/jiayuan" 2>/dev/null || true
 rm -rf "$R/usr/share/jiayuan" "$R/usr/share/doc/jiayuan"
 if [ -z "$R" ]; then
   [ -d /run/systemd/system ] && systemctl daemon-reload

@@ -205,25 +205,17 @@ public struct PublicKeyEntry: Sendable {
 }
 
 extension DataDirectory {
-    /// Adds public keys to the trusted list; returns how many were new. A key id already bound to a
-    /// different key is refused, so a card can never verify under the wrong desk's key.
+    /// Adds public keys to the trusted list (after `newKeys` checked them); returns how many were new.
+    /// Weak keys (small-order, non-canonical) and an id bound to a different key are refused.
     public func trust(_ entries: [PublicKeyEntry]) throws -> Int {
-        var current = try trustedKeys()
-        let own = FileManager.default.fileExists(atPath: signingKeyPath) ? try loadSigningKey().publicEntry : nil
-        var added = 0
         for e in entries {
-            let known = (own.map { [$0] } ?? []) + current
-            if let same = known.first(where: { $0.id == e.id }) {
-                guard same.key.rawRepresentation == e.key.rawRepresentation else {
-                    throw KioskError("key id \(e.id) already belongs to a different key here; nothing was imported")
-                }
-                continue
+            if let problem = Ed25519Checks.keyProblem(e.key.rawRepresentation) {
+                throw CardTrustError.weakKey(file: "the key list", id: Int(e.id), problem: problem)
             }
-            current.append(e)
-            added += 1
         }
+        let fresh = try newKeys(entries)
         try FileManager.default.createDirectory(atPath: keysPath, withIntermediateDirectories: true)
-        try saveTrustedKeys(current)
-        return added
+        try saveTrustedKeys(try trustedKeys() + fresh)
+        return fresh.count
     }
 }

@@ -78,7 +78,7 @@ public enum Doctor {
             guard access(path, serial ? (R_OK | W_OK) : R_OK) == 0 else {
                 return DoctorCheck(
                     name: name, verdict: .problem,
-                    detail: "\(label): no permission to read \(path) (the kiosk user needs the \(serial ? "dialout" : "input") group)")
+                    detail: "\(label): no permission to read \(path) (the kiosk user needs the \(serial ? "dialout" : "jiayuan-scanner") group: add usb_id to this [[scanner]] and run /usr/lib/jiayuan/scanner-rules)")
             }
             return DoctorCheck(name: name, verdict: .ok, detail: "\(label): plugged in")
         }

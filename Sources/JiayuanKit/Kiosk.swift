@@ -76,11 +76,19 @@ public final class ScanReader: @unchecked Sendable {
 public struct CheckInService: Sendable {
     public let kiosk: Kiosk
     public let reader: ScanReader
+    /// Wrong pickup codes per venue and the locks they started (issue 13).
+    public let pickupGuard: PickupGuard
 
-    /// A service for `kiosk` trusting `keys`.
-    public init(kiosk: Kiosk, keys: CardKeyring) {
+    /// A service for `kiosk` trusting `keys`. Pickup locks begun within the lockout (their staff alerts) are
+    /// put back, so a restart does not lift one.
+    public init(kiosk: Kiosk, keys: CardKeyring, pickupRules: PickupGuessRules = .standard) {
         self.kiosk = kiosk
         self.reader = ScanReader(keys: keys)
+        self.pickupGuard = PickupGuard(rules: pickupRules)
+        let now = kiosk.clock()
+        if let starts = try? kiosk.database.pickupLockStarts(since: now.addingTimeInterval(-pickupRules.lockout)) {
+            for (venue, start) in starts { pickupGuard.restoreLock(venue: venue, startedAt: start) }
+        }
     }
 
     /// A service with the keys from the kiosk's data directory.
@@ -88,7 +96,6 @@ public struct CheckInService: Sendable {
         self.init(kiosk: kiosk, keys: try kiosk.data.loadKeyring())
     }
 
-    /// Reads the code, decides and records durably; returns the decision object.
     /// Receipts for check-ins: none, or the venue's policy (`requested` prints at venues that ask) to a target.
     public struct Receipts: Sendable {
         public var requested: Bool
@@ -100,6 +107,10 @@ public struct CheckInService: Sendable {
         }
     }
 
+    /// Reads the code, decides and records durably; returns the decision object. A pickup code (a `JYK:` slip,
+    /// or a guardian code with a card) from a scanner or the API at a venue locked after repeated wrong codes
+    /// throws `PickupLocked` and records nothing; a wrong one is counted, and the fifth within the window
+    /// starts the lock and raises the staff alert. Staff (`via: .staff`) are neither counted nor locked.
     public func checkIn(
         code: String, venue venueID: String, at: Date? = nil, guardianCode: String? = nil, via: Via = .scan,
         receipts: Receipts? = nil, audit: ((Decision) -> AuditNote)? = nil
@@ -116,13 +127,17 @@ public struct CheckInService: Sendable {
     ) throws -> Decision {
         let venue = try kiosk.venue(venueID)
         let reading = reader.read(code)
+        let now = at ?? kiosk.clock()
+        // A pickup code tried while the venue is locked is refused before anything is read or recorded.
+        let attempt = PickupAttempt.isAttempt(reading, guardianCode: guardianCode, via: via)
+        if attempt, let until = pickupGuard.lockedUntil(venue: venue.id, at: now) { throw PickupLocked(venue: venue.id, until: until) }
         let printing = receipts.map { _ in PrintService(kiosk: kiosk) }
         let target = try receipts.flatMap { r in try printing?.target(r.printer).description }
         // The debounce rule is for a scanner reading one card twice; a desk action is deliberate, so it gets
         // a digest no other event has (the same member checked out a moment after a refusal is not a repeat).
         let digest = via == .staff ? Kiosk.codeDigest("staff \(UUID().uuidString)") : Kiosk.codeDigest(code)
-        return try kiosk.database.recordCheckIn(
-            reading, codeDigest: digest, venue: venue, at: at ?? kiosk.clock(), guardianCode: guardianCode,
+        let decision = try kiosk.database.recordCheckIn(
+            reading, codeDigest: digest, venue: venue, at: now, guardianCode: guardianCode,
             via: via, engine: kiosk.engine, rng: &rng,
             receipts: { decision in
                 guard let printing, let receipts, let target else { return [] }
@@ -133,7 +148,36 @@ public struct CheckInService: Sendable {
                         queuedAt: queuedAt)
                 }
             }, audit: audit)
+        if attempt, PickupAttempt.isWrongGuess(reading, decision: decision),
+            case .lockStarted = pickupGuard.recordWrongGuess(venue: venue.id, at: now)
+        {
+            try kiosk.database.raisePickupGuessingAlert(venue: venue.id, at: now)
+        }
+        return decision
     }
+}
+
+/// The kiosk's `PickupGuessLedger`, shared by every check-in path of one process. It lives in memory (an
+/// attacker cannot restart the kiosk); a lock's start is also its staff alert in the database, from which
+/// `CheckInService` puts locks back after a restart. Scan check-ins run one at a time on the database lane,
+/// so the count is exact; from several threads at once a few more guesses could be counted before the lock.
+public final class PickupGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ledger: PickupGuessLedger
+
+    /// A guard keeping `rules`.
+    public init(rules: PickupGuessRules = .standard) { ledger = PickupGuessLedger(rules: rules) }
+
+    /// The end of the lock on `venue` at `now`, or nil when slip check-outs are open there.
+    public func lockedUntil(venue: String, at now: Date) -> Date? { lock.withLock { ledger.lockedUntil(venue: venue, at: now) } }
+
+    /// Counts a wrong guess (see `PickupGuessLedger.recordWrongGuess`).
+    public func recordWrongGuess(venue: String, at now: Date) -> PickupGuessLedger.Verdict {
+        lock.withLock { ledger.recordWrongGuess(venue: venue, at: now) }
+    }
+
+    /// Puts back a lock begun at `start`.
+    public func restoreLock(venue: String, startedAt start: Date) { lock.withLock { ledger.restoreLock(venue: venue, startedAt: start) } }
 }
 
 extension Kiosk {

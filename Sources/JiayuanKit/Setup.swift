@@ -63,7 +63,7 @@ public enum DefaultConfig {
             .replacingOccurrences(of: "demo = true", with: "demo = false")
             .replacingOccurrences(
                 of: "name = \"lobby\"\nsource = \"fifo:scan.fifo\"",
-                with: "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/udev/).\nsource = \"evdev:/dev/jiayuan-scanner\"")
+                with: "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/scanner-rules.sh):\n# only devices with a scanner's USB id get it. Name yours here (lsusb shows the id) and run\n# /usr/lib/jiayuan/scanner-rules again:\n# usb_id = \"0c2e:0b61\"\nsource = \"evdev:/dev/jiayuan-scanner\"")
     }
 
     /// The config text; `demo` adds the five venues of the home centre (DESIGN.md §1).

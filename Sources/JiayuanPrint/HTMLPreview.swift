@@ -13,7 +13,31 @@ public enum HTMLPreview {
     /// text at double size; each QR code an `<img>` with a `data:image/png;base64,` PNG at
     /// 4 pixels per module. All text is HTML-escaped. A QR code that cannot be printed (too
     /// wide for the paper, or not encodable) is shown as a `qr-error` line saying why.
-    public static func render(_ doc: PrintDocument, paper: PaperWidth) -> String {
+    ///
+    /// With `inlineStyles: false` the same markup carries no `style` attributes (for pages whose
+    /// Content-Security-Policy refuses them, like the staff console's, which styles the classes instead:
+    /// `receipt`, `line`, `bold`, `double`, `align-left|center|right`, `qr`, `feed feed-N`).
+    public static func render(_ doc: PrintDocument, paper: PaperWidth, inlineStyles: Bool = true) -> String {
+        let html = styled(doc, paper: paper)
+        return inlineStyles ? html : withoutStyles(html)
+    }
+
+    /// Removes every ` style="…"` (the values written here never hold a quote).
+    static func withoutStyles(_ html: String) -> String {
+        var out = ""
+        out.reserveCapacity(html.utf8.count)
+        var rest = Substring(html)
+        while let start = rest.range(of: "style=\"") {
+            var head = rest[..<start.lowerBound]
+            if head.hasSuffix(" ") { head = head.dropLast() }
+            out += head
+            guard let end = rest[start.upperBound...].firstIndex(of: "\"") else { return out }
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
+    }
+
+    static func styled(_ doc: PrintDocument, paper: PaperWidth) -> String {
         var html = ""
         html.reserveCapacity(4096)
         html += "<div class=\"receipt receipt-\(paper.rawValue)\" data-kind=\"\(escape(doc.kind))\" "
@@ -23,7 +47,7 @@ public enum HTMLPreview {
         for item in ReceiptLayout.items(for: doc, paper: paper) {
             switch item {
             case .line(let text, let style):
-                var classes = "line \(style.role)"
+                var classes = "line \(style.role) align-\(cssAlign(style.align))"
                 var css = "text-align:\(cssAlign(style.align))"
                 if style.bold {
                     classes += " bold"
@@ -39,7 +63,7 @@ public enum HTMLPreview {
             case .qr(let text):
                 html += qrImage(text, paper: paper)
             case .feed(let count):
-                html += "<div class=\"feed\" style=\"height:\(30 * count)px\"></div>\n"
+                html += "<div class=\"feed feed-\(count)\" style=\"height:\(30 * count)px\"></div>\n"
             }
         }
         html += "</div>\n"

@@ -55,6 +55,12 @@ struct APIController {
             return jsonResponse(d.json)
         } catch let error as KioskError {
             return errorResponse(error.message, status: .badRequest)
+        } catch let locked as PickupLocked {
+            var response = errorResponse(
+                "too many wrong pickup codes: collecting children by code at \(locked.venue) is stopped for now; please ask staff",
+                status: .tooManyRequests)
+            response.headers[.retryAfter] = String(locked.secondsLeft(at: kiosk.clock()))
+            return response
         } catch {
             return errorResponse("the kiosk cannot record check-ins right now: \(KioskError.describe(error))", status: .serviceUnavailable)
         }
@@ -103,8 +109,14 @@ struct APIController {
                     Task { await events.end(id) }
                 }
                 try await writer.finish(nil)
+                // The stream was closed for a newer one (or the kiosk is stopping): close the connection too, so
+                // its descriptor is free at once (a thrown error ends the connection).
+                throw StreamEnded()
             })
     }
+
+    /// Ends an event stream's connection with its stream.
+    struct StreamEnded: Error {}
 
     @Sendable func voiceFile(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let voice, let file = context.parameters.get("file"), file.hasSuffix(".wav") else {

@@ -53,10 +53,12 @@ public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger
     let registry = ScannerRegistry()
     let router = buildRouter(kiosk: kiosk, options: options, coordinator: coordinator, events: events, voice: voice, registry: registry)
 
+    // Issue 13: the door's caps (ConnectionLimits.swift); the watchdog probes the door itself.
+    let door = ConnectionGuard(limits: .door(), logger: logger)
     var services: [any Service] = [
         SpoolerService(printing: PrintService(kiosk: kiosk), logger: logger),
         SweepService(kiosk: kiosk, coordinator: coordinator, logger: logger),
-        WatchdogService(kiosk: kiosk, coordinator: coordinator, logger: logger),
+        WatchdogService(kiosk: kiosk, coordinator: coordinator, logger: logger, door: door),
     ]
     if kiosk.config.upload.hub != nil {
         do {
@@ -76,9 +78,11 @@ public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger
     }
     return Application(
         router: router,
-        configuration: .init(address: .hostname(options.host, port: options.port), serverName: "jiayuan"),
+        server: door.server,
+        configuration: door.configuration(address: .hostname(options.host, port: options.port), serverName: "jiayuan"),
         services: services,
         onServerRunning: { channel in
+            door.listening(on: channel)
             logger.notice("kiosk screen ready", metadata: ["http.address": "\(channel.localAddress?.description ?? "?")"])
             WatchdogService.notify(ProcessInfo.processInfo.environment["NOTIFY_SOCKET"], "READY=1\nSTATUS=serving")
         },

@@ -15,6 +15,8 @@ struct HealthController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/healthz", use: health)
+        // The watchdog's probe: proof that the door accepts, reads, routes and answers (nothing else touched).
+        router.get(RouterPath(ListenerProbe.path)) { _, _ in Response(status: .noContent) }
     }
 
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {

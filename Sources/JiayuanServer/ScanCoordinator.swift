@@ -56,6 +56,18 @@ public actor ScanCoordinator {
             return
         }
         let reading = service.reader.read(code)
+        if case .pickupSlip(let slip) = reading {
+            // A slip goes to the venue whose child it names, else to the first children's venue, where a
+            // wrong one is counted like any other (never previewed: a preview would answer without counting).
+            let kiosk = self.kiosk
+            let now = kiosk.clock()
+            let found = try? await offload {
+                try kiosk.database.pickupVenue(code: slip, venues: kiosk.config.venues, at: now, policy: kiosk.config.policy)
+            }
+            let venue = found ?? kiosk.config.venues.first(where: \.guardianCode)?.id ?? kiosk.config.venues[0].id
+            _ = try? await checkIn(code: code, venue: venue, source: scanner)
+            return
+        }
         if case .unreadable(let error) = reading {
             logger.info("scan refused", metadata: ["scan.scanner": "\(scanner)", "scan.reason": "\(error.reason.rawValue)"])
             await publishInvalid(error.reason, message: nil)
@@ -137,6 +149,12 @@ public actor ScanCoordinator {
             await setInService()
         } catch let error as KioskError {
             throw error
+        } catch let locked as PickupLocked {
+            // Nothing was recorded; the screen tells the guardian to ask staff (a log line per refusal would let
+            // a guesser flood the journal, so only at debug).
+            logger.debug("pickup code refused: venue locked", metadata: ["scan.venue": "\(venue)", "scan.source": "\(source)"])
+            await publishInvalid(reason: "pickup_locked", message: locked.message)
+            throw locked
         } catch {
             await fail(error)
             throw error
@@ -167,10 +185,14 @@ public actor ScanCoordinator {
     }
 
     func publishInvalid(_ reason: DenialReason, message given: Bilingual?) async {
-        let message = given ?? Messages.denial(reason, venue: kiosk.config.venues[0])
+        await publishInvalid(reason: reason.rawValue, message: given ?? Messages.denial(reason, venue: kiosk.config.venues[0]))
+    }
+
+    /// An `invalid` screen event: a denial code (or `pickup_locked`, which is no decision) and its words.
+    func publishInvalid(reason: String, message: Bilingual) async {
         let voiceURL = kiosk.config.voice ? voice?.url(for: message.zh) : nil
         let payload: [String: Any] = [
-            "reason": reason.rawValue, "message": ["zh": message.zh, "en": message.en], "voice": voiceURL ?? NSNull(),
+            "reason": reason, "message": ["zh": message.zh, "en": message.en], "voice": voiceURL ?? NSNull(),
         ]
         await events.publish(ScreenEvent(name: "invalid", data: Self.json(payload)))
     }

@@ -161,9 +161,10 @@ struct SweepService: Service, CustomStringConvertible {
     }
 }
 
-/// Talks to systemd: `WATCHDOG=1` while the database takes writes (`READY=1` is sent when the HTTP server
-/// is listening, from `buildApplication`)
-/// (a datagram to `$NOTIFY_SOCKET`; no libsystemd needed).
+/// Talks to systemd: `WATCHDOG=1` while the database takes writes and the kiosk answers a request through
+/// its own door (`door`: a real loopback request to `ListenerProbe.path`, so a listener wedged by a flood of
+/// connections stops the pings and systemd restarts the kiosk). `READY=1` is sent when the HTTP server is
+/// listening, from `buildApplication` (a datagram to `$NOTIFY_SOCKET`; no libsystemd needed).
 struct WatchdogService: Service, CustomStringConvertible {
     var description: String { "systemd watchdog" }
     let kiosk: Kiosk
@@ -171,14 +172,27 @@ struct WatchdogService: Service, CustomStringConvertible {
     let logger: Logger
     let socketPath: String?
     let interval: Double
+    /// The listener that must answer (nil: not probed).
+    let door: ConnectionGuard?
 
-    init(kiosk: Kiosk, coordinator: ScanCoordinator, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(
+        kiosk: Kiosk, coordinator: ScanCoordinator, logger: Logger, door: ConnectionGuard? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.kiosk = kiosk
         self.coordinator = coordinator
         self.logger = logger
+        self.door = door
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         let usec = environment["WATCHDOG_USEC"].flatMap(Double.init) ?? 30_000_000
         interval = max(0.5, usec / 1_000_000 / 2)
+    }
+
+    /// Whether the door answers a request within one interval (true before it listens: it is starting).
+    func doorAnswers() async -> Bool {
+        guard let door, let address = door.address else { return true }
+        let timeout = interval
+        return (try? await offload(on: Lane.watchdog) { ListenerProbe.answers(address, timeout: timeout) }) ?? false
     }
 
     func run() async throws {
@@ -189,6 +203,13 @@ struct WatchdogService: Service, CustomStringConvertible {
     func loop() async throws {
         let kiosk = self.kiosk
         while !Task.isCancelled {
+            let started = ContinuousClock.now
+            // No door, no pings: a kiosk that cannot answer its screen is restarted whatever its database says.
+            guard await doorAnswers() else {
+                logger.error("the kiosk's own door does not answer; watchdog pings stopped")
+                try await Task.sleep(until: started + .seconds(interval))
+                continue
+            }
             do {
                 // A write, not a read: a read-only or broken database must stop the pings. SQLite can still
                 // write into a reused WAL on a full disk, so the free space is checked too.
@@ -208,7 +229,7 @@ struct WatchdogService: Service, CustomStringConvertible {
                     logger.error("database does not answer; watchdog pings stopped", metadata: ["error": "\(KioskError.describe(error))"])
                 }
             }
-            try await Task.sleep(for: .seconds(interval))
+            try await Task.sleep(until: started + .seconds(interval))
         }
     }
 

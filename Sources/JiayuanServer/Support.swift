@@ -29,6 +29,8 @@ enum Lane {
     /// Staff PIN hashing (~0.1–0.3 s each), apart from the console's pages so a log-in storm delays no one
     /// else (and bounded: the sign-in throttle admits 10 attempts a minute per computer).
     static let pin = DispatchQueue(label: "jiayuan.pin")
+    /// The watchdog's probe of the kiosk's own door (blocks up to one watchdog interval).
+    static let watchdog = DispatchQueue(label: "jiayuan.watchdog")
 }
 
 /// Runs blocking `work` on `queue` (the database lane unless said) and awaits its result.

@@ -46,6 +46,13 @@ extension AppDatabase {
             try db.execute(
                 sql: "UPDATE card SET revoked_at = ? WHERE member = ? AND revoked_at IS NULL",
                 arguments: [Stamp.text(now), Int64(member.number)])
+            // What this issue withdraws, for other desks too: this desk's earlier serials, and every card
+            // another desk issued the member before today (serials are per desk and say nothing across desks;
+            // a card another desk issues the same day is left alone, so two desks never void each other's
+            // cards of one day — `card revoke` withdraws those).
+            var withdrawn = [CardRevocation(member: member, keyID: keyID, scope: .othersIssuedThrough(today.adding(days: -1)))]
+            if last >= 1 { withdrawn.append(CardRevocation(member: member, keyID: keyID, scope: .below(UInt16(last + 1)))) }
+            try Self.insertRevocations(db, withdrawn, local: true, at: now)
             try db.execute(
                 sql: """
                     INSERT INTO card (member, serial, key_id, issued_day, valid_until_day, code, issued_at)
@@ -80,16 +87,77 @@ extension AppDatabase {
         }
     }
 
-    /// Whether a presented card is the member's current one. A card this desk never saw (issued by another
-    /// desk) is current unless a newer serial is known here.
-    static func cardStanding(_ db: Database, _ payload: CardPayload) throws -> CardStanding {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT serial, revoked_at FROM card WHERE member = ? AND serial >= ?"),
-            arguments: [Int64(payload.member), Int(payload.serial)])
-        for row in rows {
-            let serial: Int = row["serial"]
-            if serial > Int(payload.serial) || (row["revoked_at"] as String?) != nil { return .revoked }
+    /// Withdraws the member's cards without a new one (a lost card, a member who left): the current card
+    /// here and, as for a re-issue, every card another desk issued the member up to today. Returns the
+    /// serial withdrawn here, nil when the member holds no current card from this desk.
+    public func revokeCards(member: MemberID, keyID: UInt8, today: CivilDate, at now: Date) throws -> UInt16? {
+        try writer.write { db in
+            guard try Self.fetchMember(db, member) != nil else { throw StoreError("no member \(member)") }
+            let current = try Int.fetchOne(
+                db, sql: "SELECT serial FROM card WHERE member = ? AND key_id = ? AND revoked_at IS NULL ORDER BY serial DESC LIMIT 1",
+                arguments: [Int64(member.number), Int(keyID)])
+            try db.execute(
+                sql: "UPDATE card SET revoked_at = ? WHERE member = ? AND revoked_at IS NULL",
+                arguments: [Stamp.text(now), Int64(member.number)])
+            var withdrawn = [CardRevocation(member: member, keyID: keyID, scope: .othersIssuedThrough(today))]
+            if let current { withdrawn.append(CardRevocation(member: member, keyID: keyID, scope: .serial(UInt16(current)))) }
+            try Self.insertRevocations(db, withdrawn, local: true, at: now)
+            return current.map(UInt16.init)
         }
-        return .current
+    }
+
+    /// The revocations made at this desk (`local`) or imported from others, by member.
+    public func cardRevocations(local: Bool) throws -> [CardRevocation] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT member, key_id, kind, value FROM card_revocation WHERE local = ? ORDER BY member, key_id, kind, value",
+                arguments: [local]
+            ).compactMap { row in
+                guard let member = MemberID(number: UInt32(row[0] as Int64)) else { return nil }
+                return CardRevocation(member: member, keyID: UInt8(row[1] as Int), kind: row[2], value: row[3])
+            }
+        }
+    }
+
+    /// Stores revocations another desk made (from its `card keys --json`); returns how many were new.
+    public func importRevocations(_ revocations: [CardRevocation], at now: Date) throws -> Int {
+        try writer.write { db in
+            let before = db.totalChangesCount
+            try Self.insertRevocations(db, revocations, local: false, at: now)
+            return db.totalChangesCount - before
+        }
+    }
+
+    static func insertRevocations(_ db: Database, _ revocations: [CardRevocation], local: Bool, at now: Date) throws {
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO card_revocation (member, key_id, kind, value, local, recorded_at) VALUES (?, ?, ?, ?, ?, ?)")
+        for r in revocations {
+            let (kind, value) = r.kindAndValue
+            try insert.execute(arguments: [Int64(r.member.number), Int(r.keyID), kind, value, local, Stamp.text(now)])
+        }
+    }
+
+    /// The SQL condition that a presented card (member ?1, key ?2, serial ?3, issued day ?4) is void here:
+    /// - a card of this desk's (same key) with a higher serial, or this serial withdrawn;
+    /// - a key this desk issues under, but no such card was issued here (a serial above anything issued
+    ///   here: a restored old database or a stolen key);
+    /// - a revocation made here or imported (see `CardRevocation`).
+    static let cardVoidSQL = """
+        (EXISTS (SELECT 1 FROM card c WHERE c.member = ?1 AND c.key_id = ?2
+                 AND (c.serial > ?3 OR (c.serial = ?3 AND c.revoked_at IS NOT NULL)))
+         OR (EXISTS (SELECT 1 FROM card c WHERE c.key_id = ?2)
+             AND NOT EXISTS (SELECT 1 FROM card c WHERE c.member = ?1 AND c.key_id = ?2 AND c.serial = ?3))
+         OR EXISTS (SELECT 1 FROM card_revocation r WHERE r.member = ?1 AND (
+              (r.key_id = ?2 AND ((r.kind = 'below' AND ?3 < r.value) OR (r.kind = 'serial' AND ?3 = r.value)))
+              OR (r.key_id <> ?2 AND r.kind = 'others_through' AND ?4 <= r.value))))
+        """
+
+    /// Whether a presented card is void here (`cardVoidSQL`).
+    public func isCardVoid(_ payload: CardPayload) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT " + Self.cardVoidSQL,
+                arguments: [Int64(payload.member), Int(payload.keyID), Int(payload.serial), Int(payload.issued)]) ?? false
+        }
     }
 }

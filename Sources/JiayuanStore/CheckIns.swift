@@ -63,11 +63,11 @@ extension AppDatabase {
 
         // Who the code names.
         var memberID: MemberID?
-        var presentedSerial = 0
+        var presented = CardPayload(keyID: 0, member: 0, serial: 0, issued: 0, validUntil: 0)
         switch reading {
         case .card(let payload):
             memberID = MemberID(number: payload.member)
-            presentedSerial = Int(payload.serial)
+            presented = payload
         case .legacyNumber(let number):
             memberID = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT member FROM legacy_card WHERE number = ?"), arguments: [number]
@@ -110,13 +110,14 @@ extension AppDatabase {
                     sql: """
                         SELECT m.id, m.name, m."group", m.born, m.phone, m.flags, m.active,
                                p.since, p.since_seq, p.pickup_code,
-                               EXISTS (SELECT 1 FROM card c WHERE c.member = m.id
-                                       AND (c.serial > ?1 OR (c.serial = ?1 AND c.revoked_at IS NOT NULL)))
+                               \(Self.cardVoidSQL)
                         FROM member m
-                        LEFT JOIN presence p ON p.venue = ?2 AND p.member = m.id
-                        WHERE m.id = ?3
+                        LEFT JOIN presence p ON p.venue = ?5 AND p.member = m.id
+                        WHERE m.id = ?1
                         """),
-                arguments: [presentedSerial, venue.id, Int64(memberID.number)])
+                arguments: [
+                    Int64(memberID.number), Int(presented.keyID), Int(presented.serial), Int(presented.issued), venue.id,
+                ])
             if let row = try cursor.next() {
                 let flags = (row[5] as String? ?? "").split(separator: ",").compactMap { MemberFlag(rawValue: String($0)) }
                 let member = Member(

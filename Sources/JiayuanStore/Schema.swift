@@ -190,7 +190,32 @@ extension AppDatabase {
                       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                     """)
         }
-        migrator.registerMigration("v5: staff sign-in failures per computer") { db in
+        migrator.registerMigration("v5: card revocations") { db in
+            // What withdraws cards, here and at other desks (docs/security.md, "Card keys and revocations"):
+            // cards of `member` signed by `key_id` with serial < value ('below') or = value ('serial'), and cards
+            // of `member` signed by any other key issued on or before card day value ('others_through').
+            // `local` rows were made here and travel in `card keys --json`; the others came with `card trust`.
+            try db.execute(
+                sql: """
+                    CREATE TABLE card_revocation (
+                      member INTEGER NOT NULL CHECK (member BETWEEN 0 AND 4294967295),
+                      key_id INTEGER NOT NULL CHECK (key_id BETWEEN 0 AND 255),
+                      kind TEXT NOT NULL CHECK (kind IN ('below', 'serial', 'others_through')),
+                      value INTEGER NOT NULL CHECK (value BETWEEN 0 AND 65535),
+                      local INTEGER NOT NULL CHECK (local IN (0, 1)),
+                      recorded_at TEXT NOT NULL,
+                      PRIMARY KEY (member, key_id, kind, value)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX card_key ON card (key_id);
+                    INSERT INTO card_revocation (member, key_id, kind, value, local, recorded_at)
+                      SELECT member, key_id, 'below', MAX(serial), 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+                      FROM card GROUP BY member, key_id HAVING MAX(serial) > 1;
+                    INSERT INTO card_revocation (member, key_id, kind, value, local, recorded_at)
+                      SELECT member, key_id, 'others_through', MAX(issued_day) - 1, 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+                      FROM card GROUP BY member, key_id HAVING MAX(issued_day) >= 1;
+                    """)
+        }
+        migrator.registerMigration("v6: staff sign-in failures per computer") { db in
             // Wrong PINs are counted per (computer, name), so a stranger's guesses lock only the stranger's
             // computer out of that name, never the desk (issue 12). Unknown names are counted the same way.
             try db.execute(
@@ -203,6 +228,25 @@ extension AppDatabase {
                       last_at TEXT NOT NULL,
                       PRIMARY KEY (source, name)
                     ) WITHOUT ROWID;
+                    """)
+        }
+        // Issue 13: new pickup codes have 6 characters; the day's 3-character ones stay valid until used.
+        migrator.registerMigration("v7: pickup codes of 3 to 8 characters") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE pickup_code_new (
+                      day TEXT NOT NULL,
+                      code TEXT NOT NULL CHECK (length(code) BETWEEN 3 AND 8),
+                      venue TEXT NOT NULL,
+                      member INTEGER NOT NULL,
+                      checkin_seq INTEGER NOT NULL REFERENCES event(seq),
+                      checkout_seq INTEGER REFERENCES event(seq),
+                      PRIMARY KEY (day, code)
+                    );
+                    INSERT INTO pickup_code_new (day, code, venue, member, checkin_seq, checkout_seq)
+                      SELECT day, code, venue, member, checkin_seq, checkout_seq FROM pickup_code;
+                    DROP TABLE pickup_code;
+                    ALTER TABLE pickup_code_new RENAME TO pickup_code;
                     """)
         }
         return migrator

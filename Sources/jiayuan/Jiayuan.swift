@@ -109,15 +109,17 @@ struct Init: ParsableCommand {
 
     @Flag(help: .hidden) var printApplianceConfig = false
 
+    /// A bad kiosk id is a usage mistake (exit 64), found before anything is made.
+    func validate() throws {
+        guard KioskConfig.isIdentifier(kioskID) else { throw ValidationError("the kiosk id may only use letters, digits, - and _") }
+    }
+
     func run() throws {
         if printApplianceConfig {
             print(DefaultConfig.appliance(), terminator: "")
             return
         }
         let dir = data.directory
-        guard KioskConfig.isIdentifier(kioskID) else {
-            throw KioskError("the kiosk id may only use letters, digits, - and _")
-        }
         var rng: any RandomNumberGenerator = demo ? SeededRandom(seed: 2026) : SystemRandomNumberGenerator()
         var configText: String?
         if let config {
@@ -193,15 +195,19 @@ struct Report: ParsableCommand {
     @Option(help: "A month, YYYY-MM.") var month: String?
     @Flag(help: "CSV (UTF-8 with BOM, for Excel).") var csv = false
 
+    /// A malformed day or month is a usage mistake (exit 64).
+    func validate() throws {
+        if month != nil, day != nil { throw ValidationError("give --day or --month, not both") }
+        if let month, ReportPeriod.month(month) == nil { throw ValidationError("\"\(month)\" is not a month like 2026-11") }
+        if let day, CivilDate(iso: day) == nil { throw ValidationError("\"\(day)\" is not a date like 2026-11-28") }
+    }
+
     func run() throws {
         let kiosk = try data.open()
         let period: ReportPeriod
-        if let month {
-            guard day == nil else { throw ValidationError("give --day or --month, not both") }
-            guard let p = ReportPeriod.month(month) else { throw KioskError("\"\(month)\" is not a month like 2026-11") }
+        if let month, let p = ReportPeriod.month(month) {
             period = p
-        } else if let day {
-            guard let d = CivilDate(iso: day) else { throw KioskError("\"\(day)\" is not a date like 2026-11-28") }
+        } else if let day, let d = CivilDate(iso: day) {
             period = .day(d)
         } else {
             period = .day(kiosk.today())

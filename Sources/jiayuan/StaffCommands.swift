@@ -17,11 +17,21 @@ struct StaffCommand: ParsableCommand {
 
 struct StaffAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Add a staff account; asks for the PIN twice on a terminal when --pin is not given.")
+        commandName: "add",
+        abstract: "Add a staff account; asks for the PIN twice on a terminal, or reads one line from standard input with --pin-stdin.")
     @OptionGroup var data: DataOption
     @Argument(help: "The name staff log in with.") var name: String
     @Option(help: "desk or admin.") var role: StaffRole
-    @Option(help: "The PIN, 6 to 12 digits (better: leave it out and type it when asked).") var pin: String?
+    @Flag(help: "Read the PIN (6 to 12 digits) from the first line of standard input, e.g. from a password manager.")
+    var pinStdin = false
+    /// Gone: a PIN on the command line shows in `ps` and in shell history. Kept only to say so (exit 64).
+    @Option(help: .hidden) var pin: String?
+
+    func validate() throws {
+        if pin != nil {
+            throw ValidationError("--pin is gone: a PIN on the command line shows in ps; type it when asked, or pipe it in with --pin-stdin")
+        }
+    }
 
     func run() throws {
         let kiosk = try data.open()
@@ -29,10 +39,11 @@ struct StaffAdd: ParsableCommand {
             throw KioskError("a staff name is 1 to 64 characters on one line")
         }
         let chosen: String
-        if let pin {
-            chosen = pin
+        if pinStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw KioskError("no PIN on standard input") }
+            chosen = line.trimmingWhitespace()
         } else {
-            guard isatty(0) == 1 else { throw KioskError("give the PIN with --pin, or run this on a terminal to type it") }
+            guard isatty(0) == 1 else { throw KioskError("no terminal to type the PIN on: run this on a terminal, or give the PIN on standard input with --pin-stdin") }
             let first = try ask("PIN for \(name) (6-12 digits): ")
             if let problem = StaffPIN.problem(first) { throw KioskError(problem) }
             guard try ask("The same PIN again: ") == first else { throw KioskError("the two PINs differ; nothing was changed") }

@@ -16,8 +16,18 @@ struct Upload: ParsableCommand {
     @OptionGroup var data: DataOption
     @Flag(help: "One pass without retrying; exit 1 when anything is left unsent.") var once = false
     @Option(help: "The hub's address (default: [upload] hub in jiayuan.toml).") var hub: String?
-    @Option(help: "This kiosk's token (default: [upload] token in jiayuan.toml).") var token: String?
+    @Option(help: "Read this kiosk's token from FILE (default: $JIAYUAN_UPLOAD_TOKEN, else [upload] token in jiayuan.toml).")
+    var tokenFile: String?
+    /// Gone: a token on the command line shows in `ps`. Kept only to say so (exit 64).
+    @Option(help: .hidden) var token: String?
     @Flag(help: "Start uploading again after a refused chain (once the district has checked the log).") var clearConflict = false
+
+    func validate() throws {
+        if token != nil {
+            throw ValidationError(
+                "--token is gone: a token on the command line shows in ps; use [upload] token in jiayuan.toml, --token-file FILE or JIAYUAN_UPLOAD_TOKEN")
+        }
+    }
 
     func run() throws {
         let kiosk = try data.open()
@@ -25,6 +35,7 @@ struct Upload: ParsableCommand {
             try kiosk.database.clearUploadConflict(at: Date())
             print("upload conflict cleared; uploads start again")
         }
+        let token = try UploadSettings.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
         let uploader = Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload, hub: hub, token: token))
         let progress = Progress(total: try kiosk.database.uploadState().backlog)
         var backoff = Backoff(base: 1, cap: min(60, uploader.settings.retryMax))
@@ -115,7 +126,14 @@ struct Hub: ParsableCommand {
 /// Where the hub keeps its data.
 struct HubStoreOptions: ParsableArguments {
     @Option(help: "The hub's data directory (default: $JIAYUAN_HUB_DATA, else /var/lib/jiayuan-hub).") var data: String?
-    @Option(help: "Another store: postgres://user@host:port/db, or sqlite:PATH (default: hub.sqlite in --data).") var database: String?
+    @Option(help: "Another store: postgres://user@host:port/db (no password: ~/.pgpass), or sqlite:PATH (default: hub.sqlite in --data).") var database: String?
+
+    func validate() throws {
+        if let database, UploadSettings.urlHasPassword(database) {
+            throw ValidationError(
+                "--database must not carry a password (it shows in ps): put it in ~/.pgpass or PGPASSFILE, or give the whole address in JIAYUAN_HUB_DATABASE")
+        }
+    }
 
     func open() throws -> any HubStore {
         let dir = data ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"

@@ -91,9 +91,76 @@ struct ApplianceTests {
             print("systemd-analyze security \(unit): \(line.split(separator: ":").last!.trimmingCharacters(in: .whitespaces))")
             #expect(score <= 2.5, "\(line)")
         }
+        // Caps that keep a flood from starving the machine (issue 13), and scanner rights without `input`.
+        let unit = try String(contentsOfFile: units + "/jiayuan.service", encoding: .utf8)
+        let settings = unit.split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init)
+        for line in ["LimitNOFILE=4096", "MemoryMax=512M", "TasksMax=256", "SupplementaryGroups=jiayuan-scanner dialout lp"] {
+            #expect(settings.contains(line), "jiayuan.service sets \(line)")
+        }
+        #expect(!settings.contains { $0.hasPrefix("SupplementaryGroups=") && $0.split(separator: " ").contains { $0.hasSuffix("input") } })
     }
 
-    @Test("build-deb.sh makes a package with the program, units, rules and maintainer scripts")
+    @Test("the udev rules give exactly the scanners' USB ids (found, or usb_id in the config) to jiayuan-scanner, never a name glob")
+    func scannerRulesByID() throws {
+        let dir = TemporaryDirectory("scanner-rules")
+        defer { dir.remove() }
+        let dest = dir.path + "/root"
+        let first = try install(dest, ["--kiosk-id", "lobby-1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let rulesPath = dest + "/etc/udev/rules.d/70-jiayuan-scanners.rules"
+        let staged = try String(contentsOfFile: rulesPath, encoding: .utf8)
+        #expect(!staged.contains("SUBSYSTEM=="), "staging looks at no hardware and the example names no id: \(staged)")
+        #expect(FileManager.default.isExecutableFile(atPath: dest + "/usr/lib/jiayuan/scanner-rules"))
+        let group = try String(contentsOfFile: dest + "/etc/group", encoding: .utf8)
+        let scannerGroup = try #require(group.split(separator: "\n").first { $0.hasPrefix("jiayuan-scanner:") })
+        #expect(scannerGroup.hasSuffix(":jiayuan"), "the kiosk user is in jiayuan-scanner: \(scannerGroup)")
+        #expect(!group.split(separator: "\n").contains { $0.hasPrefix("input:") && $0.hasSuffix("jiayuan") })
+
+        // A fake machine: a Honeywell scanner the config names by path, a Zebra scanner just plugged in, an
+        // ordinary keyboard, and a keyboard that calls itself a QR scanner (the old rule's name glob took it).
+        let hw = dir.path + "/hw"
+        func device(_ event: String, _ byID: String, vendor: String, product: String) throws {
+            let usb = hw + "/sys/devices/pci0000:00/usb1/\(event)-usb"
+            let input = usb + "/1-1:1.0/input/input-\(event)"
+            try FileManager.default.createDirectory(atPath: input + "/" + event, withIntermediateDirectories: true)
+            try Data((vendor + "\n").utf8).write(to: URL(fileURLWithPath: usb + "/idVendor"))
+            try Data((product + "\n").utf8).write(to: URL(fileURLWithPath: usb + "/idProduct"))
+            try FileManager.default.createDirectory(atPath: hw + "/sys/class/input/" + event, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(
+                atPath: hw + "/sys/class/input/\(event)/device",
+                withDestinationPath: "../../../devices/pci0000:00/usb1/\(event)-usb/1-1:1.0/input/input-\(event)")
+            try FileManager.default.createDirectory(atPath: hw + "/dev/input/by-id", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: hw + "/dev/input/" + event, contents: Data())
+            try FileManager.default.createSymbolicLink(atPath: hw + "/dev/input/by-id/" + byID, withDestinationPath: "../" + event)
+        }
+        try device("event5", "usb-Honeywell_Imaging_1900-event-kbd", vendor: "0C2E", product: "0B61")
+        try device("event7", "usb-Symbol_DS2208-event-kbd", vendor: "05e0", product: "1200")
+        try device("event3", "usb-Logitech_K120-event-kbd", vendor: "046d", product: "c31c")
+        try device("event9", "usb-Cheap_QR_Scanner_Keyboard-event-kbd", vendor: "1234", product: "5678")
+        let configPath = dest + "/var/lib/jiayuan/jiayuan.toml"
+        var config = try String(contentsOfFile: configPath, encoding: .utf8)
+        config = config.replacingOccurrences(
+            of: "source = \"evdev:/dev/jiayuan-scanner\"",
+            with: "source = \"evdev:/dev/input/by-id/usb-Honeywell_Imaging_1900-event-kbd\"\n\n[[scanner]]\nname = \"desk\"\nusb_id = \"1A86:E026\"\nsource = \"serial:/dev/ttyACM0\"")
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        #expect(try Run.jiayuan(["doctor", "--data", dest + "/var/lib/jiayuan"]).stdout.contains("OK    config"), "usb_id is a valid key")
+
+        let second = try install(dest, ["--hardware-root", hw])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("udev: 3 scanner id(s)"), "\(second.stdout)")
+        let rules = try String(contentsOfFile: rulesPath, encoding: .utf8)
+        let active = rules.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        for (vendor, product) in [("0c2e", "0b61"), ("05e0", "1200"), ("1a86", "e026")] {
+            #expect(active.contains { $0.contains("SUBSYSTEM==\"input\"") && $0.contains("ATTRS{idVendor}==\"\(vendor)\", ATTRS{idProduct}==\"\(product)\"") },
+                    "\(vendor):\(product) has an input rule: \(rules)")
+        }
+        #expect(!rules.contains("046d") && !rules.contains("1234"), "an ordinary keyboard and a self-named \"scanner\" get nothing: \(rules)")
+        #expect(!rules.contains("ATTRS{name}"), "no rule matches a device by its name")
+        #expect(active.filter { $0.contains("GROUP=") }.allSatisfy { $0.contains("GROUP=\"jiayuan-scanner\"") })
+        #expect(active.filter { $0.contains("SUBSYSTEM==") }.count == 6, "one input and one serial rule per id")
+    }
+
+    @Test("build-deb.sh makes a package with the program, units, the rules' generator and maintainer scripts")
     func debianPackage() throws {
         let dir = TemporaryDirectory("deb")
         defer { dir.remove() }
@@ -106,9 +173,14 @@ struct ApplianceTests {
         #expect(info.stdout.contains("postinst") && info.stdout.contains("prerm"))
         let contents = try Run.program("/usr/bin/dpkg-deb", ["-c", deb]).stdout
         for path in ["./usr/bin/jiayuan", "./usr/lib/systemd/system/jiayuan.service", "./usr/lib/sysusers.d/jiayuan.conf",
-                     "./etc/udev/rules.d/70-jiayuan-scanners.rules", "./usr/share/jiayuan/assets/index.html"] {
+                     "./usr/lib/jiayuan/scanner-rules", "./usr/share/jiayuan/assets/index.html"] {
             #expect(contents.contains(path), "\(path) in the package")
         }
+        // The udev rules name the target's scanners: postinst writes them there; none are shipped.
+        #expect(!contents.contains("70-jiayuan-scanners.rules"), "the build machine's rules are not shipped")
+        let control = dir.path + "/control"
+        #expect(try Run.program("/usr/bin/dpkg-deb", ["-e", deb, control]).status == 0)
+        #expect(try String(contentsOfFile: control + "/postinst", encoding: .utf8).contains("/usr/lib/jiayuan/scanner-rules"))
         #expect(!contents.contains("./var/") && !contents.contains("./etc/passwd"), "no data directory or users are shipped")
     }
 

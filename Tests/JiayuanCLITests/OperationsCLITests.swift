@@ -149,7 +149,7 @@ struct OperationsCLITests {
         let otherDay = try kiosk.run("report", "--day", "2026-11-27", "--csv")
         #expect(!otherDay.stdout.contains(",1\r\n") && !otherDay.stdout.contains(",1\n"), "nothing on another day")
         let badDay = try kiosk.run("report", "--day", "28/11/2026")
-        #expect(isOneLineError(badDay), "exit \(badDay.status), stderr: \(badDay.stderr)")
+        #expect(badDay.status == 64 && badDay.stderr.contains("is not a date like 2026-11-28"), "a usage mistake: exit \(badDay.status), stderr: \(badDay.stderr)")
     }
 
     // MARK: - verify
@@ -184,5 +184,20 @@ struct OperationsCLITests {
         let output = broken.stdout + broken.stderr
         #expect(output.contains("seq 2"), "\(output)")
         #expect(!output.contains("event chain: ok"), "\(output)")
+    }
+
+    @Test("usage mistakes exit 64 and change nothing: a kiosk id with spaces, a day that does not exist, --day with --month")
+    func usageMistakes() throws {
+        let dir = TemporaryDirectory("usage")
+        defer { dir.remove() }
+        let badID = try Run.jiayuan(["init", "--kiosk-id", "bad id!", "--data", dir.path + "/k"])
+        #expect(badID.status == 64 && badID.stderr.contains("kiosk id"), "\(badID.status) \(badID.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/k/jiayuan.toml"), "nothing was made")
+        let kiosk = try TestKiosk.demo()
+        defer { kiosk.remove() }
+        for args in [["report", "--day", "2026-13-45"], ["report", "--month", "2026-13"], ["report", "--day", "2026-11-28", "--month", "2026-11"]] {
+            let r = try kiosk.run(args)
+            #expect(r.status == 64, "\(args): \(r.status) \(r.stderr)")
+        }
     }
 }

@@ -166,7 +166,7 @@ struct PrintCLITests {
         let qr = try job.qrCodes()
         try #require(qr.count == 1, "one QR on the slip: \(qr)")
         let scanned = qr[0]
-        #expect(scanned.hasPrefix("JYK:") && scanned.count == 7, "\(scanned)")
+        #expect(scanned.hasPrefix("JYK:") && scanned.count == 10, "JYK: and 6 characters: \(scanned)")
         let code = String(scanned.dropFirst(4))
         #expect(job.inspector.textLines.contains { $0.trimmingCharacters(in: .whitespaces) == code }, "the code as text: \(job.inspector.textLines)")
         let message = (c.object["message"] as? [String: Any])?["en"] as? String ?? ""

@@ -10,17 +10,17 @@ struct StaffCLITests {
         defer { dir.remove() }
         let data = dir.path + "/data"
         #expect(try Run.jiayuan(["init", "--data", data]).status == 0)
-        let add = try Run.jiayuan(["staff", "add", "王芳", "--role", "admin", "--pin", "204719", "--data", data])
+        let add = try Run.jiayuan(["staff", "add", "王芳", "--role", "admin", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8))
         #expect(add.status == 0 && add.stdout.contains("added admin account 王芳"), "\(add.stderr)")
-        let weak = try Run.jiayuan(["staff", "add", "李强", "--role", "desk", "--pin", "111111", "--data", data])
+        let weak = try Run.jiayuan(["staff", "add", "李强", "--role", "desk", "--pin-stdin", "--data", data], stdin: Data("111111\n".utf8))
         #expect(weak.status == 1 && weak.stderr.contains("too easy to guess"))
-        let short = try Run.jiayuan(["staff", "add", "李强", "--role", "desk", "--pin", "2047", "--data", data])
+        let short = try Run.jiayuan(["staff", "add", "李强", "--role", "desk", "--pin-stdin", "--data", data], stdin: Data("2047\n".utf8))
         #expect(short.status == 1 && short.stderr.contains("6 to 12 digits"))
         let noTerminal = try Run.jiayuan(["staff", "add", "李强", "--role", "desk", "--data", data])
-        #expect(noTerminal.status == 1 && noTerminal.stderr.contains("--pin"), "without a terminal the PIN cannot be asked for")
-        let twice = try Run.jiayuan(["staff", "add", "王芳", "--role", "desk", "--pin", "204719", "--data", data])
+        #expect(noTerminal.status == 1 && noTerminal.stderr.contains("--pin-stdin"), "without a terminal the PIN cannot be asked for")
+        let twice = try Run.jiayuan(["staff", "add", "王芳", "--role", "desk", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8))
         #expect(twice.status == 1 && twice.stderr.contains("already a staff account"))
-        let badRole = try Run.jiayuan(["staff", "add", "赵六", "--role", "boss", "--pin", "204719", "--data", data])
+        let badRole = try Run.jiayuan(["staff", "add", "赵六", "--role", "boss", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8))
         #expect(badRole.status == 64)
         #expect(try Run.jiayuan(["staff", "list", "--data", data]).stdout == "王芳\tadmin\n")
         // The PIN itself is stored nowhere.
@@ -29,5 +29,38 @@ struct StaffCLITests {
         #expect(try Run.jiayuan(["staff", "unlock", "王芳", "--data", data]).status == 0)
         let audit = try Run.jiayuan(["staff", "audit", "--data", data]).stdout
         #expect(audit.contains("staff.add\t王芳 (admin)") && audit.contains("staff.unlock"))
+    }
+
+    @Test("--pin is a usage error (exit 64) and adds nothing; --pin-stdin keeps the PIN out of the process's argv")
+    func pinOffTheCommandLine() throws {
+        let dir = TemporaryDirectory("staff-argv")
+        defer { dir.remove() }
+        let data = dir.path + "/data"
+        #expect(try Run.jiayuan(["init", "--data", data]).status == 0)
+        let old = try Run.jiayuan(["staff", "add", "王芳", "--role", "admin", "--pin", "204719", "--data", data])
+        #expect(old.status == 64, "exit \(old.status): \(old.stderr)")
+        #expect(old.stderr.contains("--pin-stdin"), "\(old.stderr)")
+        #expect(try Run.jiayuan(["staff", "list", "--data", data]).stdout.isEmpty)
+
+        // While the command waits for its PIN on standard input, everything `ps` can show of it is read.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
+        process.arguments = ["staff", "add", "王芳", "--role", "admin", "--pin-stdin", "--data", data]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let cmdline = try #require(FileManager.default.contents(atPath: "/proc/\(process.processIdentifier)/cmdline"))
+        let argv = String(decoding: cmdline, as: UTF8.self).split(separator: "\0").map(String.init)
+        #expect(argv.contains("--pin-stdin"), "\(argv)")
+        input.fileHandleForWriting.write(Data("204719\n".utf8))
+        try input.fileHandleForWriting.close()
+        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(said)")
+        #expect(!argv.joined(separator: " ").contains("204719"), "the PIN is not in the command line: \(argv)")
+        #expect(try Run.jiayuan(["staff", "list", "--data", data]).stdout == "王芳\tadmin\n")
     }
 }

@@ -197,7 +197,7 @@ struct CheckInEngineTests {
         #expect(engine.decide(reading, venue: venue, facts: CheckInFacts(member: Self.resident), at: Fixtures.at("2026-11-28 10:00"), rng: &rng).reason == .closed)
     }
 
-    @Test("children get a 3-character pickup code that is not yet used today")
+    @Test("children get a 6-character pickup code that is not yet used today")
     func pickupCode() {
         var rng = SeededRandom(seed: 3)
         let engine = CheckInEngine(policy: Fixtures.policy)
@@ -208,7 +208,7 @@ struct CheckInEngineTests {
                 reading, venue: Fixtures.venue("kids"), facts: CheckInFacts(member: Self.child, pickupCodesToday: used),
                 at: Fixtures.at("2026-11-28 09:00"), rng: &rng)
             let code = d.pickupCode ?? ""
-            #expect(PickupCode.isWellFormed(code))
+            #expect(PickupCode.isWellFormed(code) && code.count == 6)
             #expect(!used.contains(code))
             #expect(d.message.zh.contains(code))
             used.insert(code)
@@ -216,8 +216,8 @@ struct CheckInEngineTests {
         let all = Set(PickupCode.alphabet.flatMap { a in PickupCode.alphabet.flatMap { b in PickupCode.alphabet.map { c in String([a, b, c]) } } })
         var rng2 = SeededRandom(seed: 4)
         let last = all.subtracting(["KKK"])
-        #expect(PickupCode.generate(avoiding: last, using: &rng2) == "KKK")
-        #expect(PickupCode.generate(avoiding: all, using: &rng2) == nil)
+        #expect(PickupCode.generate(avoiding: last, length: 3, using: &rng2) == "KKK")
+        #expect(PickupCode.generate(avoiding: all, length: 3, using: &rng2) == nil)
     }
 
     @Test("day-care fee in integer fen", arguments: [

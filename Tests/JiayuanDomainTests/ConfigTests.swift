@@ -39,6 +39,20 @@ struct ConfigTests {
         #expect(throws: ConfigError.self) { try KioskConfig.parse(base + "\n[upload]\nhub = \"ftp://x\"\n", file: "f") }
     }
 
+    @Test("[[scanner]] usb_id: a vendor:product id, read lower-case; anything else is a config error with its line")
+    func scannerUSBID() throws {
+        let base = DefaultConfig.text(kioskID: "k", demo: true)
+        let named = base.replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "usb_id = \"0C2E:0b61\"\nsource = \"fifo:scan.fifo\"")
+        #expect(named != base)
+        #expect(try KioskConfig.parse(named, file: "f").scanners.first?.usbID == "0c2e:0b61")
+        #expect(try KioskConfig.parse(base, file: "f").scanners.first?.usbID == nil)
+        for bad in ["0c2e0b61", "0c2e:0b6", "zz2e:0b61", "0c2e:0b61:1", ""] {
+            let text = base.replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "usb_id = \"\(bad)\"\nsource = \"fifo:scan.fifo\"")
+            let error = #expect(throws: ConfigError.self) { try KioskConfig.parse(text, file: "f") }
+            #expect(error?.message.contains("vendor:product") == true, "\(bad): \(String(describing: error))")
+        }
+    }
+
     static let broken: [(String, String, Int, String)] = [
         ("capacity = 30", "capacity = \"thirty\"", 0, "capacity"),
         ("capacity = 30", "capcity = 30", 0, "did you mean \"capacity\""),

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JiayuanDomain
 import JiayuanStore
@@ -83,6 +84,9 @@ struct DataDirectoryTests {
         #expect(try CheckInService(kiosk: kioskB).checkIn(code: code, venue: "main", at: now + 10).reason == .unknownMember)
         // The same id bound to another key is refused.
         let clash = PublicKeyEntry.listJSON([PublicKeyEntry(id: 1, key: Fixtures.otherDeskKey.privateKey.publicKey)])
-        #expect(throws: KioskError.self) { try deskB.trust(PublicKeyEntry.parseList(Data(clash.utf8), source: "x.json")) }
+        #expect(throws: CardTrustError.conflictingKey(id: 1)) { try deskB.trust(PublicKeyEntry.parseList(Data(clash.utf8), source: "x.json")) }
+        // A small-order key is refused by trust itself, whatever parsed it.
+        let weak = PublicKeyEntry(id: 9, key: try Curve25519.Signing.PublicKey(rawRepresentation: [1] + [UInt8](repeating: 0, count: 31)))
+        #expect(throws: CardTrustError.weakKey(file: "the key list", id: 9, problem: .smallOrder)) { try deskB.trust([weak]) }
     }
 }

@@ -304,7 +304,9 @@ struct ESCPOSTests {
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(html.contains("Tom &amp; &quot;Jerry&quot; &lt;img src=x&gt;"))
         #expect(html.contains("data-kind=\"checkin&quot;&gt;&lt;b&gt;\""))
-        #expect(html.contains("class=\"line title bold double\""))
+        #expect(html.contains("class=\"line title align-center bold double\""))
+        let bare = HTMLPreview.render(doc, paper: .mm80, inlineStyles: false)
+        #expect(!bare.contains("style=") && bare.contains("class=\"line title align-center bold double\"") && bare.contains(">欢迎 &lt;b&gt;</div>"))
         #expect(html.contains(">欢迎 &lt;b&gt;</div>"))
 
         let marker = "data:image/png;base64,"

@@ -237,4 +237,22 @@ struct ConsoleProcessTests {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
         #expect(kiosk.process.isRunning, "the kiosk is still running")
     }
+
+    @Test("the console's door has the resident door's caps: half-sent requests are closed while the log-in page still answers")
+    func slowRequests() async throws {
+        let kiosk = try Kiosk(consoleHost: "127.0.0.1")
+        defer { kiosk.stop() }
+        let port = kiosk.consolePort
+        let (closed, page) = try await RawHTTP.offPool { () throws -> (Int, Int) in
+            let sockets = (0..<40).compactMap { _ in RawSocket(port: port) }
+            for s in sockets { _ = s.send("POST /staff/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nname=") }
+            let page = try RawHTTP.send(RawHTTP.request("GET", "/staff/login"), port: port).status
+            // The door gives 10 s to send a whole request; the bound only limits how long a failure takes.
+            let closed = RawSocket.waitClosed(sockets, timeout: 60)
+            sockets.forEach { $0.close() }
+            return (closed, page)
+        }
+        #expect(page == 200, "the console answers while 40 requests hang")
+        #expect(closed == 40, "every half-sent request was closed: \(closed)")
+    }
 }

@@ -120,6 +120,7 @@ struct ScreenBrowserTests {
             result.status == 0,
             "screen_e2e.py failed (exit \(result.status)):\n\(result.stdout)\n\(result.stderr)\n--- jiayuan serve log ---\n\(serveLog)")
         #expect(result.stdout.contains("screen_e2e: PASSED"), "\(result.stdout)")
+        #expect(result.stdout.contains("axe-core 4."), "the audit ran with a current axe-core (kiosk/test.sh's venv)")
         #expect(seconds < 50, "the browser run took \(Int(seconds)) s")
 
         // The screenshots are kept as test artefacts in .build/test-artefacts/screenshots; with

@@ -68,6 +68,7 @@ struct StaffBrowserTests {
             // The PIN and the card code go by the environment, not the command line.
             environment: ["PYTHONUNBUFFERED": "1", "JIAYUAN_E2E_PIN": DemoData.staffPIN, "JIAYUAN_E2E_CARD": scannedCard])
         let serveLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(result.stdout.contains("axe-core 4."), "the audit ran with a current axe-core (kiosk/test.sh's venv)")
         #expect(result.status == 0 && result.stdout.contains("staff_e2e: PASSED"), "\(result.stdout)\n\(result.stderr)\n--- serve ---\n\(serveLog.suffix(3000))")
         let member = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("MEMBER=") }.map { String($0.dropFirst(7)) })
 

@@ -273,8 +273,15 @@ struct UploadFaultTests {
         #expect(result.stderr.contains("cannot write the log of kiosk-a"), "\(result.stderr)")
         #expect(!result.stderr.contains(tokenB), "the token never appears in messages")
         #expect(try rig.store().eventCount(kiosk: nil) == 0)
-        let wrong = try Run.jiayuan(["upload", "--data", a, "--token", "jyt_not-a-real-token"])
-        #expect(wrong.status == 1 && wrong.stderr.contains("not known to the hub"))
+        let wrong = try Run.jiayuan(["upload", "--data", a], environment: ["JIAYUAN_UPLOAD_TOKEN": "jyt_not-a-real-token"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("not known to the hub"), "\(wrong.stderr)")
+        let tokenFile = rig.dir.path + "/wrong-token"
+        try Data("jyt_not-a-real-token\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        let fromFile = try Run.jiayuan(["upload", "--data", a, "--token-file", tokenFile])
+        #expect(fromFile.status == 1 && fromFile.stderr.contains("not known to the hub"), "\(fromFile.stderr)")
+        let onArgv = try Run.jiayuan(["upload", "--data", a, "--token", "jyt_not-a-real-token"])
+        #expect(onArgv.status == 64 && onArgv.stderr.contains("--token-file"), "--token is gone: \(onArgv.stderr)")
+        #expect(try rig.store().eventCount(kiosk: nil) == 0)
     }
 
     @Test("jiayuan serve uploads in the background and reports the backlog in /healthz", arguments: Backend.available)

@@ -2,7 +2,7 @@
 """End-to-end test of the resident screen in headless Chromium against a running `jiayuan serve`.
 
 Run by Tests/JiayuanServerTests/ScreenBrowserTests.swift (through kiosk/test.sh, which makes a venv with
-selenium and axe-selenium-python). By hand:
+selenium, axe-selenium-python and, for a current axe-core, axe-playwright-python's axe.min.js). By hand:
 
     python screen_e2e.py --url http://127.0.0.1:PORT --fifo DATA/scan.fifo --code 'JY1:…' --out /tmp/shots \
         [--expect-venues gym,library,veterans]
@@ -37,6 +37,8 @@ try:
     from axe_selenium_python import Axe
 except ImportError:  # pragma: no cover - reported as a clear failure below
     Axe = None
+
+from axe_script import newest_axe_script
 
 
 class Failure(Exception):
@@ -124,6 +126,7 @@ def tap(d, element):
 # ---- Accessibility -------------------------------------------------------------------------------
 
 AXE_FINDINGS = {}
+AXE_VERSIONS = set()
 
 
 def audit(d, name, axe_script):
@@ -131,11 +134,14 @@ def audit(d, name, axe_script):
     axe = Axe(d, script_url=axe_script) if axe_script else Axe(d)
     axe.inject()
     version = d.execute_script("return window.axe && axe.version")
+    AXE_VERSIONS.add(str(version))
     result = axe.run()
     violations = result.get("violations", [])
     bad = [v for v in violations if v.get("impact") in ("serious", "critical")]
     summary = ", ".join(f"{v['id']} ({v.get('impact')}, {len(v.get('nodes', []))} nodes)" for v in violations) or "none"
     log(f"axe-core {version} on {name}: {len(result.get('passes', []))} rules passed; violations: {summary}")
+    review = ", ".join(f"{v['id']} ({len(v.get('nodes', []))})" for v in result.get("incomplete", [])) or "none"
+    log(f"  for a person to review (axe could not decide): {review}")
     for v in violations:
         log(f"  {v.get('impact')}: {v['id']}: {v.get('help')} ({v.get('helpUrl')})")
         for node in v.get("nodes", [])[:5]:
@@ -339,12 +345,14 @@ def main():
     p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     p.add_argument("--width", type=int, default=1920)
     p.add_argument("--height", type=int, default=1080)
-    p.add_argument("--axe-script", default=None, help="another axe.min.js (default: the one axe-selenium-python ships)")
+    p.add_argument("--axe-script", default=newest_axe_script(),
+                   help="another axe.min.js (default: axe-playwright-python's when installed, else axe-selenium-python's)")
     p.add_argument("--result-timeout", type=float, default=40, help="seconds for the result screen to go back to idle")
     args = p.parse_args()
     if Axe is None:
         print("screen_e2e: FAILED: axe-selenium-python is not installed in this Python", flush=True)
         return 1
+    log("axe script:", args.axe_script or "axe-selenium-python's own")
     try:
         run(args)
     except Failure as e:
@@ -354,7 +362,7 @@ def main():
         traceback.print_exc()
         print(f"screen_e2e: FAILED: {type(e).__name__}: {e}", flush=True)
         return 1
-    print("screen_e2e: axe findings:", json.dumps(AXE_FINDINGS), flush=True)
+    print("screen_e2e: axe-core", ", ".join(sorted(AXE_VERSIONS)), "findings:", json.dumps(AXE_FINDINGS), flush=True)
     print("screen_e2e: PASSED in %.1f s" % (time.monotonic() - T0), flush=True)
     return 0
 

@@ -101,11 +101,16 @@ public enum CardCode {
         return (payload, Array(raw[12...]))
     }
 
-    /// Parses and verifies a code against the trusted public keys.
+    /// Parses and verifies a code against the trusted public keys. Small-order or non-canonical keys and
+    /// signatures (S ≥ L, small-order or non-canonical R) are `badSignature` (see `Ed25519Checks`).
     public static func verify(_ text: String, keys: CardKeyring) throws(CardReadError) -> CardPayload {
         let (payload, signature) = try parse(text)
         guard let key = keys[payload.keyID] else { throw .unknownKey(payload.keyID) }
-        guard key.isValidSignature(signature, for: payload.signedMessage) else { throw .badSignature }
+        // The library accepts small-order keys and R values (see Ed25519Checks): refuse them first. A key
+        // trusted before these checks existed is caught here too.
+        guard Ed25519Checks.keyProblem(key.rawRepresentation) == nil, Ed25519Checks.signatureProblem(signature) == nil,
+            key.isValidSignature(signature, for: payload.signedMessage)
+        else { throw .badSignature }
         return payload
     }
 }

@@ -145,13 +145,15 @@ public struct CheckInEngine: Sendable {
         // Already inside: a check-out, or a repeat within the minimum stay.
         if let presence = facts.presence {
             if now.timeIntervalSince(presence.since) < policy.minimumStaySeconds {
+                // A slip read this early confirms nothing: it answers as a code of no child inside would.
+                if slipCode != nil { return deny(.invalidCode) }
                 return Decision(
                     outcome: .accepted, direction: .in, isRepeat: true, member: summary, venue: venue.id,
                     seq: presence.sinceSeq, at: presence.since, inside: facts.inside, capacity: venue.capacity,
                     message: Messages.alreadyInside(summary.displayName, venue: venue))
             }
             if venue.guardianCode {
-                let given = slipCode ?? guardianCode?.trimmingWhitespace().uppercased()
+                let given = slipCode ?? guardianCode.map(PickupCode.normalized)
                 guard let given, given == presence.pickupCode else { return deny(.guardianCodeRequired, .out, member: member) }
             }
             let charge = venue.fees.map {

@@ -30,6 +30,10 @@ public enum Messages {
         Bilingual(zh: "\(name)，您已在\(venue.name.zh)签到", en: "You are already checked in at the \(venue.name.en)")
     }
 
+    /// Slip check-outs stopped after repeated wrong pickup codes (not a decision: nothing is recorded).
+    public static let pickupLocked = Bilingual(
+        zh: "接送码错误次数过多，请找工作人员办理接孩子", en: "Too many wrong pickup codes. Please ask a member of staff to collect the child")
+
     /// A denial in plain words, ending with where to get help.
     public static func denial(_ reason: DenialReason, venue: Venue) -> Bilingual {
         switch reason {

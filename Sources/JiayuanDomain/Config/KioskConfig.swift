@@ -170,13 +170,19 @@ public struct KioskConfig: Sendable {
         try screen?.allow(["voice", "demo"])
         var scanners: [ScannerConfig] = []
         for s in try reader.tableArray("scanner") {
-            try s.allow(["name", "source", "venue", "baud"])
+            try s.allow(["name", "source", "venue", "baud", "usb_id"])
             guard let source = try s.string("source") else {
                 throw ConfigError(file: file, line: s.table.line, message: "this [[scanner]] has no source (e.g. source = \"evdev:/dev/input/by-id/usb-…-event-kbd\")")
             }
-            scanners.append(ScannerConfig(
+            let usbID = try s.string("usb_id")
+            if let usbID, !ScannerConfig.isUSBID(usbID) {
+                throw s.error("usb_id", "\"\(usbID)\" is not a USB vendor:product id like \"0c2e:0b61\" (four hex digits each; lsusb shows it)")
+            }
+            var scanner = ScannerConfig(
                 name: try s.identifier("name") ?? "scanner\(scanners.count + 1)", source: source, venue: try s.string("venue"),
-                baud: try s.integer("baud", in: 1200...921_600) ?? 9600, line: s.table.line))
+                baud: try s.integer("baud", in: 1200...921_600) ?? 9600, line: s.table.line)
+            scanner.usbID = usbID?.lowercased()
+            scanners.append(scanner)
         }
 
         var venues: [Venue] = []
@@ -241,6 +247,15 @@ public struct ScannerConfig: Hashable, Sendable {
     public var baud: Int
     /// The line of its [[scanner]] section.
     public var line: Int
+    /// The USB `vendor:product` id (lower-case hex, e.g. `0c2e:0b61`): `install.sh` gives devices with this
+    /// id, and only those, to the `jiayuan-scanner` group.
+    public var usbID: String?
+
+    /// Whether `text` is a USB id: four hex digits, a colon, four hex digits.
+    public static func isUSBID(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { $0.count == 4 && $0.allSatisfy(\.isHexDigit) }
+    }
 
     /// Creates a scanner entry.
     public init(name: String, source: String, venue: String? = nil, baud: Int = 9600, line: Int = 0) {

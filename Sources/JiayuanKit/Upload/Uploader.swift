@@ -4,7 +4,7 @@ import JiayuanGzip
 import JiayuanHTTP
 import JiayuanStore
 
-/// Where and how this kiosk uploads (from `[upload]` of jiayuan.toml, or `--hub`/`--token`).
+/// Where and how this kiosk uploads (from `[upload]` of jiayuan.toml, or `--hub`, `--token-file`, `$JIAYUAN_UPLOAD_TOKEN`).
 public struct UploadSettings: Sendable {
     /// The hub's base address, without a trailing slash.
     public var hub: String
@@ -16,15 +16,41 @@ public struct UploadSettings: Sendable {
     /// The longest wait between retries, in seconds.
     public var retryMax: Double
 
+    /// The token from `--token-file FILE` (its first line), else `$JIAYUAN_UPLOAD_TOKEN`, else nil (the
+    /// config's). Tokens never travel as arguments: they would show in `ps`.
+    public static func token(file: String?, environment: [String: String]) throws -> String? {
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw KioskError("cannot read the token file \(file)")
+            }
+            let token = text.split(whereSeparator: \.isNewline).first.map { String($0).trimmingWhitespace() } ?? ""
+            guard !token.isEmpty else { throw KioskError("the token file \(file) is empty") }
+            return token
+        }
+        if let token = environment["JIAYUAN_UPLOAD_TOKEN"], !token.isEmpty { return token }
+        return nil
+    }
+
+    /// Whether a database address carries a password (`postgres://user:secret@host/db`, `password=` in a
+    /// key/value string), which would show in `ps`.
+    public static func urlHasPassword(_ address: String) -> Bool {
+        if address.range(of: "password=", options: .caseInsensitive) != nil { return true }
+        guard let schemeEnd = address.range(of: "://") else { return false }
+        let rest = address[schemeEnd.upperBound...]
+        guard let at = rest.firstIndex(of: "@") else { return false }
+        let userInfo = rest[..<at]
+        return !userInfo.contains("/") && userInfo.contains(":")
+    }
+
     /// Settings from the config, each overridable; an error in plain words when no hub or token is set.
     public init(config: UploadConfig, hub: String? = nil, token: String? = nil) throws {
         guard let hub = hub ?? config.hub else {
-            throw KioskError("no hub is configured: set hub and token under [upload] in jiayuan.toml, or pass --hub URL --token T")
+            throw KioskError("no hub is configured: set hub and token under [upload] in jiayuan.toml, or pass --hub URL with --token-file FILE")
         }
         guard UploadConfig.isHubURL(hub) else { throw KioskError("\"\(hub)\" is not a hub address like https://hub.example.org") }
         if let problem = UploadConfig.cleartextProblem(hub, allowHTTP: config.allowHTTP) { throw KioskError(problem) }
         guard let token = token ?? config.token, !token.isEmpty else {
-            throw KioskError("no kiosk token is configured: set token under [upload] (issued by `jiayuan hub token add`), or pass --token")
+            throw KioskError("no kiosk token is configured: set token under [upload] (issued by `jiayuan hub token add`), or give --token-file FILE or JIAYUAN_UPLOAD_TOKEN")
         }
         self.hub = hub.hasSuffix("/") ? String(hub.dropLast()) : hub
         self.token = token

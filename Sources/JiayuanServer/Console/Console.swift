@@ -94,15 +94,20 @@ func buildConsole(
     kiosk: Kiosk, options: ConsoleOptions, reader: ScanReader, desk: StaffDesk, logger: Logger
 ) throws -> any Service {
     let router = buildConsoleRouter(kiosk: kiosk, options: options, reader: reader, desk: desk, logger: logger)
-    let configuration = ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: "jiayuan-console")
+    // The same caps as the resident door (issue 13): connections from the descriptor limit, 10 s to send a
+    // request, the longest-idle connection closed first.
+    let door = ConnectionGuard(limits: .door(), logger: logger)
+    let configuration = door.configuration(address: .hostname(options.host, port: options.port), serverName: "jiayuan-console")
     let scheme = options.requiresTLS ? "https" : "http"
     let ready: @Sendable (any Channel) async -> Void = { channel in
+        door.listening(on: channel)
         logger.notice("staff console ready", metadata: ["http.address": "\(scheme)://\(channel.localAddress?.description ?? "?")"])
     }
     if options.requiresTLS {
         let tls = try consoleTLS(kiosk: kiosk, logger: logger)
         return Application(
-            router: router, server: try .tls(.http1(), tlsConfiguration: tls), configuration: configuration, onServerRunning: ready, logger: logger)
+            router: router, server: try .tls(.http1(configuration: door.http1Configuration), tlsConfiguration: tls), configuration: configuration,
+            onServerRunning: ready, logger: logger)
     }
-    return Application(router: router, configuration: configuration, onServerRunning: ready, logger: logger)
+    return Application(router: router, server: door.server, configuration: configuration, onServerRunning: ready, logger: logger)
 }

@@ -65,7 +65,7 @@ struct MembersController: Sendable {
             let cards = try kiosk.database.cards(of: id)
             let current = cards.first { !$0.revoked }
             let preview = current.map {
-                HTMLPreview.render(Documents.memberCard(m, card: $0, config: kiosk.config), paper: PrintService(kiosk: kiosk).paper)
+                HTMLPreview.render(Documents.memberCard(m, card: $0, config: kiosk.config), paper: PrintService(kiosk: kiosk).paper, inlineStyles: false)
             }
             return MemberPage(member: m, cards: cards, preview: preview, csrf: context.csrf)
         }

@@ -49,7 +49,7 @@ struct SlipsController: Sendable {
             }
             let html = try await env.work { () throws -> String in
                 let doc = try kiosk.previewSlip(try form.request(kiosk: kiosk), at: kiosk.clock())
-                return HTMLPreview.render(doc, paper: PrintService(kiosk: kiosk).paper)
+                return HTMLPreview.render(doc, paper: PrintService(kiosk: kiosk).paper, inlineStyles: false)
             }
             return try await page(context: context, form: form, preview: html)
         } catch {
