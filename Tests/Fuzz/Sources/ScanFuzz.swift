@@ -4,7 +4,8 @@ import JiayuanDomain
 /// Scan text and card codes: `ScanReading.read`, `CardCode.parse`/`verify` and `Base32`.
 ///
 /// Invariants: reading never traps and says what it read only when that is true (a card only with a valid signature
-/// of the trusted key, a pickup slip only with a well-formed code, a legacy number only of 4–20 digits); base32 has
+/// of the trusted key, a pickup slip only for `JYK:` text, its code upper-cased without spaces or dashes, a legacy
+/// number only of 4–20 digits); base32 has
 /// exactly one spelling per byte string (decode then encode gives back the upper-cased text; encode then decode gives
 /// back the bytes); a parsed card re-encodes to the text scanned; a card signed here reads back as itself (with white
 /// space and in lower case too), and any one changed character makes it unreadable.
@@ -30,8 +31,10 @@ enum ScanFuzz {
             invariant(payload.version == 1 && payload.keyID == 1, "card read with version \(payload.version) key \(payload.keyID)")
             invariant((try? CardCode.verify(text.trimmingWhitespace(), keys: keys)) == payload, "card read but does not verify")
         case .pickupSlip(let code):
-            invariant(PickupCode.isWellFormed(code), "pickup slip with malformed code \(code.debugDescription)")
-            invariant(text.trimmingWhitespace().uppercased() == ScanReading.pickupPrefix + code, "pickup slip \(code) from other text")
+            let trimmed = text.trimmingWhitespace()
+            invariant(trimmed.uppercased().hasPrefix(ScanReading.pickupPrefix), "pickup slip from \(text.debugDescription)")
+            invariant(code == PickupCode.normalized(String(trimmed.dropFirst(ScanReading.pickupPrefix.count))), "pickup slip \(code.debugDescription) is not the normalized code")
+            invariant(!code.contains { $0.isWhitespace || $0 == "-" } && code == code.uppercased(), "pickup code \(code.debugDescription) not normalized")
         case .legacyNumber(let number):
             invariant((4...20).contains(number.utf8.count) && number.utf8.allSatisfy { (0x30...0x39).contains($0) }, "legacy number \(number.debugDescription)")
         case .unreadable:
