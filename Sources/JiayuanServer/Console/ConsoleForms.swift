@@ -29,13 +29,16 @@ struct TokenForm: Decodable, Sendable {
     var csrf: String?
 }
 
-/// A member's flags as checkboxes `flag_low_income`, `flag_disabled`, ….
-struct FlagFields: Decodable, Sendable {
-    var flag_low_income: String?
-    var flag_disabled: String?
-    var flag_blind: String?
-    var flag_hard_of_hearing: String?
+/// A form with a member's flags as checkboxes `flag_low_income`, `flag_disabled`, ….
+protocol MemberFlagFields {
+    var flag_low_income: String? { get }
+    var flag_disabled: String? { get }
+    var flag_blind: String? { get }
+    var flag_hard_of_hearing: String? { get }
+}
 
+extension MemberFlagFields {
+    /// The ticked flags.
     var flags: Set<MemberFlag> {
         var out: Set<MemberFlag> = []
         if flag_low_income != nil { out.insert(.lowIncome) }
@@ -56,7 +59,7 @@ func birthYear(_ text: String) throws -> Int? {
 }
 
 /// `/staff/members/new`.
-struct RegisterForm: Decodable, Sendable {
+struct RegisterForm: Decodable, Sendable, MemberFlagFields {
     var name: String?
     var group: String?
     var born: String?
@@ -66,10 +69,6 @@ struct RegisterForm: Decodable, Sendable {
     var flag_disabled: String?
     var flag_blind: String?
     var flag_hard_of_hearing: String?
-
-    var flags: Set<MemberFlag> {
-        FlagFields(flag_low_income: flag_low_income, flag_disabled: flag_disabled, flag_blind: flag_blind, flag_hard_of_hearing: flag_hard_of_hearing).flags
-    }
 
     /// The registration, or the first thing wrong in plain words.
     func newMember() throws -> NewMember {
@@ -89,7 +88,7 @@ struct RegisterForm: Decodable, Sendable {
 }
 
 /// `/staff/members/{id}/edit`.
-struct EditForm: Decodable, Sendable {
+struct EditForm: Decodable, Sendable, MemberFlagFields {
     var name: String?
     var born: String?
     /// Empty keeps the phone on record (staff never see the whole number).
@@ -98,10 +97,6 @@ struct EditForm: Decodable, Sendable {
     var flag_disabled: String?
     var flag_blind: String?
     var flag_hard_of_hearing: String?
-
-    var flags: Set<MemberFlag> {
-        FlagFields(flag_low_income: flag_low_income, flag_disabled: flag_disabled, flag_blind: flag_blind, flag_hard_of_hearing: flag_hard_of_hearing).flags
-    }
 }
 
 /// `/staff/members/{id}/legacy`.

@@ -200,11 +200,6 @@ struct MemberPage {
         let validUntil: String
         let state: String
     }
-    struct FlagBox {
-        let key: String
-        let label: String
-        let checked: Bool
-    }
     let id: String
     let name: String
     let group: String
@@ -236,7 +231,7 @@ struct MemberPage {
             CardRow(serial: Int($0.serial), issued: $0.issued.description, validUntil: $0.validUntil.description, state: $0.revoked ? "已作废 void" : "有效 valid")
         }
         self.preview = preview
-        flagBoxes = MemberFlag.allCases.map { FlagBox(key: $0.rawValue, label: FlagLabels.label($0), checked: m.flags.contains($0)) }
+        flagBoxes = FlagBox.all(m.flags)
         self.csrf = csrf
     }
 }
@@ -247,11 +242,6 @@ struct RegisterPage {
         let value: String
         let label: String
         let selected: Bool
-    }
-    struct FlagBox {
-        let key: String
-        let label: String
-        let checked: Bool
     }
     let name: String
     let born: String
@@ -266,8 +256,19 @@ struct RegisterPage {
         phone = form.phone ?? ""
         guardians = form.guardians ?? ""
         groups = MemberGroup.allCases.map { Option(value: $0.rawValue, label: "\($0.zh) \($0.en)", selected: form.group == $0.rawValue) }
-        let chosen = form.flags
-        flagBoxes = MemberFlag.allCases.map { FlagBox(key: $0.rawValue, label: FlagLabels.label($0), checked: chosen.contains($0)) }
+        flagBoxes = FlagBox.all(form.flags)
+    }
+}
+
+/// A flag as a checkbox (the member page's edit form and the registration form).
+struct FlagBox {
+    let key: String
+    let label: String
+    let checked: Bool
+
+    /// Every flag, ticked where `chosen` has it.
+    static func all(_ chosen: Set<MemberFlag>) -> [FlagBox] {
+        MemberFlag.allCases.map { FlagBox(key: $0.rawValue, label: FlagLabels.label($0), checked: chosen.contains($0)) }
     }
 }
 
