@@ -46,9 +46,13 @@ export JIAYUAN_TEST_APPLIANCE_BINARY="$appliance"
 # console's door: a log-in storm whose page loads stay under a second; the caps: 600 streams and 600
 # half-sent requests, then SIGTERM): each runs alone first, so those bounds are about the kiosk, not about
 # sharing two cores with a debootstrap install and two browsers.
-alone='ConsoleProcessTests|ConnectionCapsProcessTests'
+# The scanner readers' end-to-end tests wait for reader threads to notice a consumer that went away, which
+# takes a turn of the cooperative pool (two threads here); CPU-bound suites of the last run held both for
+# more than their bound (issue 14), so they run alone too.
+alone='ConsoleProcessTests|ConnectionCapsProcessTests|ScannerReaderTests'
 swift test --skip-build --filter ConsoleProcessTests
 swift test --skip-build --filter ConnectionCapsProcessTests
+swift test --skip-build --filter ScannerReaderTests
 heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests'
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "$heavy|$alone"
