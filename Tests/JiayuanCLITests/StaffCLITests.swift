@@ -52,8 +52,16 @@ struct StaffCLITests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let cmdline = try #require(FileManager.default.contents(atPath: "/proc/\(process.processIdentifier)/cmdline"))
-        let argv = String(decoding: cmdline, as: UTF8.self).split(separator: "\0").map(String.init)
+        // Right after the spawn the child may not have exec'd yet (its cmdline is empty or the parent's):
+        // read it until it shows the command; 10 s only bounds a failure.
+        var argv: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            let cmdline = FileManager.default.contents(atPath: "/proc/\(process.processIdentifier)/cmdline") ?? Data()
+            argv = String(decoding: cmdline, as: UTF8.self).split(separator: "\0").map(String.init)
+            if argv.contains("--pin-stdin") { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        } while Date() < deadline
         #expect(argv.contains("--pin-stdin"), "\(argv)")
         input.fileHandleForWriting.write(Data("204719\n".utf8))
         try input.fileHandleForWriting.close()
