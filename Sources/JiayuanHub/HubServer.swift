@@ -140,7 +140,8 @@ public struct HubController: Sendable {
             return Self.refuse(status, "bad_request", error.message)
         }
         guard batch.kiosk == kiosk.id else {
-            return Self.refuse(.forbidden, "forbidden", "this token belongs to kiosk \(kiosk.id); it cannot write the log of \(batch.kiosk)")
+            return Self.refuse(
+                .forbidden, "forbidden", "this token belongs to kiosk \(kiosk.id); it cannot write the log of \(batch.kiosk)")
         }
         guard batch.centre == kiosk.centre else {
             return Self.refuse(.forbidden, "forbidden", "kiosk \(kiosk.id) is registered to centre \(kiosk.centre), not \(batch.centre)")
@@ -164,7 +165,9 @@ public struct HubController: Sendable {
             return Self.json("{\"acknowledged_through\":\(through)}", .ok)
         case .gap(let expected):
             logger.notice("batch after a gap", metadata: ["hub.kiosk": "\(kiosk.id)", "hub.expected_seq": "\(expected)"])
-            return Self.refuse(.conflict, "gap", "events are missing before seq \(events.first!.seq): resend from seq \(expected)", extra: ",\"expected_seq\":\(expected)")
+            return Self.refuse(
+                .conflict, "gap", "events are missing before seq \(events.first!.seq): resend from seq \(expected)",
+                extra: ",\"expected_seq\":\(expected)")
         case .conflict(let seq, let reason, let through):
             logger.warning("chain conflict", metadata: ["hub.kiosk": "\(kiosk.id)", "hub.seq": "\(seq)"])
             return Self.refuse(.conflict, "conflict", reason, extra: ",\"seq\":\(seq),\"acknowledged_through\":\(through)")
@@ -192,14 +195,16 @@ public struct HubController: Sendable {
 
     @Sendable func stats(_ request: Request, context: HubRequestContext) async throws -> Response {
         guard let (from, to, centre) = period(request) else {
-            return Self.refuse(.badRequest, "bad_request", "from and to are days like 2026-11-29, from not after to, at most 366 days apart")
+            return Self.refuse(
+                .badRequest, "bad_request", "from and to are days like 2026-11-29, from not after to, at most 366 days apart")
         }
         return Self.json(try await loadStats(from: from, to: to, centre: centre).json, .ok)
     }
 
     @Sendable func dashboard(_ request: Request, context: HubRequestContext) async throws -> Response {
         guard let (from, to, centre) = period(request) else {
-            return Self.refuse(.badRequest, "bad_request", "from and to are days like 2026-11-29, from not after to, at most 366 days apart")
+            return Self.refuse(
+                .badRequest, "bad_request", "from and to are days like 2026-11-29, from not after to, at most 366 days apart")
         }
         let stats = try await loadStats(from: from, to: to, centre: centre)
         let store = self.store
@@ -227,7 +232,8 @@ public func buildHubApplication(store: any HubStore, options: HubOptions, logger
     return Application(
         router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "jiayuan-hub"),
         onServerRunning: { channel in
-            logger.notice("hub ready", metadata: ["http.address": "\(channel.localAddress?.description ?? "?")", "hub.store": "\(store.kind)"])
+            logger.notice(
+                "hub ready", metadata: ["http.address": "\(channel.localAddress?.description ?? "?")", "hub.store": "\(store.kind)"])
         },
         logger: logger)
 }

@@ -34,8 +34,10 @@ public struct HubStats: Hashable, Sendable {
             let key = Row(day: LocalTime(h.hour, in: zone).date, venue: h.venue, group: h.group, visits: 0)
             sums[key, default: 0] += h.visits
         }
-        rows = sums.map { var r = $0.key; r.visits = $0.value; return r }
-            .sorted { ($0.day, $0.venue, $0.group) < ($1.day, $1.venue, $1.group) }
+        rows = sums.map {
+            var r = $0.key; r.visits = $0.value; return r
+        }
+        .sorted { ($0.day, $0.venue, $0.group) < ($1.day, $1.venue, $1.group) }
     }
 
     /// Visits per day, all venues and groups.
@@ -97,11 +99,13 @@ enum HubDashboard {
         let peak = max(1, days.map(\.1).max() ?? 1)
         let barWidth = 24
         let chartWidth = max(days.count * (barWidth + 6) + 10, 200)
-        var svg = "<svg role=\"img\" aria-label=\"每日到访 Visits per day\" width=\"\(chartWidth)\" height=\"200\" viewBox=\"0 0 \(chartWidth) 200\">"
+        var svg =
+            "<svg role=\"img\" aria-label=\"每日到访 Visits per day\" width=\"\(chartWidth)\" height=\"200\" viewBox=\"0 0 \(chartWidth) 200\">"
         for (i, (day, n)) in days.enumerated() {
             let h = Int((Double(n) / Double(peak) * 150).rounded())
             let x = 10 + i * (barWidth + 6)
-            svg += "<rect x=\"\(x)\" y=\"\(170 - h)\" width=\"\(barWidth)\" height=\"\(h)\" fill=\"#1f5fa8\"><title>\(day): \(n)</title></rect>"
+            svg +=
+                "<rect x=\"\(x)\" y=\"\(170 - h)\" width=\"\(barWidth)\" height=\"\(h)\" fill=\"#1f5fa8\"><title>\(day): \(n)</title></rect>"
             svg += "<text x=\"\(x + barWidth / 2)\" y=\"190\" font-size=\"11\" text-anchor=\"middle\">\(day.day)</text>"
         }
         svg += "</svg>"

@@ -111,8 +111,10 @@ public struct CardTrustFile: Sendable {
         let ids = Set(keys.map(\.id))
         var revocations: [CardRevocation] = []
         for (i, r) in (file.revocations ?? []).enumerated() {
-            let scopes = [r.below.map { ("below", $0) }, r.serial.map { ("serial", $0) },
-                r.others_issued_through.map { ("others_through", CivilDate(iso: $0)?.cardDay ?? -1) }].compactMap { $0 }
+            let scopes = [
+                r.below.map { ("below", $0) }, r.serial.map { ("serial", $0) },
+                r.others_issued_through.map { ("others_through", CivilDate(iso: $0)?.cardDay ?? -1) },
+            ].compactMap { $0 }
             guard let member = MemberID(r.member), (0...255).contains(r.key), ids.contains(UInt8(r.key)), scopes.count == 1,
                 let revocation = CardRevocation(member: member, keyID: UInt8(r.key), kind: scopes[0].0, value: scopes[0].1)
             else { throw .badRevocation(file: source, index: i) }

@@ -103,7 +103,8 @@ public struct ConsoleCertificate: Sendable, Equatable {
         let certificatePEM = PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
         let directory = (certificatePath as NSString).deletingLastPathComponent
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             try Self.writePrivate(key.pemRepresentation + "\n", to: keyPath)
             try Data(certificatePEM.utf8).write(to: URL(fileURLWithPath: certificatePath), options: .atomic)
             // Made by root (`console cert --renew` on an appliance)? Give the files to whoever owns keys/,

@@ -61,7 +61,9 @@ public struct DataDirectory: Sendable {
         }
         // SQLite in WAL mode writes beside the database file: an unwritable folder is the usual cause.
         guard access(path, W_OK) == 0, access(databasePath, R_OK | W_OK) == 0 else {
-            throw KioskError("cannot write in \(path): the kiosk must be able to write its data directory and jiayuan.sqlite (check their owner and permissions, e.g. chown -R jiayuan: \(path))")
+            throw KioskError(
+                "cannot write in \(path): the kiosk must be able to write its data directory and jiayuan.sqlite (check their owner and permissions, e.g. chown -R jiayuan: \(path))"
+            )
         }
         do {
             return try AppDatabase.open(path: databasePath)

@@ -1,13 +1,13 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 import JiayuanCUPS
 import JiayuanDomain
 import JiayuanHTTP
 import JiayuanScanner
 import JiayuanStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One line of `jiayuan doctor`.
 public struct DoctorCheck: Sendable {
@@ -25,7 +25,8 @@ public enum Doctor {
         let kiosk: Kiosk
         do {
             kiosk = try Kiosk.open(data)
-            checks.append(DoctorCheck(name: "config", verdict: .ok, detail: "\(data.configPath) is valid (\(kiosk.config.venues.count) venues)"))
+            checks.append(
+                DoctorCheck(name: "config", verdict: .ok, detail: "\(data.configPath) is valid (\(kiosk.config.venues.count) venues)"))
         } catch {
             checks.append(DoctorCheck(name: "config", verdict: .problem, detail: KioskError.describe(error)))
             return checks
@@ -33,26 +34,38 @@ public enum Doctor {
         do {
             let report = try kiosk.database.verify()
             if report.ok {
-                checks.append(DoctorCheck(name: "database", verdict: .ok, detail: "integrity ok, event chain ok (\(report.eventCount) events)"))
+                checks.append(
+                    DoctorCheck(name: "database", verdict: .ok, detail: "integrity ok, event chain ok (\(report.eventCount) events)"))
             } else if let p = report.chainProblem {
-                checks.append(DoctorCheck(name: "database", verdict: .problem, detail: "the event chain is broken at seq \(p.seq): run `jiayuan verify`"))
+                checks.append(
+                    DoctorCheck(
+                        name: "database", verdict: .problem, detail: "the event chain is broken at seq \(p.seq): run `jiayuan verify`"))
             } else {
-                checks.append(DoctorCheck(name: "database", verdict: .problem, detail: "integrity check failed: \(report.integrityProblems.prefix(3).joined(separator: "; "))"))
+                checks.append(
+                    DoctorCheck(
+                        name: "database", verdict: .problem,
+                        detail: "integrity check failed: \(report.integrityProblems.prefix(3).joined(separator: "; "))"))
             }
         } catch {
             checks.append(DoctorCheck(name: "database", verdict: .problem, detail: KioskError.describe(error)))
         }
         checks.append(disk(data.path))
         if let last = try? kiosk.database.lastEvent(), last.at > now.addingTimeInterval(60) {
-            checks.append(DoctorCheck(
-                name: "clock", verdict: .problem,
-                detail: "the clock (\(ISOTime.format(now))) is behind the last recorded event (\(ISOTime.format(last.at))): set the time"))
+            checks.append(
+                DoctorCheck(
+                    name: "clock", verdict: .problem,
+                    detail:
+                        "the clock (\(ISOTime.format(now))) is behind the last recorded event (\(ISOTime.format(last.at))): set the time"))
         } else if let back = try? kiosk.database.clockSetBack(), back.count > 0 {
-            checks.append(DoctorCheck(
-                name: "clock", verdict: .warning,
-                detail: "\(back.count) events are earlier than the one before them (the clock was set back, first at seq \(back.firstSeq)); now \(wallClock(now, kiosk.config.timeZone))"))
+            checks.append(
+                DoctorCheck(
+                    name: "clock", verdict: .warning,
+                    detail:
+                        "\(back.count) events are earlier than the one before them (the clock was set back, first at seq \(back.firstSeq)); now \(wallClock(now, kiosk.config.timeZone))"
+                ))
         } else {
-            checks.append(DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZoneName)"))
+            checks.append(
+                DoctorCheck(name: "clock", verdict: .ok, detail: "\(wallClock(now, kiosk.config.timeZone)) \(kiosk.config.timeZoneName)"))
         }
         checks.append(printer(kiosk))
         for scanner in kiosk.config.scanners { checks.append(Self.scanner(scanner, dataPath: data.path)) }
@@ -73,19 +86,24 @@ public enum Doctor {
         }
         func device(_ path: String, serial: Bool) -> DoctorCheck {
             guard FileManager.default.fileExists(atPath: path) else {
-                return DoctorCheck(name: name, verdict: .problem, detail: "\(label): not plugged in (\(path) is missing): check the USB cable")
+                return DoctorCheck(
+                    name: name, verdict: .problem, detail: "\(label): not plugged in (\(path) is missing): check the USB cable")
             }
             guard access(path, serial ? (R_OK | W_OK) : R_OK) == 0 else {
                 return DoctorCheck(
                     name: name, verdict: .problem,
-                    detail: "\(label): no permission to read \(path) (the kiosk user needs the \(serial ? "dialout" : "jiayuan-scanner") group: add usb_id to this [[scanner]] and run /usr/lib/jiayuan/scanner-rules)")
+                    detail:
+                        "\(label): no permission to read \(path) (the kiosk user needs the \(serial ? "dialout" : "jiayuan-scanner") group: add usb_id to this [[scanner]] and run /usr/lib/jiayuan/scanner-rules)"
+                )
             }
             return DoctorCheck(name: name, verdict: .ok, detail: "\(label): plugged in")
         }
         switch source {
         case .stdin: return DoctorCheck(name: name, verdict: .ok, detail: label)
         case .fifo(let path):
-            return DoctorCheck(name: name, verdict: .ok, detail: "\(label): \(FileManager.default.fileExists(atPath: path) ? "ready" : "created when the kiosk starts")")
+            return DoctorCheck(
+                name: name, verdict: .ok,
+                detail: "\(label): \(FileManager.default.fileExists(atPath: path) ? "ready" : "created when the kiosk starts")")
         case .evdev(let path): return device(path, serial: false)
         case .serial(let path, _): return device(path, serial: true)
         }
@@ -103,7 +121,9 @@ public enum Doctor {
         if let seq = state.conflictSeq {
             return DoctorCheck(
                 name: "upload", verdict: .problem,
-                detail: "stopped: the hub refused event \(seq) (\(state.conflictReason ?? "conflict")); \(state.backlog) events waiting, \(last)")
+                detail:
+                    "stopped: the hub refused event \(seq) (\(state.conflictReason ?? "conflict")); \(state.backlog) events waiting, \(last)"
+            )
         }
         var reachable = "hub \(hub) answers"
         var verdict: DoctorCheck.Verdict = state.backlog > 5000 ? .warning : .ok
@@ -123,7 +143,9 @@ public enum Doctor {
             return DoctorCheck(name: "disk", verdict: .problem, detail: "cannot read free space of \(path)")
         }
         let mb = Int(free / 1_048_576)
-        if mb < 50 { return DoctorCheck(name: "disk", verdict: .problem, detail: "only \(mb) MB free: free space now or check-ins will stop") }
+        if mb < 50 {
+            return DoctorCheck(name: "disk", verdict: .problem, detail: "only \(mb) MB free: free space now or check-ins will stop")
+        }
         if mb < 500 { return DoctorCheck(name: "disk", verdict: .warning, detail: "\(mb) MB free") }
         return DoctorCheck(name: "disk", verdict: .ok, detail: "\(mb) MB free")
     }
@@ -144,8 +166,11 @@ public enum Doctor {
             case .cups(let queue):
                 let status = try CUPSClient(server: service.cupsServer, timeout: 5).printerStatus(queue: queue)
                 let words = status.reasons.map { CUPSClient.explain(reason: $0) }
-                let bad = status.state == .stopped || !status.accepting
-                    || status.reasons.contains { $0.hasSuffix("-error") || $0.hasPrefix("offline") || $0.hasPrefix("media-empty") || $0 == "paused" }
+                let bad =
+                    status.state == .stopped || !status.accepting
+                    || status.reasons.contains {
+                        $0.hasSuffix("-error") || $0.hasPrefix("offline") || $0.hasPrefix("media-empty") || $0 == "paused"
+                    }
                 var detail = "cups:\(queue) \(status.state.rawValue)"
                 if !words.isEmpty { detail += " — " + words.map { "\($0.zh) \($0.en)" }.joined(separator: "; ") }
                 if !status.accepting { detail += " — not accepting jobs" }

@@ -116,7 +116,8 @@ public struct CheckInService: Sendable {
         receipts: Receipts? = nil, audit: ((Decision) -> AuditNote)? = nil
     ) throws -> Decision {
         var rng = SystemRandomNumberGenerator()
-        return try checkIn(code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, receipts: receipts, audit: audit, rng: &rng)
+        return try checkIn(
+            code: code, venue: venueID, at: at, guardianCode: guardianCode, via: via, receipts: receipts, audit: audit, rng: &rng)
     }
 
     /// As `checkIn(code:venue:at:guardianCode:via:receipts:)` with an injected random source. The receipts

@@ -15,7 +15,9 @@ public struct ReportPeriod: Sendable, CustomStringConvertible {
     /// A month given as `YYYY-MM`.
     public static func month(_ text: String) -> ReportPeriod? {
         guard let first = CivilDate(iso: text + "-01") else { return nil }
-        let next = first.month == 12 ? CivilDate(year: first.year + 1, month: 1, day: 1) : CivilDate(year: first.year, month: first.month + 1, day: 1)
+        let next =
+            first.month == 12
+            ? CivilDate(year: first.year + 1, month: 1, day: 1) : CivilDate(year: first.year, month: first.month + 1, day: 1)
         return ReportPeriod(first: first, end: next, description: text)
     }
 }
@@ -112,7 +114,8 @@ extension String {
     public var displayWidth: Int {
         unicodeScalars.reduce(0) { n, s in
             let v = s.value
-            let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            let wide =
+                (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
                 || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
                 || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
             return n + (wide ? 2 : 1)

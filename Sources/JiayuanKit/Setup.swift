@@ -37,7 +37,9 @@ extension DataDirectory {
         // The staff console's own certificate, for when it is put on the desk network (HTTPS only there).
         let console = ConsoleCertificate(data: self, config: config.console)
         if !console.exists {
-            try console.create(hostNames: ConsoleCertificate.hostNames(console: config.console), addresses: ConsoleCertificate.addresses(console: config.console), now: now)
+            try console.create(
+                hostNames: ConsoleCertificate.hostNames(console: config.console),
+                addresses: ConsoleCertificate.addresses(console: config.console), now: now)
         }
         try Data(text.utf8).write(to: URL(fileURLWithPath: configPath), options: .atomic)
         let database = try AppDatabase.open(path: databasePath)
@@ -48,7 +50,8 @@ extension DataDirectory {
                 now: now, rng: &rng)
             // A demo front-desk account for the staff console (demo data only; real desks add their own).
             _ = try database.addStaff(
-                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, rounds: demoPINRounds, using: &rng), by: nil, at: now)
+                name: DemoData.staffName, role: .admin, pinHash: try PINHash.make(DemoData.staffPIN, rounds: demoPINRounds, using: &rng),
+                by: nil, at: now)
         }
         return InitResult(config: config, demoMembers: seeded)
     }
@@ -63,7 +66,9 @@ public enum DefaultConfig {
             .replacingOccurrences(of: "demo = true", with: "demo = false")
             .replacingOccurrences(
                 of: "name = \"lobby\"\nsource = \"fifo:scan.fifo\"",
-                with: "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/scanner-rules.sh):\n# only devices with a scanner's USB id get it. Name yours here (lsusb shows the id) and run\n# /usr/lib/jiayuan/scanner-rules again:\n# usb_id = \"0c2e:0b61\"\nsource = \"evdev:/dev/jiayuan-scanner\"")
+                with:
+                    "name = \"lobby\"\n# The installer's udev rule names a USB QR scanner /dev/jiayuan-scanner (see kiosk/scanner-rules.sh):\n# only devices with a scanner's USB id get it. Name yours here (lsusb shows the id) and run\n# /usr/lib/jiayuan/scanner-rules again:\n# usb_id = \"0c2e:0b61\"\nsource = \"evdev:/dev/jiayuan-scanner\""
+            )
     }
 
     /// The config text; `demo` adds the five venues of the home centre (DESIGN.md §1).

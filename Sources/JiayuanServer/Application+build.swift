@@ -62,18 +62,22 @@ public func buildApplication(kiosk: Kiosk, options: ServeOptions, logger: Logger
     ]
     if kiosk.config.upload.hub != nil {
         do {
-            services.append(UploadService(uploader: Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload)), logger: logger))
+            services.append(
+                UploadService(uploader: Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload)), logger: logger))
         } catch {
             logger.error("uploads are off", metadata: ["error": "\(KioskError.describe(error))"])
         }
     }
     if let console = options.console {
         services.append(
-            try buildConsole(kiosk: kiosk, options: console, reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service), logger: logger))
+            try buildConsole(
+                kiosk: kiosk, options: console, reader: coordinator.service.reader, desk: StaffDesk(service: coordinator.service),
+                logger: logger))
     }
     if options.scanners {
         for scanner in kiosk.config.scanners {
-            services.append(ScannerService(config: scanner, dataPath: kiosk.data.path, coordinator: coordinator, registry: registry, logger: logger))
+            services.append(
+                ScannerService(config: scanner, dataPath: kiosk.data.path, coordinator: coordinator, registry: registry, logger: logger))
         }
     }
     return Application(

@@ -56,7 +56,11 @@ struct HealthController {
         guard let target = try? service.target() else { return ["target": kiosk.config.printerTarget, "ok": false] }
         switch target {
         case .file(let dir):
-            return ["target": target.description, "ok": FileManager.default.isWritableFile(atPath: dir) || !FileManager.default.fileExists(atPath: dir), "reasons": [String]()]
+            return [
+                "target": target.description,
+                "ok": FileManager.default.isWritableFile(atPath: dir) || !FileManager.default.fileExists(atPath: dir),
+                "reasons": [String](),
+            ]
         case .cups(let queue):
             do {
                 let status = try await CUPSClient(server: service.cupsServer, timeout: 3).printerStatus(queue: queue)

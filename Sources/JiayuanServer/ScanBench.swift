@@ -72,7 +72,6 @@ public enum ScanBench {
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
 
-
         // The bare engine, same settings, same disk.
         let (engineData, engineCodes) = try prepareAllDayKiosk(base + "/engine")
         let service = try CheckInService(kiosk: try Kiosk.open(engineData))
@@ -117,7 +116,8 @@ public enum ScanBench {
             try fillLog(bigData.databasePath, events: events, log: log)
             let bigPort = Loopback.freePort()
             let t0 = clock.now
-            let big = try Spawn.start(binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--console-port", "0", "--no-scanners"])
+            let big = try Spawn.start(
+                binary, ["serve", "--data", bigData.path, "--port", String(bigPort), "--console-port", "0", "--no-scanners"])
             defer { kill(big, SIGTERM); var s: Int32 = 0; waitpid(big, &s, 0) }
             _ = try waitForHealth(port: bigPort, timeout: 60)
             cold = (clock.now - t0).seconds

@@ -103,7 +103,8 @@ public actor ScanCoordinator {
         var venues: [[String: Any]] = []
         for (venue, preview) in zip(kiosk.config.venues, previews) {
             // A preview of an accepted entry counts the member already; the screen shows who is inside now.
-            let insideNow = !preview.accepted || preview.isRepeat ? preview.inside : preview.direction == .in ? preview.inside - 1 : preview.inside + 1
+            let insideNow =
+                !preview.accepted || preview.isRepeat ? preview.inside : preview.direction == .in ? preview.inside - 1 : preview.inside + 1
             var item: [String: Any] = [
                 "id": venue.id, "name": ["zh": venue.name.zh, "en": venue.name.en], "hours": venue.hours.description,
                 "inside": insideNow, "capacity": venue.capacity,
@@ -133,7 +134,8 @@ public actor ScanCoordinator {
 
     /// Decides and records one check-in, then tells the screen, speaks, and queues receipts.
     @discardableResult
-    public func checkIn(code: String, venue: String, source: String, guardianCode: String? = nil, via: Via = .scan) async throws -> Decision {
+    public func checkIn(code: String, venue: String, source: String, guardianCode: String? = nil, via: Via = .scan) async throws -> Decision
+    {
         _ = try kiosk.venue(venue)
         let service = self.service
         let decision: Decision
@@ -170,7 +172,8 @@ public actor ScanCoordinator {
         logger.info(
             "check-in decided",
             metadata: [
-                "scan.venue": "\(venue)", "scan.outcome": "\(decision.outcome.rawValue)", "scan.direction": "\(decision.direction.rawValue)",
+                "scan.venue": "\(venue)", "scan.outcome": "\(decision.outcome.rawValue)",
+                "scan.direction": "\(decision.direction.rawValue)",
                 "scan.reason": "\(decision.reason?.rawValue ?? "-")", "scan.seq": "\(decision.seq.map(String.init) ?? "-")",
                 "scan.source": "\(source)", "scan.repeat": "\(decision.isRepeat)",
             ])
@@ -201,7 +204,8 @@ public actor ScanCoordinator {
     public nonisolated func venueStates() async -> [VenueState] {
         let kiosk = self.kiosk
         let now = kiosk.clock()
-        let occupancy = (try? await offload { try kiosk.database.occupancy(venues: kiosk.config.venues, at: now, policy: kiosk.config.policy) }) ?? [:]
+        let occupancy =
+            (try? await offload { try kiosk.database.occupancy(venues: kiosk.config.venues, at: now, policy: kiosk.config.policy) }) ?? [:]
         return kiosk.config.venues.map { v in
             let minute = LocalTime(now, in: kiosk.config.policy.zone(for: v)).minuteOfDay
             return VenueState(venue: v, open: v.hours.isOpen(atMinute: minute), inside: occupancy[v.id] ?? 0)

@@ -149,7 +149,9 @@ struct SweepService: Service, CustomStringConvertible {
                         return try kiosk.database.sweep(venues: kiosk.config.venues, at: kiosk.clock(), engine: kiosk.engine, rng: &rng)
                     }
                     if !result.checkedOut.isEmpty || !result.alerts.isEmpty {
-                        logger.notice("closing sweep", metadata: ["sweep.checkouts": "\(result.checkedOut.count)", "sweep.alerts": "\(result.alerts.count)"])
+                        logger.notice(
+                            "closing sweep",
+                            metadata: ["sweep.checkouts": "\(result.checkedOut.count)", "sweep.alerts": "\(result.alerts.count)"])
                         await coordinator.publishOccupancy()
                     }
                 } catch {
@@ -222,7 +224,8 @@ struct WatchdogService: Service, CustomStringConvertible {
                 if KioskError.isDiskFull(error) {
                     // A full disk is not cured by a restart: stay up, out of service (DISK-1 on the screen),
                     // and keep telling systemd the process itself is fine.
-                    logger.error("the disk is full; out of service until space returns", metadata: ["error": "\(KioskError.describe(error))"])
+                    logger.error(
+                        "the disk is full; out of service until space returns", metadata: ["error": "\(KioskError.describe(error))"])
                     Self.notify(socketPath, "WATCHDOG=1")
                 } else {
                     // Stop pinging: systemd restarts a kiosk whose database no longer answers.

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import JiayuanDomain
+import NIOCore
 
 /// The request context: per-request data only (dependencies live in the controllers).
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {

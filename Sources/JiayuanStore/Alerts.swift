@@ -69,9 +69,11 @@ extension AppDatabase {
         try writer.read { db in
             for venue in venues where venue.guardianCode {
                 let day = LocalTime(now, in: policy.zone(for: venue)).date.description
-                let found = try Bool.fetchOne(
-                    db, sql: "SELECT EXISTS (SELECT 1 FROM pickup_code WHERE day = ? AND code = ? AND venue = ? AND checkout_seq IS NULL)",
-                    arguments: [day, code, venue.id]) ?? false
+                let found =
+                    try Bool.fetchOne(
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM pickup_code WHERE day = ? AND code = ? AND venue = ? AND checkout_seq IS NULL)",
+                        arguments: [day, code, venue.id]) ?? false
                 if found { return venue.id }
             }
             return nil

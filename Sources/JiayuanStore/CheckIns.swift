@@ -25,13 +25,16 @@ extension AppDatabase {
             // A new visit over an old one that no sweep closed (the kiosk was off, or only the CLI is used): close the
             // old one first with the automatic check-out the sweep would have recorded, so no visit is left open.
             if decision.accepted, decision.direction == .in, let stale, let member = facts.member {
-                let closed = try Self.closeStaleVisit(db, stale, member: member, venue: venue, before: now, engine: engine, after: head, rng: &rng)
+                let closed = try Self.closeStaleVisit(
+                    db, stale, member: member, venue: venue, before: now, engine: engine, after: head, rng: &rng)
                 head = ChainHead(seq: closed.seq, hash: closed.hash)
             }
-            let event = try Self.appendEvent(db, decision: decision, group: facts.member?.group, codeDigest: codeDigest, after: head, rng: &rng)
+            let event = try Self.appendEvent(
+                db, decision: decision, group: facts.member?.group, codeDigest: codeDigest, after: head, rng: &rng)
             decision.seq = event.seq
             if decision.accepted, let member = facts.member {
-                try Self.applyMovement(db, decision: decision, member: member, venue: venue, event: event, presence: facts.presence, day: day)
+                try Self.applyMovement(
+                    db, decision: decision, member: member, venue: venue, event: event, presence: facts.presence, day: day)
                 for job in try receipts(decision) { try Self.insertPrintJob(db, job) }
             }
             try Self.audit(db, audit?(decision))

@@ -61,7 +61,8 @@ extension AppDatabase {
                     let ids = try Int64.fetchAll(
                         db, sql: "SELECT id FROM member WHERE phone = ? AND \"group\" <> 'child' ORDER BY id", arguments: [phone])
                     guard ids.count <= 1 else {
-                        throw MemberBatchError(index: i, message: "the phone \(phone) belongs to \(ids.count) adults; name the guardian by member id")
+                        throw MemberBatchError(
+                            index: i, message: "the phone \(phone) belongs to \(ids.count) adults; name the guardian by member id")
                     }
                     return ids.first.flatMap { MemberID(number: UInt32($0)) }
                 }
@@ -183,7 +184,8 @@ extension AppDatabase {
             sql += " ORDER BY id LIMIT ?"
             args += [limit]
             let rows = try Row.fetchAll(db, sql: sql, arguments: args)
-            let guardians = try Dictionary(grouping: Row.fetchAll(db, sql: "SELECT child, guardian FROM guardian ORDER BY guardian"), by: { $0["child"] as Int64 })
+            let guardians = try Dictionary(
+                grouping: Row.fetchAll(db, sql: "SELECT child, guardian FROM guardian ORDER BY guardian"), by: { $0["child"] as Int64 })
             return rows.map { row in
                 Self.member(row, guardians: (guardians[row["id"]] ?? []).compactMap { $0.memberID("guardian") })
             }

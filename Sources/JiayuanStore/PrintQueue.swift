@@ -208,7 +208,8 @@ public struct ServiceSlip: Hashable, Sendable {
 
     /// A slip as recorded (or a preview that is not).
     public init(
-        number: String, kind: Kind, day: CivilDate, seqOfDay: Int, member: MemberID?, details: [String: String], deadline: Date?, createdAt: Date
+        number: String, kind: Kind, day: CivilDate, seqOfDay: Int, member: MemberID?, details: [String: String], deadline: Date?,
+        createdAt: Date
     ) {
         self.number = number
         self.kind = kind
@@ -228,7 +229,9 @@ extension AppDatabase {
         kind: ServiceSlip.Kind, day: CivilDate, member: MemberID?, details: [String: String], deadline: Date?, at now: Date,
         number: (Int) -> String
     ) throws -> ServiceSlip {
-        try recordServiceSlip(kind: kind, day: day, member: member, details: details, deadline: deadline, at: now, number: number, print: nil, audit: nil).0
+        try recordServiceSlip(
+            kind: kind, day: day, member: member, details: details, deadline: deadline, at: now, number: number, print: nil, audit: nil
+        ).0
     }
 
     /// Records a service slip and, in the same transaction, its print job (made by `print` from the numbered
@@ -238,11 +241,14 @@ extension AppDatabase {
         number: (Int) -> String, print: ((ServiceSlip) throws -> NewPrintJob)?, audit: AuditNote?
     ) throws -> (ServiceSlip, PrintJob?) {
         try writer.write { db in
-            let next = (try Int.fetchOne(
-                db, sql: "SELECT MAX(seq_of_day) FROM service_slip WHERE kind = ? AND day = ?", arguments: [kind.rawValue, day.description]) ?? 0) + 1
+            let next =
+                (try Int.fetchOne(
+                    db, sql: "SELECT MAX(seq_of_day) FROM service_slip WHERE kind = ? AND day = ?",
+                    arguments: [kind.rawValue, day.description]) ?? 0) + 1
             if let member { guard try Self.fetchMemberExists(db, member) else { throw StoreError("no member \(member)") } }
             let slip = ServiceSlip(
-                number: number(next), kind: kind, day: day, seqOfDay: next, member: member, details: details, deadline: deadline, createdAt: now)
+                number: number(next), kind: kind, day: day, seqOfDay: next, member: member, details: details, deadline: deadline,
+                createdAt: now)
             let json = JSONWriter.serialize(details)
             try db.execute(
                 sql: """

@@ -74,7 +74,9 @@ extension AppDatabase {
     /// An account and its PIN hash, by name.
     public func staffCredentials(name: String) throws -> (StaffAccount, String)? {
         try writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE name = ?", arguments: [name]).map { (Self.staffAccount($0), $0["pin_hash"]) }
+            try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE name = ?", arguments: [name]).map {
+                (Self.staffAccount($0), $0["pin_hash"])
+            }
         }
     }
 
@@ -89,7 +91,8 @@ extension AppDatabase {
         return try writer.write { db in
             // Pairs idle for a day are forgotten (the table stays small whatever an attacker types).
             try db.execute(sql: "DELETE FROM staff_signin WHERE last_at < ?", arguments: [Stamp.text(now.addingTimeInterval(-86400))])
-            let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until FROM staff_signin WHERE source = ? AND name = ?", arguments: [source, name])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT failures, locked_until FROM staff_signin WHERE source = ? AND name = ?", arguments: [source, name])
             let standing = StaffPolicy.Standing(
                 failures: row?["failures"] ?? 0, lockedUntil: (row?["locked_until"] as String?).map(Stamp.date))
             let (outcome, next) = policy.attempt(standing, pinCorrect: pinCorrect && account != nil, at: now)
@@ -105,7 +108,8 @@ extension AppDatabase {
             case .lockedNow(let until):
                 try Self.audit(
                     db, staff: account, action: "staff.locked", member: nil,
-                    detail: "\(policy.maxFailures) wrong PINs from \(source); that computer may try again after \(Stamp.text(until))", at: now)
+                    detail: "\(policy.maxFailures) wrong PINs from \(source); that computer may try again after \(Stamp.text(until))",
+                    at: now)
             case .wrongPIN, .locked: break
             }
             return outcome
@@ -136,10 +140,11 @@ extension AppDatabase {
     /// or its account deactivated.
     public func session(tokenHash: String, policy: StaffPolicy, at now: Date) throws -> (StaffAccount, csrf: String)? {
         try writer.write { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: "SELECT s.csrf, s.last_seen, st.* FROM staff_session s JOIN staff st ON st.id = s.staff WHERE s.token_hash = ?",
-                arguments: [tokenHash])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT s.csrf, s.last_seen, st.* FROM staff_session s JOIN staff st ON st.id = s.staff WHERE s.token_hash = ?",
+                    arguments: [tokenHash])
             else { return nil }
             let account = Self.staffAccount(row)
             guard account.active, policy.sessionAlive(lastSeen: Stamp.date(row["last_seen"]), at: now) else {
@@ -187,7 +192,8 @@ extension AppDatabase {
                 arguments: [limit]
             ).map { row in
                 AuditEntry(
-                    id: row["id"], at: Stamp.date(row["at"]), staff: row["staff_name"], action: row["action"], member: row.memberID("member"),
+                    id: row["id"], at: Stamp.date(row["at"]), staff: row["staff_name"], action: row["action"],
+                    member: row.memberID("member"),
                     detail: row["detail"])
             }
         }
@@ -225,11 +231,14 @@ extension AppDatabase {
     /// Marks a fee paid (audited, once).
     public func markFeePaid(checkoutSeq: Int64, by staff: Int64, at now: Date) throws {
         try writer.write { db in
-            guard let member = try Int64.fetchOne(db, sql: "SELECT member FROM daycare_fee WHERE checkout_seq = ?", arguments: [checkoutSeq]) else {
+            guard
+                let member = try Int64.fetchOne(db, sql: "SELECT member FROM daycare_fee WHERE checkout_seq = ?", arguments: [checkoutSeq])
+            else {
                 throw StoreError("no day-care fee number \(checkoutSeq)")
             }
             try db.execute(
-                sql: "UPDATE daycare_fee SET paid_at = ? WHERE checkout_seq = ? AND paid_at IS NULL", arguments: [Stamp.text(now), checkoutSeq])
+                sql: "UPDATE daycare_fee SET paid_at = ? WHERE checkout_seq = ? AND paid_at IS NULL",
+                arguments: [Stamp.text(now), checkoutSeq])
             guard db.changesCount == 1 else { throw StoreError("fee \(checkoutSeq) is already marked paid") }
             try Self.audit(
                 db, staff: staff, action: "fee.paid", member: MemberID(number: UInt32(member)), detail: "fee \(checkoutSeq)", at: now)

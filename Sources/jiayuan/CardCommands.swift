@@ -1,12 +1,13 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import JiayuanDomain
 import JiayuanKit
 import JiayuanQR
 import JiayuanStore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct CardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

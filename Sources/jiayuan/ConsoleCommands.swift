@@ -23,12 +23,15 @@ struct ConsoleCert: ParsableCommand {
         let certificate = ConsoleCertificate(data: directory, config: config.console)
         if renew {
             guard config.console.tlsCert == nil else {
-                throw KioskError("[console] tls_cert names your own certificate (\(certificate.certificatePath)): renew it where it came from")
+                throw KioskError(
+                    "[console] tls_cert names your own certificate (\(certificate.certificatePath)): renew it where it came from")
             }
             let fingerprint = try certificate.create(
-                hostNames: ConsoleCertificate.hostNames(console: config.console), addresses: ConsoleCertificate.addresses(console: config.console))
+                hostNames: ConsoleCertificate.hostNames(console: config.console),
+                addresses: ConsoleCertificate.addresses(console: config.console))
             print("SHA-256 \(fingerprint)")
-            FileHandle.standardError.write(Data("a new certificate is in \(certificate.certificatePath): restart the kiosk (systemctl restart jiayuan)\n".utf8))
+            FileHandle.standardError.write(
+                Data("a new certificate is in \(certificate.certificatePath): restart the kiosk (systemctl restart jiayuan)\n".utf8))
             return
         }
         guard certificate.exists else {
@@ -37,7 +40,9 @@ struct ConsoleCert: ParsableCommand {
         print("SHA-256 \(try certificate.fingerprint())")
         if !config.console.requiresTLS {
             FileHandle.standardError.write(
-                Data("the console listens on \(config.console.host) (this machine only, plain HTTP); the certificate is used once [console] host is a network address\n".utf8))
+                Data(
+                    "the console listens on \(config.console.host) (this machine only, plain HTTP); the certificate is used once [console] host is a network address\n"
+                        .utf8))
         }
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
+import JiayuanCUPS
 import JiayuanDomain
 import JiayuanKit
-import JiayuanStore
-import JiayuanCUPS
 import JiayuanServer
+import JiayuanStore
 
 /// The process entry point (docs/memory.md).
 ///
@@ -49,8 +49,10 @@ struct Jiayuan: AsyncParsableCommand {
         commandName: "jiayuan",
         abstract: "家园 kiosk: check-in, members, cards and reports for a neighbourhood home centre.",
         subcommands: [
-            Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self, PrintCommand.self,
-            SlipCommand.self, StaffCommand.self, ConsoleCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self, Bench.self,
+            Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self,
+            PrintCommand.self,
+            SlipCommand.self, StaffCommand.self, ConsoleCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self,
+            Bench.self,
         ])
 
     /// The command the arguments name; usage mistakes and --help end the process here (exit 64 / 0).
@@ -169,7 +171,8 @@ struct CheckIn: ParsableCommand {
             let mark = decision.accepted ? "✔" : "✘"
             print("\(mark) \(decision.message.zh)")
             print("  \(decision.message.en)")
-            var detail = "  \(decision.outcome.rawValue) \(decision.direction.rawValue) · \(decision.venue) \(decision.inside)/\(decision.capacity)"
+            var detail =
+                "  \(decision.outcome.rawValue) \(decision.direction.rawValue) · \(decision.venue) \(decision.inside)/\(decision.capacity)"
             if let reason = decision.reason { detail += " · \(reason.rawValue)" }
             if let seq = decision.seq { detail += " · seq \(seq)" }
             if decision.isRepeat { detail += " · repeat" }
@@ -222,7 +225,8 @@ struct Report: ParsableCommand {
 }
 
 struct Sweep: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Check out everyone still inside at closing time (elders and children: alert staff).")
+    static let configuration = CommandConfiguration(
+        abstract: "Check out everyone still inside at closing time (elders and children: alert staff).")
     @OptionGroup var data: DataOption
     @Option(help: "Run as if at this time (ISO 8601; default now).") var at: String?
 
@@ -232,7 +236,9 @@ struct Sweep: ParsableCommand {
         let now = try parseInstant(at, zone: kiosk.config.timeZone) ?? Date()
         let result = try kiosk.database.sweep(venues: kiosk.config.venues, at: now, engine: kiosk.engine, rng: &rng)
         for d in result.checkedOut {
-            print("auto check-out \(d.member?.id.description ?? "?") \(d.member?.displayName ?? "") from \(d.venue) at \(ISOTime.format(d.at)) (seq \(d.seq ?? 0))")
+            print(
+                "auto check-out \(d.member?.id.description ?? "?") \(d.member?.displayName ?? "") from \(d.venue) at \(ISOTime.format(d.at)) (seq \(d.seq ?? 0))"
+            )
         }
         for p in result.alerts {
             print("ALERT \(p.member) still inside \(p.venue) at closing (checked in \(ISOTime.format(p.since)))")
@@ -264,7 +270,8 @@ struct Verify: ParsableCommand {
 }
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self, BenchUpload.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self, BenchUpload.self])
 }
 
 struct BenchCheckIn: ParsableCommand {
@@ -286,9 +293,13 @@ struct BenchCheckIn: ParsableCommand {
         print(String(format: "ratio engine/bare: %.2f×", engine.perSecond / bare.perSecond))
         print("context:")
         print(line(context.unsynced))
-        print(String(format: "  one commit's fsync on this disk: %.3f ms (bare FULL p50 - bare OFF p50)",
-            (bare.percentile(0.5) - context.unsynced.percentile(0.5)) * 1000))
-        print(String(format: "  Ed25519 card verification, cold: %.3f ms (cached after a card's first scan)", context.coldVerifySeconds * 1000))
+        print(
+            String(
+                format: "  one commit's fsync on this disk: %.3f ms (bare FULL p50 - bare OFF p50)",
+                (bare.percentile(0.5) - context.unsynced.percentile(0.5)) * 1000))
+        print(
+            String(
+                format: "  Ed25519 card verification, cold: %.3f ms (cached after a card's first scan)", context.coldVerifySeconds * 1000))
     }
 }
 
@@ -342,7 +353,11 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         let checks = JiayuanKit.Doctor.run(data.directory)
-        for c in checks { print("\(c.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)") }
+        for c in checks {
+            print(
+                "\(c.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)"
+            )
+        }
         if checks.contains(where: { $0.verdict == .problem }) { throw ExitCode.failure }
     }
 }
@@ -357,14 +372,20 @@ struct BenchScan: ParsableCommand {
 
     func run() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-        let f = try ScanBench.run(binary: binary, directory: dir, count: count, events: events) { FileHandle.standardError.write(Data(("  " + $0 + "\n").utf8)) }
+        let f = try ScanBench.run(binary: binary, directory: dir, count: count, events: events) {
+            FileHandle.standardError.write(Data(("  " + $0 + "\n").utf8))
+        }
         func p(_ xs: [Double], _ q: Double) -> Double { xs.isEmpty ? 0 : xs[min(xs.count - 1, Int(Double(xs.count) * q))] * 1000 }
         print("bench scan: \(count) scans, FIFO scanner bound to a venue, decision read from /api/stream")
         print(String(format: "  served (FIFO → SSE)   p50 %7.3f ms  p99 %7.3f ms", p(f.scanLatencies, 0.5), p(f.scanLatencies, 0.99)))
         print(String(format: "  bare engine           p50 %7.3f ms  p99 %7.3f ms", p(f.engineLatencies, 0.5), p(f.engineLatencies, 0.99)))
-        print(String(format: "  serving overhead      p50 %7.3f ms  p99 %7.3f ms",
-            p(f.scanLatencies, 0.5) - p(f.engineLatencies, 0.5), p(f.scanLatencies, 0.99) - p(f.engineLatencies, 0.99)))
-        if let cold = f.coldStart { print(String(format: "  cold start to /healthz 200 with %d events: %.0f ms", f.coldStartEvents, cold * 1000)) }
+        print(
+            String(
+                format: "  serving overhead      p50 %7.3f ms  p99 %7.3f ms",
+                p(f.scanLatencies, 0.5) - p(f.engineLatencies, 0.5), p(f.scanLatencies, 0.99) - p(f.engineLatencies, 0.99)))
+        if let cold = f.coldStart {
+            print(String(format: "  cold start to /healthz 200 with %d events: %.0f ms", f.coldStartEvents, cold * 1000))
+        }
         func mb(_ kib: Int) -> String { String(format: "%.1f MB", Double(kib) / 1024) }
         func show(_ label: String, _ r: ScanBench.Resident?) {
             guard let r else { return }

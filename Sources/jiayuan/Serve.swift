@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import JiayuanDomain
 import JiayuanKit
-import JiayuanStore
 import JiayuanServer
+import JiayuanStore
 import Logging
 
 #if canImport(Glibc)
@@ -24,7 +24,9 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let host, let problem = KioskConfig.residentHostProblem(host) { throw ValidationError(problem) }
-        if let consolePort, !(0...65535).contains(consolePort) { throw ValidationError("--console-port is a port number (0: any free port)") }
+        if let consolePort, !(0...65535).contains(consolePort) {
+            throw ValidationError("--console-port is a port number (0: any free port)")
+        }
     }
 
     func run() async throws {
@@ -40,11 +42,14 @@ struct Serve: AsyncParsableCommand {
         let console = ConsoleOptions(
             host: consoleHost ?? kiosk.config.console.host, port: consolePort ?? kiosk.config.console.port, assetsPath: assetsPath)
         let options = ServeOptions(
-            host: host ?? kiosk.config.host, port: port ?? kiosk.config.port, assetsPath: assetsPath, scanners: !noScanners, console: console)
+            host: host ?? kiosk.config.host, port: port ?? kiosk.config.port, assetsPath: assetsPath, scanners: !noScanners,
+            console: console)
         if kiosk.config.demo, (try? kiosk.database.staffCredentials(name: DemoData.staffName)) != nil {
             let scheme = console.requiresTLS ? "https" : "http"
             let shown = console.host == "0.0.0.0" || console.host == "::" ? "THIS-PC" : console.host
-            print("Staff console: \(scheme)://\(shown):\(console.port)/staff/login — demo account \(DemoData.staffName), PIN \(DemoData.staffPIN)")
+            print(
+                "Staff console: \(scheme)://\(shown):\(console.port)/staff/login — demo account \(DemoData.staffName), PIN \(DemoData.staffPIN)"
+            )
         }
         let app = try buildApplication(kiosk: kiosk, options: options, logger: logger)
         try await app.runService()

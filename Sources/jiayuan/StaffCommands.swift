@@ -29,7 +29,8 @@ struct StaffAdd: ParsableCommand {
 
     func validate() throws {
         if pin != nil {
-            throw ValidationError("--pin is gone: a PIN on the command line shows in ps; type it when asked, or pipe it in with --pin-stdin")
+            throw ValidationError(
+                "--pin is gone: a PIN on the command line shows in ps; type it when asked, or pipe it in with --pin-stdin")
         }
     }
 
@@ -43,7 +44,10 @@ struct StaffAdd: ParsableCommand {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw KioskError("no PIN on standard input") }
             chosen = line.trimmingWhitespace()
         } else {
-            guard isatty(0) == 1 else { throw KioskError("no terminal to type the PIN on: run this on a terminal, or give the PIN on standard input with --pin-stdin") }
+            guard isatty(0) == 1 else {
+                throw KioskError(
+                    "no terminal to type the PIN on: run this on a terminal, or give the PIN on standard input with --pin-stdin")
+            }
             let first = try ask("PIN for \(name) (6-12 digits): ")
             if let problem = StaffPIN.problem(first) { throw KioskError(problem) }
             guard try ask("The same PIN again: ") == first else { throw KioskError("the two PINs differ; nothing was changed") }

@@ -25,7 +25,8 @@ struct Upload: ParsableCommand {
     func validate() throws {
         if token != nil {
             throw ValidationError(
-                "--token is gone: a token on the command line shows in ps; use [upload] token in jiayuan.toml, --token-file FILE or JIAYUAN_UPLOAD_TOKEN")
+                "--token is gone: a token on the command line shows in ps; use [upload] token in jiayuan.toml, --token-file FILE or JIAYUAN_UPLOAD_TOKEN"
+            )
         }
     }
 
@@ -126,23 +127,27 @@ struct Hub: ParsableCommand {
 /// Where the hub keeps its data.
 struct HubStoreOptions: ParsableArguments {
     @Option(help: "The hub's data directory (default: $JIAYUAN_HUB_DATA, else /var/lib/jiayuan-hub).") var data: String?
-    @Option(help: "Another store: postgres://user@host:port/db (no password: ~/.pgpass), or sqlite:PATH (default: hub.sqlite in --data).") var database: String?
+    @Option(help: "Another store: postgres://user@host:port/db (no password: ~/.pgpass), or sqlite:PATH (default: hub.sqlite in --data).")
+    var database: String?
 
     func validate() throws {
         if let database, UploadSettings.urlHasPassword(database) {
             throw ValidationError(
-                "--database must not carry a password (it shows in ps): put it in ~/.pgpass or PGPASSFILE, or give the whole address in JIAYUAN_HUB_DATABASE")
+                "--database must not carry a password (it shows in ps): put it in ~/.pgpass or PGPASSFILE, or give the whole address in JIAYUAN_HUB_DATABASE"
+            )
         }
     }
 
     func open() throws -> any HubStore {
-        let dir = data ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"
+        let dir =
+            data ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"
         return try openHubStore(database: database ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir)
     }
 }
 
 struct HubServe: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Receive uploads and serve /v1/stats and the dashboard.")
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Receive uploads and serve /v1/stats and the dashboard.")
     @OptionGroup var store: HubStoreOptions
     @Option(help: "Listen address.") var host = "127.0.0.1"
     @Option(help: "Port.") var port = 8090
@@ -162,11 +167,13 @@ struct HubServe: AsyncParsableCommand {
 }
 
 struct HubTokenCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "token", abstract: "Kiosk tokens.", subcommands: [HubTokenAdd.self, HubTokenList.self])
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Kiosk tokens.", subcommands: [HubTokenAdd.self, HubTokenList.self])
 }
 
 struct HubTokenAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "add", abstract: "Register a kiosk and print its token (shown once; the hub keeps only a hash).")
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Register a kiosk and print its token (shown once; the hub keeps only a hash).")
     @OptionGroup var store: HubStoreOptions
     @Argument(help: "The kiosk id (kiosk_id in its jiayuan.toml).") var kiosk: String
     @Option(help: "The centre it belongs to (centre_id in its jiayuan.toml).") var centre: String
@@ -181,12 +188,15 @@ struct HubTokenAdd: ParsableCommand {
         try store.open().addKiosk(id: kiosk, centre: centre, tokenHash: HubToken.hash(token), replace: replace, at: Date())
         print(token)
         FileHandle.standardError.write(
-            Data("kiosk \(kiosk) of centre \(centre): put this token under [upload] token in its jiayuan.toml; it is not shown again\n".utf8))
+            Data(
+                "kiosk \(kiosk) of centre \(centre): put this token under [upload] token in its jiayuan.toml; it is not shown again\n".utf8)
+        )
     }
 }
 
 struct HubTokenList: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "Kiosks, their centres and how far their logs have arrived.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Kiosks, their centres and how far their logs have arrived.")
     @OptionGroup var store: HubStoreOptions
 
     func run() throws {

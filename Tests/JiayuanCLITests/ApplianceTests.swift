@@ -54,7 +54,9 @@ struct ApplianceTests {
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("keeping the existing data directory"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: data + "/jiayuan.sqlite")) == before)
-        #expect(try String(contentsOfFile: dest + "/etc/passwd", encoding: .utf8).components(separatedBy: "jiayuan:x:").count == 2, "no second user")
+        #expect(
+            try String(contentsOfFile: dest + "/etc/passwd", encoding: .utf8).components(separatedBy: "jiayuan:x:").count == 2,
+            "no second user")
         // Uninstall: the program goes, the data stays.
         let un = try Run.program("/bin/bash", [Self.root + "/kiosk/uninstall.sh", "--root", dest])
         #expect(un.status == 0)
@@ -75,8 +77,10 @@ struct ApplianceTests {
         for name in try FileManager.default.contentsOfDirectory(atPath: "/usr/lib/systemd/system") where name.hasSuffix(".target") {
             try? FileManager.default.copyItem(atPath: "/usr/lib/systemd/system/" + name, toPath: units + "/" + name)
         }
-        for program in ["/usr/bin/cage", "/usr/bin/chromium", "/usr/bin/curl", "/bin/sh"] where FileManager.default.fileExists(atPath: program) {
-            try FileManager.default.createDirectory(atPath: dest + (program as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        for program in ["/usr/bin/cage", "/usr/bin/chromium", "/usr/bin/curl", "/bin/sh"]
+        where FileManager.default.fileExists(atPath: program) {
+            try FileManager.default.createDirectory(
+                atPath: dest + (program as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             // The program itself, not a symlink to it (/bin/sh is a link to dash).
             try? FileManager.default.copyItem(atPath: URL(fileURLWithPath: program).resolvingSymlinksInPath().path, toPath: dest + program)
         }
@@ -141,7 +145,9 @@ struct ApplianceTests {
         var config = try String(contentsOfFile: configPath, encoding: .utf8)
         config = config.replacingOccurrences(
             of: "source = \"evdev:/dev/jiayuan-scanner\"",
-            with: "source = \"evdev:/dev/input/by-id/usb-Honeywell_Imaging_1900-event-kbd\"\n\n[[scanner]]\nname = \"desk\"\nusb_id = \"1A86:E026\"\nsource = \"serial:/dev/ttyACM0\"")
+            with:
+                "source = \"evdev:/dev/input/by-id/usb-Honeywell_Imaging_1900-event-kbd\"\n\n[[scanner]]\nname = \"desk\"\nusb_id = \"1A86:E026\"\nsource = \"serial:/dev/ttyACM0\""
+        )
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         #expect(try Run.jiayuan(["doctor", "--data", dest + "/var/lib/jiayuan"]).stdout.contains("OK    config"), "usb_id is a valid key")
 
@@ -151,10 +157,14 @@ struct ApplianceTests {
         let rules = try String(contentsOfFile: rulesPath, encoding: .utf8)
         let active = rules.split(separator: "\n").filter { !$0.hasPrefix("#") }
         for (vendor, product) in [("0c2e", "0b61"), ("05e0", "1200"), ("1a86", "e026")] {
-            #expect(active.contains { $0.contains("SUBSYSTEM==\"input\"") && $0.contains("ATTRS{idVendor}==\"\(vendor)\", ATTRS{idProduct}==\"\(product)\"") },
-                    "\(vendor):\(product) has an input rule: \(rules)")
+            #expect(
+                active.contains {
+                    $0.contains("SUBSYSTEM==\"input\"") && $0.contains("ATTRS{idVendor}==\"\(vendor)\", ATTRS{idProduct}==\"\(product)\"")
+                },
+                "\(vendor):\(product) has an input rule: \(rules)")
         }
-        #expect(!rules.contains("046d") && !rules.contains("1234"), "an ordinary keyboard and a self-named \"scanner\" get nothing: \(rules)")
+        #expect(
+            !rules.contains("046d") && !rules.contains("1234"), "an ordinary keyboard and a self-named \"scanner\" get nothing: \(rules)")
         #expect(!rules.contains("ATTRS{name}"), "no rule matches a device by its name")
         #expect(active.filter { $0.contains("GROUP=") }.allSatisfy { $0.contains("GROUP=\"jiayuan-scanner\"") })
         #expect(active.filter { $0.contains("SUBSYSTEM==") }.count == 6, "one input and one serial rule per id")
@@ -164,7 +174,8 @@ struct ApplianceTests {
     func debianPackage() throws {
         let dir = TemporaryDirectory("deb")
         defer { dir.remove() }
-        let build = try Run.program("/bin/bash", [Self.root + "/kiosk/build-deb.sh", "--binary", Run.jiayuanBinary, "--out", dir.path, "--version", "9.9.9"])
+        let build = try Run.program(
+            "/bin/bash", [Self.root + "/kiosk/build-deb.sh", "--binary", Run.jiayuanBinary, "--out", dir.path, "--version", "9.9.9"])
         #expect(build.status == 0, "\(build.stderr)")
         let deb = build.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(deb.hasSuffix("_9.9.9_amd64.deb") || deb.hasSuffix(".deb"))
@@ -172,8 +183,10 @@ struct ApplianceTests {
         #expect(info.stdout.contains("Package: jiayuan") && info.stdout.contains("Depends:") && info.stdout.contains("libqrencode4"))
         #expect(info.stdout.contains("postinst") && info.stdout.contains("prerm"))
         let contents = try Run.program("/usr/bin/dpkg-deb", ["-c", deb]).stdout
-        for path in ["./usr/bin/jiayuan", "./usr/lib/systemd/system/jiayuan.service", "./usr/lib/sysusers.d/jiayuan.conf",
-                     "./usr/lib/jiayuan/scanner-rules", "./usr/share/jiayuan/assets/index.html"] {
+        for path in [
+            "./usr/bin/jiayuan", "./usr/lib/systemd/system/jiayuan.service", "./usr/lib/sysusers.d/jiayuan.conf",
+            "./usr/lib/jiayuan/scanner-rules", "./usr/share/jiayuan/assets/index.html",
+        ] {
             #expect(contents.contains(path), "\(path) in the package")
         }
         // The udev rules name the target's scanners: postinst writes them there; none are shipped.

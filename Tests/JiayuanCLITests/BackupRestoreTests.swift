@@ -45,9 +45,10 @@ struct BackupRestoreTests {
         #expect(r.stdout.contains("integrity and chain verified") && r.stdout.contains("removed old backup \(old)"), "\(r.stdout)")
         #expect(!FileManager.default.fileExists(atPath: old) && !FileManager.default.fileExists(atPath: oldButTouched))
         #expect(FileManager.default.fileExists(atPath: keep))
-        let made = try #require(try FileManager.default.contentsOfDirectory(atPath: backups).first {
-            !["jiayuan-20261120T000000Z.sqlite", "jiayuan-20261121T000000Z.sqlite"].contains($0)
-        })
+        let made = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: backups).first {
+                !["jiayuan-20261120T000000Z.sqlite", "jiayuan-20261121T000000Z.sqlite"].contains($0)
+            })
         #expect(made.hasPrefix("jiayuan-") && made.hasSuffix("Z.sqlite"))
         #expect(try events(backups + "/" + made) == events(data + "/jiayuan.sqlite"))
         #expect(try Run.program("/usr/bin/sqlite3", [backups + "/" + made, "PRAGMA integrity_check"]).stdout.contains("ok"))
@@ -73,7 +74,8 @@ struct BackupRestoreTests {
         // A tampered copy is refused, naming the broken seq; nothing changes.
         let tampered = dir.path + "/tampered.sqlite"
         try FileManager.default.copyItem(atPath: backup, toPath: tampered)
-        _ = try Run.program("/usr/bin/sqlite3", [tampered, "DROP TRIGGER event_append_only_update; UPDATE event SET venue = 'gym' WHERE seq = 2;"])
+        _ = try Run.program(
+            "/usr/bin/sqlite3", [tampered, "DROP TRIGGER event_append_only_update; UPDATE event SET venue = 'gym' WHERE seq = 2;"])
         let refused = try Run.jiayuan(["restore", tampered, "--data", data])
         #expect(refused.status == 1 && refused.stderr.contains("broken at seq 2"), "\(refused.stderr)")
         let garbage = dir.path + "/garbage.sqlite"
@@ -106,7 +108,8 @@ struct BackupRestoreTests {
         let ok = try Run.jiayuan(["restore", backup, "--data", data])
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(try events(data + "/jiayuan.sqlite") == events(backup))
-        let aside = try #require(try FileManager.default.contentsOfDirectory(atPath: data).first { $0.hasPrefix("jiayuan.sqlite.replaced-") })
+        let aside = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: data).first { $0.hasPrefix("jiayuan.sqlite.replaced-") })
         #expect(try events(data + "/" + aside) == replaced)
         #expect(try Run.jiayuan(["verify", "--data", data]).status == 0)
     }
@@ -123,7 +126,9 @@ struct BackupRestoreTests {
         func oneLine(_ r: ProcessResult, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(r.status == 1, sourceLocation: sourceLocation)
             let lines = r.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("jiayuan: ") && r.stderr.contains(fragment), "\(r.stderr)", sourceLocation: sourceLocation)
+            #expect(
+                lines.count == 1 && lines[0].hasPrefix("jiayuan: ") && r.stderr.contains(fragment), "\(r.stderr)",
+                sourceLocation: sourceLocation)
         }
         let broken = dir.path + "/broken"
         #expect(try Run.jiayuan(["init", "--data", broken]).status == 0)
@@ -152,7 +157,8 @@ struct BackupRestoreTests {
         let code = try Run.jiayuan(["card", "show", "M000005", "--data", data]).stdout.split(separator: "\n")[0]
         _ = try Run.jiayuan(["checkin", String(code), "--venue", "veterans", "--at", "2026-11-27T10:00:00", "--data", data])
         var config = try String(contentsOfFile: data + "/jiayuan.toml", encoding: .utf8)
-        config = config.replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "source = \"evdev:/dev/input/by-id/usb-not-plugged-event-kbd\"")
+        config = config.replacingOccurrences(
+            of: "source = \"fifo:scan.fifo\"", with: "source = \"evdev:/dev/input/by-id/usb-not-plugged-event-kbd\"")
         config += "\n[upload]\nhub = \"http://127.0.0.1:\(Loopback.freePort())\"\ntoken = \"jyt_x\"\n"
         try config.write(toFile: data + "/jiayuan.toml", atomically: true, encoding: .utf8)
         let r = try Run.jiayuan(["doctor", "--data", data])

@@ -15,8 +15,13 @@ struct CardTrustCLITests {
     }
 
     /// A card code for `member` signed with `key` (the desk key file of a kiosk), with any serial and dates.
-    func sign(_ key: CardSigningKey, member: UInt32, serial: UInt16, issued: CivilDate, validUntil: CivilDate = CivilDate(year: 2030, month: 1, day: 1)) throws -> String {
-        try key.sign(CardPayload(keyID: key.keyID, member: member, serial: serial, issued: UInt16(issued.cardDay), validUntil: UInt16(validUntil.cardDay)))
+    func sign(
+        _ key: CardSigningKey, member: UInt32, serial: UInt16, issued: CivilDate,
+        validUntil: CivilDate = CivilDate(year: 2030, month: 1, day: 1)
+    ) throws -> String {
+        try key.sign(
+            CardPayload(
+                keyID: key.keyID, member: member, serial: serial, issued: UInt16(issued.cardDay), validUntil: UInt16(validUntil.cardDay)))
     }
 
     func deskKey(_ kiosk: TestKiosk) throws -> CardSigningKey {
@@ -41,7 +46,8 @@ struct CardTrustCLITests {
         #expect(try kiosk.run("card", "keys", "--json").stdout == before, "nothing was imported")
         // Other weak keys: a point of order 8, and a non-canonical spelling (y ≥ p).
         let order8 = Data(Ed25519Checks.smallOrderEncodings[4]).base64EncodedString()
-        let r8 = try kiosk.run("card", "trust", try write("{\"keys\":[{\"id\":9,\"public\":\"\(order8)\"}]}", "o8.json", in: kiosk), "--yes")
+        let r8 = try kiosk.run(
+            "card", "trust", try write("{\"keys\":[{\"id\":9,\"public\":\"\(order8)\"}]}", "o8.json", in: kiosk), "--yes")
         #expect(isOneLineError(r8) && r8.stderr.contains("small-order"), "\(r8.stderr)")
         var nonCanonical = [UInt8](repeating: 0xFF, count: 32)
         nonCanonical[0] = 0xF0
@@ -52,7 +58,8 @@ struct CardTrustCLITests {
 
         // The attack end to end, with the key planted in trusted-keys.json as the old `card trust` stored it:
         // R = identity, S = 0 for M000001 under key 9.
-        try Data("{\"keys\":[{\"id\":9,\"public\":\"\(identity)\"}]}\n".utf8).write(to: URL(fileURLWithPath: kiosk.path + "/keys/trusted-keys.json"))
+        try Data("{\"keys\":[{\"id\":9,\"public\":\"\(identity)\"}]}\n".utf8).write(
+            to: URL(fileURLWithPath: kiosk.path + "/keys/trusted-keys.json"))
         let payload = CardPayload(keyID: 9, member: 1, serial: 1, issued: 1062, validUntil: 3000)
         let forged = CardCode.prefix + Base32.encode(payload.bytes + [1] + [UInt8](repeating: 0, count: 63))
         let result = try kiosk.checkin(forged, venue: "library", at: at("10:00"))
@@ -91,7 +98,9 @@ struct CardTrustCLITests {
         defer { desk1.remove() }
         let desk2 = try TestKiosk.plain("--demo", "--key-id", "2")
         defer { desk2.remove() }
-        #expect(try desk2.run("card", "trust", try write(try desk1.run("card", "keys", "--json").stdout, "d1.json", in: desk2), "--yes").status == 0)
+        #expect(
+            try desk2.run("card", "trust", try write(try desk1.run("card", "keys", "--json").stdout, "d1.json", in: desk2), "--yes").status
+                == 0)
         let key1 = try deskKey(desk1)
         let members = try elders(desk2, 2)
         let number = { (id: String) in UInt32(id.dropFirst())! }
@@ -113,7 +122,8 @@ struct CardTrustCLITests {
         let member = try #require(try elders(desk, 1).first)
         let current = try desk.checkin(try desk.card(member), venue: "library", at: at("10:00"))
         #expect(current.status == 0, "\(current.summary)")
-        let never = try sign(try deskKey(desk), member: UInt32(member.dropFirst())!, serial: 7, issued: CivilDate(year: 2026, month: 11, day: 20))
+        let never = try sign(
+            try deskKey(desk), member: UInt32(member.dropFirst())!, serial: 7, issued: CivilDate(year: 2026, month: 11, day: 20))
         let refused = try desk.checkin(never, venue: "library", at: at("11:00"))
         #expect(refused.status == 3 && refused.reason == "revoked", "\(refused.summary)")
     }
@@ -129,7 +139,9 @@ struct CardTrustCLITests {
         let reissuedOld = try desk1.card(members[1])
         let untouched = try desk1.card(members[2])
         let desk2Own = try desk2.card(members[0])
-        #expect(try desk2.run("card", "trust", try write(try desk1.run("card", "keys", "--json").stdout, "d1.json", in: desk2), "--yes").status == 0)
+        #expect(
+            try desk2.run("card", "trust", try write(try desk1.run("card", "keys", "--json").stdout, "d1.json", in: desk2), "--yes").status
+                == 0)
 
         let revoke = try desk1.run("card", "revoke", members[0])
         #expect(revoke.status == 0, "\(revoke.stderr)")
@@ -141,7 +153,8 @@ struct CardTrustCLITests {
         let again = try desk2.run(["card", "trust", try write(exported, "d1-later.json", in: desk2)], stdin: Data())
         #expect(again.status == 0, "\(again.stderr)")
 
-        for (code, what) in [(withdrawn, "withdrawn"), (reissuedOld, "re-issued"), (desk2Own, "desk 2's own card of the withdrawn member")] {
+        for (code, what) in [(withdrawn, "withdrawn"), (reissuedOld, "re-issued"), (desk2Own, "desk 2's own card of the withdrawn member")]
+        {
             let r = try desk2.checkin(code, venue: "library", at: at("10:00"))
             #expect(r.status == 3 && r.reason == "revoked", "\(what): \(r.summary)")
         }

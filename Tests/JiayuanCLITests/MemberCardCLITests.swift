@@ -200,7 +200,8 @@ struct MemberCardCLITests {
         let r = try kiosk.run("card", "keys", "--json")
         #expect(r.status == 0, "\(r.stderr)")
         let text = r.stdout.trimmingCharacters(in: .newlines)
-        let match = try #require(text.firstMatch(of: /^\{"keys":\[\{"id":1,"public":"([A-Za-z0-9+\/]+=*)"\}\],\n"revocations":\[/), "\(r.stdout)")
+        let match = try #require(
+            text.firstMatch(of: /^\{"keys":\[\{"id":1,"public":"([A-Za-z0-9+\/]+=*)"\}\],\n"revocations":\[/), "\(r.stdout)")
         #expect(Data(base64Encoded: String(match.1))?.count == 32)
     }
 

@@ -29,7 +29,8 @@ struct OperationsCLITests {
                 continue
             }
             #expect(r.stderr.contains("jiayuan.toml"), "\(args): \(r.stderr)")
-            #expect(r.stderr.contains("jiayuan.toml:\(line)") || r.stderr.contains("line \(line)"), "\(args): want line \(line): \(r.stderr)")
+            #expect(
+                r.stderr.contains("jiayuan.toml:\(line)") || r.stderr.contains("line \(line)"), "\(args): want line \(line): \(r.stderr)")
             #expect(r.stderr.contains(key), "\(args): want the key \(key): \(r.stderr)")
         }
     }
@@ -149,7 +150,9 @@ struct OperationsCLITests {
         let otherDay = try kiosk.run("report", "--day", "2026-11-27", "--csv")
         #expect(!otherDay.stdout.contains(",1\r\n") && !otherDay.stdout.contains(",1\n"), "nothing on another day")
         let badDay = try kiosk.run("report", "--day", "28/11/2026")
-        #expect(badDay.status == 64 && badDay.stderr.contains("is not a date like 2026-11-28"), "a usage mistake: exit \(badDay.status), stderr: \(badDay.stderr)")
+        #expect(
+            badDay.status == 64 && badDay.stderr.contains("is not a date like 2026-11-28"),
+            "a usage mistake: exit \(badDay.status), stderr: \(badDay.stderr)")
     }
 
     // MARK: - verify
@@ -195,7 +198,9 @@ struct OperationsCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/k/jiayuan.toml"), "nothing was made")
         let kiosk = try TestKiosk.demo()
         defer { kiosk.remove() }
-        for args in [["report", "--day", "2026-13-45"], ["report", "--month", "2026-13"], ["report", "--day", "2026-11-28", "--month", "2026-11"]] {
+        for args in [
+            ["report", "--day", "2026-13-45"], ["report", "--month", "2026-13"], ["report", "--day", "2026-11-28", "--month", "2026-11"],
+        ] {
             let r = try kiosk.run(args)
             #expect(r.status == 64, "\(args): \(r.status) \(r.stderr)")
         }

@@ -81,7 +81,9 @@ struct PrintCLITests {
             let due = Set([before, after].map { PrintCLITests.wall($0.addingTimeInterval(hours * 3600), "yyyy-MM-dd HH:mm") })
             let first = lines(r.stdout).first ?? ""
             #expect(first.hasPrefix("repair request \(number), due by "), "\(r.stdout)")
-            #expect(due.contains { first == "repair request \(number), due by \($0)" }, "\(member): want due by one of \(due.sorted()): \(first)")
+            #expect(
+                due.contains { first == "repair request \(number), due by \($0)" },
+                "\(member): want due by one of \(due.sorted()): \(first)")
 
             let job = try PrintedJob(path: kiosk.path + "/prints/00000\(n)-repair-slip.escpos")
             let text = job.inspector.textLines
@@ -142,7 +144,8 @@ struct PrintCLITests {
         #expect(out.dropFirst().contains { $0.hasPrefix("printed job 1 (member-card)") }, "\(r.stdout)")
 
         let job = try PrintedJob(path: kiosk.path + "/prints/000001-member-card.escpos")
-        #expect(job.inspector.textLines.contains { $0.contains(name) }, "the card carries the full name \(name): \(job.inspector.textLines)")
+        #expect(
+            job.inspector.textLines.contains { $0.contains(name) }, "the card carries the full name \(name): \(job.inspector.textLines)")
         #expect(try job.qrCodes() == [code])
         #expect(try kiosk.card("M000001") == code, "the printed card is the current one")
 
@@ -168,7 +171,9 @@ struct PrintCLITests {
         let scanned = qr[0]
         #expect(scanned.hasPrefix("JYK:") && scanned.count == 10, "JYK: and 6 characters: \(scanned)")
         let code = String(scanned.dropFirst(4))
-        #expect(job.inspector.textLines.contains { $0.trimmingCharacters(in: .whitespaces) == code }, "the code as text: \(job.inspector.textLines)")
+        #expect(
+            job.inspector.textLines.contains { $0.trimmingCharacters(in: .whitespaces) == code },
+            "the code as text: \(job.inspector.textLines)")
         let message = (c.object["message"] as? [String: Any])?["en"] as? String ?? ""
         #expect(message.contains(code), "the decision names the same code: \(message)")
 
@@ -211,7 +216,8 @@ struct PrintCLITests {
         let re = try PrintCLITests.run(kiosk, ["print", "reprint", "\(jobID)", "--printer", "file:" + copies.path], environment: env)
         #expect(re.status == 0, "\(re.stderr)")
         let copy = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: copies.path).first { $0.hasSuffix("-test-page.escpos") }, "no reprint file: \(re.stdout)")
+            try FileManager.default.contentsOfDirectory(atPath: copies.path).first { $0.hasSuffix("-test-page.escpos") },
+            "no reprint file: \(re.stdout)")
         let reprinted = try PrintedJob(path: copies.path + "/" + copy)
         #expect(reprinted.bytes == captured, "the captured bytes are the queued job's")
         let inspector = ESCPOSInspector(captured)

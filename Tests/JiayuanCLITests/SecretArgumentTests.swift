@@ -10,8 +10,10 @@ struct SecretArgumentTests {
     func databasePassword() throws {
         let dir = TemporaryDirectory("hub-secret")
         defer { dir.remove() }
-        for address in ["postgres://jiayuan:S3cret@127.0.0.1:1/hub", "postgresql://u:p@localhost/x?sslmode=disable",
-                        "postgres://jiayuan@127.0.0.1:1/hub?password=S3cret"] {
+        for address in [
+            "postgres://jiayuan:S3cret@127.0.0.1:1/hub", "postgresql://u:p@localhost/x?sslmode=disable",
+            "postgres://jiayuan@127.0.0.1:1/hub?password=S3cret",
+        ] {
             let r = try Run.jiayuan(["hub", "token", "list", "--data", dir.path, "--database", address])
             #expect(r.status == 64, "\(address): exit \(r.status) \(r.stderr)")
             #expect(r.stderr.contains(".pgpass"), "\(r.stderr)")

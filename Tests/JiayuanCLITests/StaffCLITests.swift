@@ -20,7 +20,8 @@ struct StaffCLITests {
         #expect(noTerminal.status == 1 && noTerminal.stderr.contains("--pin-stdin"), "without a terminal the PIN cannot be asked for")
         let twice = try Run.jiayuan(["staff", "add", "王芳", "--role", "desk", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8))
         #expect(twice.status == 1 && twice.stderr.contains("already a staff account"))
-        let badRole = try Run.jiayuan(["staff", "add", "赵六", "--role", "boss", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8))
+        let badRole = try Run.jiayuan(
+            ["staff", "add", "赵六", "--role", "boss", "--pin-stdin", "--data", data], stdin: Data("204719\n".utf8))
         #expect(badRole.status == 64)
         #expect(try Run.jiayuan(["staff", "list", "--data", data]).stdout == "王芳\tadmin\n")
         // The PIN itself is stored nowhere.

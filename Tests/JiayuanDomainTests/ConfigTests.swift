@@ -28,26 +28,32 @@ struct ConfigTests {
         let base = DefaultConfig.text(kioskID: "k", demo: true)
         let none = try KioskConfig.parse(base, file: "f").upload
         #expect(none.hub == nil && none.batchSize == 500 && none.retryMaxSeconds == 300)
-        let local = try KioskConfig.parse(base + "\n[upload]\nhub = \"http://127.0.0.1:8090\"\ntoken = \"t\"\nbatch_size = 100\n", file: "f").upload
+        let local = try KioskConfig.parse(
+            base + "\n[upload]\nhub = \"http://127.0.0.1:8090\"\ntoken = \"t\"\nbatch_size = 100\n", file: "f"
+        ).upload
         #expect(local.hub == "http://127.0.0.1:8090" && local.batchSize == 100)
         #expect(throws: ConfigError.self) {
             try KioskConfig.parse(base + "\n[upload]\nhub = \"http://hub.example.org\"\n", file: "f")
         }
         let allowed = try KioskConfig.parse(base + "\n[upload]\nhub = \"http://10.0.0.5:8090\"\nallow_http = true\n", file: "f").upload
         #expect(allowed.hub == "http://10.0.0.5:8090")
-        #expect(try KioskConfig.parse(base + "\n[upload]\nhub = \"https://hub.example.org\"\n", file: "f").upload.hub == "https://hub.example.org")
+        #expect(
+            try KioskConfig.parse(base + "\n[upload]\nhub = \"https://hub.example.org\"\n", file: "f").upload.hub
+                == "https://hub.example.org")
         #expect(throws: ConfigError.self) { try KioskConfig.parse(base + "\n[upload]\nhub = \"ftp://x\"\n", file: "f") }
     }
 
     @Test("[[scanner]] usb_id: a vendor:product id, read lower-case; anything else is a config error with its line")
     func scannerUSBID() throws {
         let base = DefaultConfig.text(kioskID: "k", demo: true)
-        let named = base.replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "usb_id = \"0C2E:0b61\"\nsource = \"fifo:scan.fifo\"")
+        let named = base.replacingOccurrences(
+            of: "source = \"fifo:scan.fifo\"", with: "usb_id = \"0C2E:0b61\"\nsource = \"fifo:scan.fifo\"")
         #expect(named != base)
         #expect(try KioskConfig.parse(named, file: "f").scanners.first?.usbID == "0c2e:0b61")
         #expect(try KioskConfig.parse(base, file: "f").scanners.first?.usbID == nil)
         for bad in ["0c2e0b61", "0c2e:0b6", "zz2e:0b61", "0c2e:0b61:1", ""] {
-            let text = base.replacingOccurrences(of: "source = \"fifo:scan.fifo\"", with: "usb_id = \"\(bad)\"\nsource = \"fifo:scan.fifo\"")
+            let text = base.replacingOccurrences(
+                of: "source = \"fifo:scan.fifo\"", with: "usb_id = \"\(bad)\"\nsource = \"fifo:scan.fifo\"")
             let error = #expect(throws: ConfigError.self) { try KioskConfig.parse(text, file: "f") }
             #expect(error?.message.contains("vendor:product") == true, "\(bad): \(String(describing: error))")
         }

@@ -7,13 +7,16 @@ import Testing
 struct MemberCSVTests {
     @Test("rows are read with BOM, CRLF, quoted commas, doubled quotes, line breaks and both kinds of guardian")
     func readsRows() throws {
-        let csv = "\u{FEFF}name,group,born,phone,flags,guardians\r\n王秀英,elder,1948,138,low_income;BLIND,\r\n"
+        let csv =
+            "\u{FEFF}name,group,born,phone,flags,guardians\r\n王秀英,elder,1948,138,low_income;BLIND,\r\n"
             + "\"张,小\"\"宝\"\"\nB\",child,2018,,,M000002; 139-1 \n"
         let rows = try MemberCSV.parse(Data(csv.utf8))
         #expect(rows.count == 2)
-        #expect(rows[0] == MemberCSV.Member(
-            line: 2, name: "王秀英", group: .elder, born: 1948, phone: "138", flags: [.lowIncome, .blind], guardians: [],
-            guardianPhones: []))
+        #expect(
+            rows[0]
+                == MemberCSV.Member(
+                    line: 2, name: "王秀英", group: .elder, born: 1948, phone: "138", flags: [.lowIncome, .blind], guardians: [],
+                    guardianPhones: []))
         #expect(rows[1].line == 3)
         #expect(rows[1].name == "张,小\"宝\"\nB")
         #expect(rows[1].guardians == [MemberID("M000002")!])

@@ -26,32 +26,44 @@ struct PickupGuessLedgerTests {
         var testDescription: String { name }
     }
 
-    static func guess(_ at: TimeInterval, _ expected: String, venue: String = "kids") -> Step { Step(at: at, venue: venue, expected: expected) }
+    static func guess(_ at: TimeInterval, _ expected: String, venue: String = "kids") -> Step {
+        Step(at: at, venue: venue, expected: expected)
+    }
     static func look(_ at: TimeInterval, _ expected: String, venue: String = "kids") -> Step {
         Step(at: at, venue: venue, guess: false, expected: expected)
     }
 
     static let cases: [Case] = [
-        Case(name: "the fifth wrong guess within 10 minutes starts a 15-minute lock", steps: [
-            guess(0, "counted 4"), guess(60, "counted 3"), guess(120, "counted 2"), guess(180, "counted 1"),
-            look(180, "open"), guess(240, "lock until +1140"), look(241, "locked"), look(1139, "locked"), look(1140, "open"),
-        ]),
-        Case(name: "guesses spread over more than 10 minutes never lock", steps: [
-            guess(0, "counted 4"), guess(200, "counted 3"), guess(400, "counted 2"), guess(599, "counted 1"),
-            // The guess at 0 is exactly 600 s old at 600: it no longer counts.
-            guess(600, "counted 1"), guess(800, "counted 1"), look(800, "open"),
-        ]),
-        Case(name: "a guess 599 s old still counts", steps: [
-            guess(0, "counted 4"), guess(1, "counted 3"), guess(2, "counted 2"), guess(3, "counted 1"), guess(599, "lock until +1499"),
-        ]),
-        Case(name: "a guess during the lock is not counted and the count starts afresh after it", steps: [
-            guess(0, "counted 4"), guess(1, "counted 3"), guess(2, "counted 2"), guess(3, "counted 1"), guess(4, "lock until +904"),
-            guess(500, "locked until +904"), look(904, "open"), guess(905, "counted 4"),
-        ]),
-        Case(name: "venues are counted and locked apart", steps: [
-            guess(0, "counted 4"), guess(1, "counted 3"), guess(2, "counted 2"), guess(3, "counted 1"),
-            guess(4, "counted 4", venue: "gym"), guess(5, "lock until +905"), look(6, "open", venue: "gym"), look(6, "locked"),
-        ]),
+        Case(
+            name: "the fifth wrong guess within 10 minutes starts a 15-minute lock",
+            steps: [
+                guess(0, "counted 4"), guess(60, "counted 3"), guess(120, "counted 2"), guess(180, "counted 1"),
+                look(180, "open"), guess(240, "lock until +1140"), look(241, "locked"), look(1139, "locked"), look(1140, "open"),
+            ]),
+        Case(
+            name: "guesses spread over more than 10 minutes never lock",
+            steps: [
+                guess(0, "counted 4"), guess(200, "counted 3"), guess(400, "counted 2"), guess(599, "counted 1"),
+                // The guess at 0 is exactly 600 s old at 600: it no longer counts.
+                guess(600, "counted 1"), guess(800, "counted 1"), look(800, "open"),
+            ]),
+        Case(
+            name: "a guess 599 s old still counts",
+            steps: [
+                guess(0, "counted 4"), guess(1, "counted 3"), guess(2, "counted 2"), guess(3, "counted 1"), guess(599, "lock until +1499"),
+            ]),
+        Case(
+            name: "a guess during the lock is not counted and the count starts afresh after it",
+            steps: [
+                guess(0, "counted 4"), guess(1, "counted 3"), guess(2, "counted 2"), guess(3, "counted 1"), guess(4, "lock until +904"),
+                guess(500, "locked until +904"), look(904, "open"), guess(905, "counted 4"),
+            ]),
+        Case(
+            name: "venues are counted and locked apart",
+            steps: [
+                guess(0, "counted 4"), guess(1, "counted 3"), guess(2, "counted 2"), guess(3, "counted 1"),
+                guess(4, "counted 4", venue: "gym"), guess(5, "lock until +905"), look(6, "open", venue: "gym"), look(6, "locked"),
+            ]),
     ]
 
     static func render(_ verdict: PickupGuessLedger.Verdict) -> String {
@@ -84,21 +96,23 @@ struct PickupGuessLedgerTests {
         #expect(ledger.lockedUntil(venue: "gym", at: Self.start) == nil)
     }
 
-    @Test("what counts as trying a pickup code, and as a wrong guess", arguments: [
-        // reading, guardian code, via, decision (outcome/direction/reason/repeat), attempt, wrong
-        ("JYK:K7QM3A", nil, Via.scan, "denied in invalid_code", true, true),
-        ("JYK:K7QM3A", nil, .scan, "accepted out", true, false),
-        ("JYK:K7QM3A", nil, .scan, "denied in invalid_code repeat", true, false),
-        ("jyk:??", nil, .scan, "denied in invalid_code", true, true),
-        ("JYK:K7QM3A", nil, .staff, "denied in invalid_code", false, false),
-        ("CARD", "K7QM3A", .scan, "denied out guardian_code_required", true, true),
-        ("CARD", "K7QM3A", .scan, "accepted out", true, false),
-        ("CARD", "K7QM3A", .scan, "accepted in", true, false),
-        ("CARD", "  ", .scan, "denied out guardian_code_required", false, false),
-        ("CARD", nil, .scan, "denied out guardian_code_required", false, false),
-        ("CARD", "K7QM3A", .staff, "denied out guardian_code_required", false, false),
-        ("hello", nil, .scan, "denied in invalid_code", false, false),
-    ] as [(String, String?, Via, String, Bool, Bool)])
+    @Test(
+        "what counts as trying a pickup code, and as a wrong guess",
+        arguments: [
+            // reading, guardian code, via, decision (outcome/direction/reason/repeat), attempt, wrong
+            ("JYK:K7QM3A", nil, Via.scan, "denied in invalid_code", true, true),
+            ("JYK:K7QM3A", nil, .scan, "accepted out", true, false),
+            ("JYK:K7QM3A", nil, .scan, "denied in invalid_code repeat", true, false),
+            ("jyk:??", nil, .scan, "denied in invalid_code", true, true),
+            ("JYK:K7QM3A", nil, .staff, "denied in invalid_code", false, false),
+            ("CARD", "K7QM3A", .scan, "denied out guardian_code_required", true, true),
+            ("CARD", "K7QM3A", .scan, "accepted out", true, false),
+            ("CARD", "K7QM3A", .scan, "accepted in", true, false),
+            ("CARD", "  ", .scan, "denied out guardian_code_required", false, false),
+            ("CARD", nil, .scan, "denied out guardian_code_required", false, false),
+            ("CARD", "K7QM3A", .staff, "denied out guardian_code_required", false, false),
+            ("hello", nil, .scan, "denied in invalid_code", false, false),
+        ] as [(String, String?, Via, String, Bool, Bool)])
     func classification(text: String, guardianCode: String?, via: Via, decided: String, attempt: Bool, wrong: Bool) {
         let code = text == "CARD" ? Fixtures.card(member: 30) : text
         let reading = ScanReading.read(code, keys: Fixtures.keyring)
@@ -131,7 +145,8 @@ struct PickupGuessLedgerTests {
         let early = engine.decide(
             reading, venue: Fixtures.venue("kids"), facts: CheckInFacts(member: child, presence: presence),
             at: Fixtures.at("2026-11-28 09:00:30"), rng: &rng)
-        let wrong = engine.decide(reading, venue: Fixtures.venue("kids"), facts: CheckInFacts(), at: Fixtures.at("2026-11-28 09:00:30"), rng: &rng)
+        let wrong = engine.decide(
+            reading, venue: Fixtures.venue("kids"), facts: CheckInFacts(), at: Fixtures.at("2026-11-28 09:00:30"), rng: &rng)
         #expect(early == wrong)
         #expect(early.reason == DenialReason.invalidCode && early.member == nil && !early.isRepeat)
         let later = engine.decide(

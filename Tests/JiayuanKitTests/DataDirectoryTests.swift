@@ -54,7 +54,8 @@ struct DataDirectoryTests {
         #expect(throws: KioskError.self) { try Kiosk.open(data) }
         var rng = SeededRandom(seed: 1)
         _ = try data.initialize(kioskID: "desk-1", demo: false, now: Date(), rng: &rng)
-        let text = try String(contentsOfFile: data.configPath, encoding: .utf8).replacingOccurrences(of: "capacity = 50", with: "capacity = fifty")
+        let text = try String(contentsOfFile: data.configPath, encoding: .utf8).replacingOccurrences(
+            of: "capacity = 50", with: "capacity = fifty")
         try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
         do {
             _ = try Kiosk.open(data)
@@ -84,7 +85,9 @@ struct DataDirectoryTests {
         #expect(try CheckInService(kiosk: kioskB).checkIn(code: code, venue: "main", at: now + 10).reason == .unknownMember)
         // The same id bound to another key is refused.
         let clash = PublicKeyEntry.listJSON([PublicKeyEntry(id: 1, key: Fixtures.otherDeskKey.privateKey.publicKey)])
-        #expect(throws: CardTrustError.conflictingKey(id: 1)) { try deskB.trust(PublicKeyEntry.parseList(Data(clash.utf8), source: "x.json")) }
+        #expect(throws: CardTrustError.conflictingKey(id: 1)) {
+            try deskB.trust(PublicKeyEntry.parseList(Data(clash.utf8), source: "x.json"))
+        }
         // A small-order key is refused by trust itself, whatever parsed it.
         let weak = PublicKeyEntry(id: 9, key: try Curve25519.Signing.PublicKey(rawRepresentation: [1] + [UInt8](repeating: 0, count: 31)))
         #expect(throws: CardTrustError.weakKey(file: "the key list", id: 9, problem: .smallOrder)) { try deskB.trust([weak]) }

@@ -63,7 +63,9 @@ struct StaffAuthTests {
         #expect(try auth.session(token: String(altered)) == nil)
         #expect(try auth.session(token: "") == nil && auth.session(token: String(repeating: "0", count: 64)) == nil)
         #expect(StaffAuth.csrfMatches(s.csrf, s.csrf))
-        #expect(!StaffAuth.csrfMatches(nil, s.csrf) && !StaffAuth.csrfMatches("", s.csrf) && !StaffAuth.csrfMatches(String(s.csrf.dropLast()) + "x", s.csrf))
+        #expect(
+            !StaffAuth.csrfMatches(nil, s.csrf) && !StaffAuth.csrfMatches("", s.csrf)
+                && !StaffAuth.csrfMatches(String(s.csrf.dropLast()) + "x", s.csrf))
     }
 
     @Test("five wrong PINs lock that computer out of the name for 15 minutes (audited); another computer still signs in")
@@ -76,10 +78,15 @@ struct StaffAuthTests {
         #expect(fifth?.lockedUntil == clock.read().addingTimeInterval(900))
         #expect(fifth?.lockedNow == true, "the attempt that locks is logged once")
         let locked = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "204719", source: "192.168.1.66") }
-        #expect(locked?.message == StaffAuth.refusalMessage(auth.policy), "the right PIN is refused from the locked computer, in the same words")
+        #expect(
+            locked?.message == StaffAuth.refusalMessage(auth.policy), "the right PIN is refused from the locked computer, in the same words"
+        )
         #expect(locked?.lockedNow == false)
-        #expect(try auth.login(name: "王芳", pin: "204719", source: "192.168.1.20").staff.name == "王芳", "the desk's own computer is not locked out")
-        #expect(try auth.database.auditLog().contains { $0.action == "staff.locked" && $0.staff == "王芳" && $0.detail.contains("192.168.1.66") })
+        #expect(
+            try auth.login(name: "王芳", pin: "204719", source: "192.168.1.20").staff.name == "王芳",
+            "the desk's own computer is not locked out")
+        #expect(
+            try auth.database.auditLog().contains { $0.action == "staff.locked" && $0.staff == "王芳" && $0.detail.contains("192.168.1.66") })
         clock.advance(15 * 60)
         #expect(try auth.login(name: "王芳", pin: "204719", source: "192.168.1.66").staff.name == "王芳")
     }
@@ -91,7 +98,9 @@ struct StaffAuthTests {
         let wrong = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "王芳", pin: "999999", source: "10.0.0.9") }
         #expect(unknown?.message == wrong?.message && unknown?.message.contains("tries left") == false)
         for _ in 0..<4 { _ = try? auth.login(name: "nobody", pin: "204719", source: "10.0.0.9") }
-        let lockedUnknown = #expect(throws: StaffAuth.LoginRefused.self) { try auth.login(name: "nobody", pin: "204719", source: "10.0.0.9") }
+        let lockedUnknown = #expect(throws: StaffAuth.LoginRefused.self) {
+            try auth.login(name: "nobody", pin: "204719", source: "10.0.0.9")
+        }
         #expect(lockedUnknown?.message == wrong?.message, "a lock on an unknown name looks like a lock on a real one")
         try auth.database.unlockStaff(name: "王芳", by: nil, at: clock.read())
     }

@@ -8,7 +8,6 @@ import Testing
 struct ESCPOSTests {
     // MARK: - Fixtures
 
-
     /// A card-style payload: "JY1:" + 122 upper-case base32 characters (A-Z, 2-7) = 126 chars.
     static let qrText = Fixtures.cardLikeText
 
@@ -306,7 +305,9 @@ struct ESCPOSTests {
         #expect(html.contains("data-kind=\"checkin&quot;&gt;&lt;b&gt;\""))
         #expect(html.contains("class=\"line title align-center bold double\""))
         let bare = HTMLPreview.render(doc, paper: .mm80, inlineStyles: false)
-        #expect(!bare.contains("style=") && bare.contains("class=\"line title align-center bold double\"") && bare.contains(">欢迎 &lt;b&gt;</div>"))
+        #expect(
+            !bare.contains("style=") && bare.contains("class=\"line title align-center bold double\"")
+                && bare.contains(">欢迎 &lt;b&gt;</div>"))
         #expect(html.contains(">欢迎 &lt;b&gt;</div>"))
 
         let marker = "data:image/png;base64,"

@@ -67,8 +67,9 @@ final class CappedServe: @unchecked Sendable {
     /// One check-in through the API: the status and body, nil when no answer came.
     func checkIn(_ code: String, venue: String) -> (Int, String)? {
         let body = Array(#"{"code":"\#(code)","venue":"\#(venue)"}"#.utf8)
-        guard let r = try? HTTPClient(timeout: .seconds(5), connectTimeout: .seconds(5)).post(
-            url + "/api/checkin", headers: [("Content-Type", "application/json")], body: body)
+        guard
+            let r = try? HTTPClient(timeout: .seconds(5), connectTimeout: .seconds(5)).post(
+                url + "/api/checkin", headers: [("Content-Type", "application/json")], body: body)
         else { return nil }
         return (r.status, r.text)
     }
@@ -102,7 +103,9 @@ final class CappedServe: @unchecked Sendable {
             if i % 2 == 0 {
                 s.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             } else {
-                s.send("POST /api/checkin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"code\":")
+                s.send(
+                    "POST /api/checkin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"code\":"
+                )
             }
             return s
         }
@@ -176,7 +179,9 @@ struct ConnectionCapsProcessTests {
         }
     }
 
-    @Test("under a 256-descriptor limit, 600 streams and 600 half-sent requests leave /healthz, check-ins, the print spooler and the watchdog working")
+    @Test(
+        "under a 256-descriptor limit, 600 streams and 600 half-sent requests leave /healthz, check-ins, the print spooler and the watchdog working"
+    )
     func descriptorExhaustion() async throws {
         try await withServe(descriptors: 256) { serve in
             let attack = await onThread { serve.openStreams(600, waitForFirstBytes: false) + serve.openHalfSent(600) }
@@ -184,7 +189,9 @@ struct ConnectionCapsProcessTests {
             _ = await onThread { serve.notifications() }
             #expect(await onThread { serve.healthy(within: 60) }, "/healthz answers during the attack")
             let answer = await onThread { serve.checkIn(serve.cardCode, venue: "veterans") }
-            #expect(answer?.0 == 200 && answer?.1.contains("\"outcome\":\"accepted\"") == true, "a check-in is answered: \(answer.map { "\($0.0) \($0.1)" } ?? "no answer")")
+            #expect(
+                answer?.0 == 200 && answer?.1.contains("\"outcome\":\"accepted\"") == true,
+                "a check-in is answered: \(answer.map { "\($0.0) \($0.1)" } ?? "no answer")")
             let printed = await onThread {
                 let deadline = Date().addingTimeInterval(30)
                 while Date() < deadline, serve.printed.isEmpty { Thread.sleep(forTimeInterval: 0.2) }

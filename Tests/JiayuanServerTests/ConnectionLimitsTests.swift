@@ -29,7 +29,9 @@ struct ConnectionLimitsTests {
         #expect(await newest.next()?.name == "occupancy")
     }
 
-    @Test("over the connection cap the longest-waiting idle connection is closed; half-sent requests close after the time limit; the door still answers")
+    @Test(
+        "over the connection cap the longest-waiting idle connection is closed; half-sent requests close after the time limit; the door still answers"
+    )
     func connectionCapAndTimeout() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
@@ -42,7 +44,10 @@ struct ConnectionLimitsTests {
             let slow = await onThread {
                 (0..<20).compactMap { i -> RawSocket? in
                     let s = RawSocket(port: port)
-                    s?.send(i % 2 == 0 ? "GET /healthz HTTP/1.1\r\nHost: x\r\n" : "POST /api/checkin HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{")
+                    s?.send(
+                        i % 2 == 0
+                            ? "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                            : "POST /api/checkin HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{")
                     return s
                 }
             }
@@ -76,16 +81,21 @@ struct ConnectionLimitsTests {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(wedged, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(wedged, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(wedged, 64)
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(wedged, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(wedged, $0, &length) }
+        }
         let wedgedDoor = ConnectionGuard(limits: .door(), logger: Logger(label: "test"))
         wedgedDoor.listening(at: try SocketAddress(ipAddress: "127.0.0.1", port: Int(UInt16(bigEndian: address.sin_port))))
 
         @Sendable func pings(_ door: ConnectionGuard) async throws -> Int {
             _ = await onThread { ServeProcessTests.receiveAll(notify) }
-            let watchdog = WatchdogService(kiosk: h.kiosk, coordinator: h.coordinator, logger: Logger(label: "test"), door: door, environment: environment)
+            let watchdog = WatchdogService(
+                kiosk: h.kiosk, coordinator: h.coordinator, logger: Logger(label: "test"), door: door, environment: environment)
             let task = Task { try await watchdog.loop() }
             try await Task.sleep(for: .seconds(3))
             task.cancel()

@@ -39,11 +39,13 @@ struct ConsoleInjectionTests {
         let names = Self.hostileNames.map { hostile ? $0 : Self.twin($0) }
         let staffName = hostile ? Self.hostileStaff : Self.twin(Self.hostileStaff)
         var rng = SystemRandomNumberGenerator()
-        _ = try h.kiosk.database.addStaff(name: staffName, role: .admin, pinHash: try PINHash.make("204719", rounds: 1000, using: &rng), by: nil, at: Date())
+        _ = try h.kiosk.database.addStaff(
+            name: staffName, role: .admin, pinHash: try PINHash.make("204719", rounds: 1000, using: &rng), by: nil, at: Date())
         let service = try CheckInService(kiosk: h.kiosk)
         var memberIDs: [MemberID] = []
         for name in names {
-            let m = try h.kiosk.database.addMember(NewMember(name: name, group: .elder, born: 1950, phone: nil, flags: [], guardians: []), at: Date())
+            let m = try h.kiosk.database.addMember(
+                NewMember(name: name, group: .elder, born: 1950, phone: nil, flags: [], guardians: []), at: Date())
             memberIDs.append(m.id)
             let key = try h.kiosk.data.loadSigningKey()
             let card = try h.kiosk.database.issueCard(
@@ -61,19 +63,24 @@ struct ConsoleInjectionTests {
             var out: [String: (HTTPResponse.Status, String)] = [:]
             defer { box.pages = out }
             let loginPage = try await client.execute(uri: "/staff/login", method: .get)
-            let loginToken = try #require(loginPage.headers[values: .setCookie].first { $0.hasPrefix("jy_login=") }.map { String($0.dropFirst(9).prefix(64)) })
+            let loginToken = try #require(
+                loginPage.headers[values: .setCookie].first { $0.hasPrefix("jy_login=") }.map { String($0.dropFirst(9).prefix(64)) })
             let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_login=\(loginToken)"]
             func encode(_ fields: [(String, String)]) -> ByteBuffer {
                 var allowed = CharacterSet.alphanumerics
                 allowed.insert(charactersIn: "-._~")
-                return ByteBuffer(string: fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
+                return ByteBuffer(
+                    string: fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&"))
             }
             let refused = try await client.execute(
-                uri: "/staff/login", method: .post, headers: formHeaders, body: encode([("csrf", loginToken), ("name", staffName), ("pin", "000000")]))
+                uri: "/staff/login", method: .post, headers: formHeaders,
+                body: encode([("csrf", loginToken), ("name", staffName), ("pin", "000000")]))
             out["login refused"] = (refused.status, String(buffer: refused.body))
             let ok = try await client.execute(
-                uri: "/staff/login", method: .post, headers: formHeaders, body: encode([("csrf", loginToken), ("name", staffName), ("pin", "204719")]))
-            let session = try #require(ok.headers[values: .setCookie].first { $0.hasPrefix("jy_staff=") }.map { String($0.dropFirst(9).prefix(64)) })
+                uri: "/staff/login", method: .post, headers: formHeaders,
+                body: encode([("csrf", loginToken), ("name", staffName), ("pin", "204719")]))
+            let session = try #require(
+                ok.headers[values: .setCookie].first { $0.hasPrefix("jy_staff=") }.map { String($0.dropFirst(9).prefix(64)) })
             let cookie: HTTPFields = [.cookie: "jy_staff=\(session)"]
             func get(_ path: String) async throws -> (HTTPResponse.Status, String) {
                 let r = try await client.execute(uri: path, method: .get, headers: cookie)
@@ -86,7 +93,8 @@ struct ConsoleInjectionTests {
             for (i, id) in ids.enumerated() { out["member \(i)"] = try await get("/staff/members/\(id)") }
             out["audit"] = try await get("/staff/audit")
             out["figures"] = try await get("/staff/figures")
-            let csrf = try #require(out["home"]?.1.range(of: "name=\"csrf\" value=\"").map { String(out["home"]!.1[$0.upperBound...].prefix(64)) })
+            let csrf = try #require(
+                out["home"]?.1.range(of: "name=\"csrf\" value=\"").map { String(out["home"]!.1[$0.upperBound...].prefix(64)) })
             let post: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             let register = try await client.execute(
                 uri: "/staff/members/new", method: .post, headers: post,
@@ -96,11 +104,13 @@ struct ConsoleInjectionTests {
             let slip = try await client.execute(
                 uri: "/staff/slips", method: .post, headers: post,
                 body: encode([
-                    ("csrf", csrf), ("kind", "repair"), ("action", "preview"), ("member", ids[0].description), ("address", address), ("problem", names[2]),
+                    ("csrf", csrf), ("kind", "repair"), ("action", "preview"), ("member", ids[0].description), ("address", address),
+                    ("problem", names[2]),
                 ]))
             out["slip preview"] = (slip.status, String(buffer: slip.body))
             let floorBad = try await client.execute(
-                uri: "/staff/floor/checkin", method: .post, headers: post, body: encode([("csrf", csrf), ("member", names[1]), ("venue", "gym")]))
+                uri: "/staff/floor/checkin", method: .post, headers: post,
+                body: encode([("csrf", csrf), ("member", names[1]), ("venue", "gym")]))
             out["floor refilled"] = (floorBad.status, String(buffer: floorBad.body))
         }
         return box.pages
@@ -117,7 +127,9 @@ struct ConsoleInjectionTests {
             let page = try await PageStructure.of(html)
             let twinPage = try await PageStructure.of(twinHTML)
             #expect(page.elements == twinPage.elements, "\(name): the hostile text changed the page's markup")
-            #expect(!page.attributes.contains("formaction") && !page.attributes.contains("onerror") && !page.attributes.contains("onfocus"), "\(name)")
+            #expect(
+                !page.attributes.contains("formaction") && !page.attributes.contains("onerror") && !page.attributes.contains("onfocus"),
+                "\(name)")
             #expect(!page.elements.contains { $0.first == "script" && $0.count == 1 }, "\(name): an inline script appeared")
         }
         // The hostile text is shown as text, intact.
@@ -145,7 +157,9 @@ struct ConsoleInjectionTests {
     @Test("CSV cells that a spreadsheet would run as formulas are neutralised")
     func csvFormulas() {
         #expect(ReportFormat.csvField("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"")
-        #expect(ReportFormat.csvField("+1") == "'+1" && ReportFormat.csvField("-2") == "'-2" && ReportFormat.csvField("@SUM(A1)") == "'@SUM(A1)")
+        #expect(
+            ReportFormat.csvField("+1") == "'+1" && ReportFormat.csvField("-2") == "'-2" && ReportFormat.csvField("@SUM(A1)") == "'@SUM(A1)"
+        )
         #expect(ReportFormat.csvField("\tx") == "'\tx" && ReportFormat.csvField("\rx") == "\"'\rx\"")
         #expect(ReportFormat.csvField("健身房") == "健身房" && ReportFormat.csvField("a,b") == "\"a,b\"")
     }

@@ -25,7 +25,8 @@ struct ConsoleProcessTests {
             let log = self.log
             process = try Run.startJiayuan(
                 [
-                    "serve", "--data", data, "--port", String(port), "--console-host", consoleHost, "--console-port", String(consolePort), "--no-scanners",
+                    "serve", "--data", data, "--port", String(port), "--console-host", consoleHost, "--console-port", String(consolePort),
+                    "--no-scanners",
                     "--assets", Run.packageRoot + "/assets",
                 ], log: log, timeout: 60, poll: 0.05
             ) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("staff console ready") }
@@ -47,15 +48,20 @@ struct ConsoleProcessTests {
     }
 
     /// Logs in from `source` over plain HTTP; the session cookie and the page's form token.
-    static func logIn(port: Int, source: String, name: String = DemoData.staffName, pin: String = DemoData.staffPIN) throws -> (session: String, csrf: String) {
+    static func logIn(port: Int, source: String, name: String = DemoData.staffName, pin: String = DemoData.staffPIN) throws -> (
+        session: String, csrf: String
+    ) {
         let page = try RawHTTP.send(RawHTTP.request("GET", "/staff/login"), port: port, source: source)
         guard let token = page.cookie("jy_login") else { throw RawHTTP.Failure("no log-in cookie: \(page.status)") }
         let reply = try RawHTTP.send(
             RawHTTP.request(
                 "POST", "/staff/login", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "jy_login=\(token)")],
                 body: form([("csrf", token), ("name", name), ("pin", pin)])), port: port, source: source)
-        guard reply.status == 303, let session = reply.cookie("jy_staff") else { throw RawHTTP.Failure("log-in refused: \(reply.status) \(reply.text.prefix(300))") }
-        let home = try RawHTTP.send(RawHTTP.request("GET", "/staff", headers: [("Cookie", "jy_staff=\(session)")]), port: port, source: source)
+        guard reply.status == 303, let session = reply.cookie("jy_staff") else {
+            throw RawHTTP.Failure("log-in refused: \(reply.status) \(reply.text.prefix(300))")
+        }
+        let home = try RawHTTP.send(
+            RawHTTP.request("GET", "/staff", headers: [("Cookie", "jy_staff=\(session)")]), port: port, source: source)
         guard let r = home.text.range(of: "name=\"csrf\" value=\"") else { throw RawHTTP.Failure("no form token on the first page") }
         return (session, String(home.text[r.upperBound...].prefix(64)))
     }
@@ -72,13 +78,19 @@ struct ConsoleProcessTests {
         let served = try await RawHTTP.offPool {
             try Run.program(
                 "/bin/sh",
-                ["-c", "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"])
+                [
+                    "-c",
+                    "openssl s_client -connect 127.0.0.1:\(port) -servername localhost </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256",
+                ])
         }
-        #expect(served.stdout.uppercased().contains(printed.uppercased()), "the browser sees \(served.stdout), the desk was told \(printed)")
+        #expect(
+            served.stdout.uppercased().contains(printed.uppercased()), "the browser sees \(served.stdout), the desk was told \(printed)")
         let old = try await RawHTTP.offPool {
             try Run.program("/bin/sh", ["-c", "openssl s_client -connect 127.0.0.1:\(port) -tls1_1 </dev/null 2>&1; echo EXIT=$?"])
         }
-        #expect(!old.stdout.contains("EXIT=0") || old.stdout.contains("no protocols available"), "TLS 1.1 is not spoken: \(old.stdout.suffix(300))")
+        #expect(
+            !old.stdout.contains("EXIT=0") || old.stdout.contains("no protocols available"),
+            "TLS 1.1 is not spoken: \(old.stdout.suffix(300))")
 
         let page = try await RawHTTP.offPool {
             try Run.program("/usr/bin/curl", ["-sk", "-D", "-", "https://127.0.0.1:\(port)/staff/login"])
@@ -95,7 +107,9 @@ struct ConsoleProcessTests {
         let resident = try await RawHTTP.offPool { try RawHTTP.send(RawHTTP.request("GET", "/staff/login"), port: kiosk.port) }
         #expect(resident.status == 404)
         let log = (try? String(contentsOfFile: kiosk.log, encoding: .utf8)) ?? ""
-        #expect(log.contains("https://0.0.0.0:\(port)") || log.contains("https://[::]:\(port)") || log.contains("https://"), "\(log.suffix(500))")
+        #expect(
+            log.contains("https://0.0.0.0:\(port)") || log.contains("https://[::]:\(port)") || log.contains("https://"),
+            "\(log.suffix(500))")
     }
 
     @Test("a log-in storm from one computer gets 429 while another signs in and loads pages within a second")
@@ -110,14 +124,17 @@ struct ConsoleProcessTests {
         }
         let storm = Storm()
         let stormer = Thread {
-            guard let page = try? RawHTTP.send(RawHTTP.request("GET", "/staff/login"), port: port, source: "127.0.0.2"), let token = page.cookie("jy_login")
+            guard let page = try? RawHTTP.send(RawHTTP.request("GET", "/staff/login"), port: port, source: "127.0.0.2"),
+                let token = page.cookie("jy_login")
             else { return }
             for i in 0..<300 {
                 if storm.lock.withLock({ storm.stop }) { break }
                 let reply = try? RawHTTP.send(
                     RawHTTP.request(
-                        "POST", "/staff/login", headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "jy_login=\(token)")],
-                        body: Self.form([("csrf", token), ("name", DemoData.staffName), ("pin", String(100000 + i))])), port: port, source: "127.0.0.2")
+                        "POST", "/staff/login",
+                        headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "jy_login=\(token)")],
+                        body: Self.form([("csrf", token), ("name", DemoData.staffName), ("pin", String(100000 + i))])), port: port,
+                    source: "127.0.0.2")
                 storm.lock.withLock { storm.statuses.append(reply?.status ?? 0) }
             }
         }
@@ -132,7 +149,9 @@ struct ConsoleProcessTests {
         var slowest = 0.0
         for _ in 0..<5 {
             let started = Date()
-            let page = try await RawHTTP.offPool { try RawHTTP.send(RawHTTP.request("GET", "/staff/floor", headers: [("Cookie", "jy_staff=\(session)")]), port: port) }
+            let page = try await RawHTTP.offPool {
+                try RawHTTP.send(RawHTTP.request("GET", "/staff/floor", headers: [("Cookie", "jy_staff=\(session)")]), port: port)
+            }
             slowest = max(slowest, Date().timeIntervalSince(started))
             #expect(page.status == 200)
         }
@@ -147,7 +166,9 @@ struct ConsoleProcessTests {
         _ = try await RawHTTP.offPool { try Self.logIn(port: port, source: "127.0.0.3") }
         let retry = try await RawHTTP.offPool {
             try RawHTTP.send(
-                RawHTTP.request("POST", "/staff/login", headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Self.form([("name", "x")])),
+                RawHTTP.request(
+                    "POST", "/staff/login", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: Self.form([("name", "x")])),
                 port: port, source: "127.0.0.2")
         }
         #expect(retry.status == 429 && Int(retry.header("Retry-After") ?? "") != nil, "429 says when to try again")
@@ -165,16 +186,21 @@ struct ConsoleProcessTests {
             let routes = [
                 "/staff/login", "/staff/logout", "/staff/floor/checkin", "/staff/floor/paid", "/staff/slips", "/staff/prints/1/reprint",
                 "/staff/prints/x/reprint", "/staff/members/new", "/staff/members/M000001/card", "/staff/members/M000002/print-card",
-                "/staff/members/M000003/deactivate", "/staff/members/M000003/reactivate", "/staff/members/M000004/edit", "/staff/members/M000005/legacy",
+                "/staff/members/M000003/deactivate", "/staff/members/M000003/reactivate", "/staff/members/M000004/edit",
+                "/staff/members/M000005/legacy",
                 "/staff/members/M99/edit", "/staff/members/%FF/card",
             ]
             let fields = [
-                "csrf", "name", "pin", "member", "venue", "guardian_code", "seq", "kind", "action", "requested_by", "address", "problem", "meal",
-                "portions", "delivery_address", "note", "service", "group", "born", "phone", "guardians", "flag_blind", "flag_low_income", "number",
+                "csrf", "name", "pin", "member", "venue", "guardian_code", "seq", "kind", "action", "requested_by", "address", "problem",
+                "meal",
+                "portions", "delivery_address", "note", "service", "group", "born", "phone", "guardians", "flag_blind", "flag_low_income",
+                "number",
             ]
             let values = [
-                "", "=", "&", "%", "%zz", "%00", "%FF%FE", "+", "王秀英", "\"\u{301}", "<script>", "M000001", "M", "gym", "kids", "daycare", "print",
-                "preview", "repair", "meal", "queue", "elder", "child", "1948", "99999999999999999999", "-1", "JYK:ABC", "JY1:AAAA", "[]", "a[b]",
+                "", "=", "&", "%", "%zz", "%00", "%FF%FE", "+", "王秀英", "\"\u{301}", "<script>", "M000001", "M", "gym", "kids", "daycare",
+                "print",
+                "preview", "repair", "meal", "queue", "elder", "child", "1948", "99999999999999999999", "-1", "JYK:ABC", "JY1:AAAA", "[]",
+                "a[b]",
                 String(repeating: "x", count: 3000), "\u{0}", "\r\n", "1e9",
             ]
             let types = [
@@ -187,7 +213,10 @@ struct ConsoleProcessTests {
             for body in ["=", "name=x&=&pin=1", "&&&=&", "%", "csrf=%zz"] {
                 for route in ["/staff/login", "/staff/floor/checkin"] {
                     let reply = try RawHTTP.send(
-                        RawHTTP.request("POST", route, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "jy_staff=\(session)")], body: Array(body.utf8)),
+                        RawHTTP.request(
+                            "POST", route,
+                            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", "jy_staff=\(session)")],
+                            body: Array(body.utf8)),
                         port: port, source: "127.0.0.4")
                     if !(400..<500).contains(reply.status) { failures.append("POST \(route) \(body) → \(reply.status)") }
                 }
@@ -201,7 +230,9 @@ struct ConsoleProcessTests {
                 case 1:
                     var parts: [String] = []
                     for _ in 0..<Int.random(in: 0..<12, using: &rng) {
-                        let key = Int.random(in: 0..<5, using: &rng) == 0 ? pick(["", "[", "a[]", "a[0]", "a[b][c]", "csrf[]", "%", "name[x]"]) : pick(fields)
+                        let key =
+                            Int.random(in: 0..<5, using: &rng) == 0
+                            ? pick(["", "[", "a[]", "a[0]", "a[b][c]", "csrf[]", "%", "name[x]"]) : pick(fields)
                         parts.append(Int.random(in: 0..<6, using: &rng) == 0 ? key : "\(key)=\(pick(values))")
                     }
                     body = Array(parts.joined(separator: pick(["&", "&&", ";", "&"])).utf8)
@@ -224,7 +255,9 @@ struct ConsoleProcessTests {
                 let source = "127.0.0.\(10 + i % 20)"
                 let reply = try RawHTTP.send(RawHTTP.request("POST", route, headers: headers, body: body), port: port, source: source)
                 if reply.status >= 500 || reply.status == 0 {
-                    failures.append("#\(i) POST \(route) [\(type)] \(String(decoding: body.prefix(120), as: UTF8.self)) → \(reply.status) \(reply.text.prefix(200))")
+                    failures.append(
+                        "#\(i) POST \(route) [\(type)] \(String(decoding: body.prefix(120), as: UTF8.self)) → \(reply.status) \(reply.text.prefix(200))"
+                    )
                     if failures.count > 10 { break }
                 }
             }

@@ -83,7 +83,9 @@ struct GuessingHarness: @unchecked Sendable {
 }
 
 /// `POST /api/checkin` with a code at a venue: status and JSON body.
-func postCheckIn(_ client: some TestClientProtocol, code: String, venue: String = "kids") async throws -> (HTTPResponse.Status, [String: Any]) {
+func postCheckIn(_ client: some TestClientProtocol, code: String, venue: String = "kids") async throws -> (
+    HTTPResponse.Status, [String: Any]
+) {
     let body = ByteBuffer(string: #"{"code":"\#(code)","venue":"\#(venue)"}"#)
     let r = try await client.execute(uri: "/api/checkin", method: .post, headers: [.contentType: "application/json"], body: body)
     return (r.status, (try? JSONSerialization.jsonObject(with: Data(r.body.readableBytesView)) as? [String: Any]) ?? [:])
@@ -92,7 +94,9 @@ func postCheckIn(_ client: some TestClientProtocol, code: String, venue: String 
 /// Issue 13, item 1: children's pickup codes cannot be guessed.
 @Suite("Pickup codes cannot be guessed")
 struct PickupGuessingTests {
-    @Test("five wrong pickup codes through POST /api/checkin lock slip check-outs: 429, no event, one alert; staff still check out; after 15 minutes the slip works")
+    @Test(
+        "five wrong pickup codes through POST /api/checkin lock slip check-outs: 429, no event, one alert; staff still check out; after 15 minutes the slip works"
+    )
     func guessingThroughTheAPI() async throws {
         let h = try GuessingHarness()
         defer { h.remove() }
@@ -127,7 +131,8 @@ struct PickupGuessingTests {
 
         // Staff on the floor still check a child out with the guardian's code.
         var rng = SystemRandomNumberGenerator()
-        let staff = try h.kiosk.database.addStaff(name: "王芳", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: h.clock.read())
+        let staff = try h.kiosk.database.addStaff(
+            name: "王芳", role: .desk, pinHash: try PINHash.make("204719", using: &rng), by: nil, at: h.clock.read())
         let desk = StaffDesk(service: h.service)
         let out = try desk.checkInOnBehalf(member: inside[1].member.id, venue: "kids", guardianCode: inside[1].code, staff: staff)
         #expect(out.accepted && out.direction == .out)

@@ -34,7 +34,10 @@ final class KioskProcess: @unchecked Sendable {
         let client = self.client
         let health = url + "/healthz"
         process = try Run.startJiayuan(
-            ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners", "--assets", Run.packageRoot + "/assets"], log: log,
+            [
+                "serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners", "--assets",
+                Run.packageRoot + "/assets",
+            ], log: log,
             environment: environment.merging(["WATCHDOG_USEC": "1000000"]) { a, _ in a },  // the disk probe every 0.5 s
             timeout: timeout, poll: 0.005
         ) {
@@ -99,7 +102,8 @@ func expectAllRecorded(_ answered: [Answered], data: String, sourceLocation: Sou
             missing += 1
         }
     }
-    #expect(missing == 0, "\(missing) of \(answered.count) accepted check-ins are not in the log as answered", sourceLocation: sourceLocation)
+    #expect(
+        missing == 0, "\(missing) of \(answered.count) accepted check-ins are not in the log as answered", sourceLocation: sourceLocation)
 }
 
 @Suite("Power loss and a full disk", .serialized)
@@ -218,7 +222,11 @@ struct PowerLossTests {
         var resumed = false
         let back = Date().addingTimeInterval(20)
         while Date() < back && !resumed {
-            if let h = try? kiosk.client.get(kiosk.url + "/healthz"), h.status == 200 { resumed = true } else { Thread.sleep(forTimeInterval: 0.1) }
+            if let h = try? kiosk.client.get(kiosk.url + "/healthz"), h.status == 200 {
+                resumed = true
+            } else {
+                Thread.sleep(forTimeInterval: 0.1)
+            }
         }
         #expect(resumed, "back in service once space returned")
         #expect(scan(10).allSatisfy { $0 == 200 }, "check-ins are accepted again")

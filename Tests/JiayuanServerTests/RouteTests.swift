@@ -54,12 +54,16 @@ struct RouteTests {
         try await h.app.test(.router) { client in
             let body = ByteBuffer(string: #"{"code":"\#(code)","venue":"veterans"}"#)
             do {
-                let r = try await client.execute(uri: "/api/checkin", method: .post, headers: [.contentType: "application/json"], body: body)
+                let r = try await client.execute(
+                    uri: "/api/checkin", method: .post, headers: [.contentType: "application/json"], body: body)
                 #expect(r.status == .ok)
                 let text = String(buffer: r.body)
                 #expect(text.hasPrefix(#"{"outcome":"accepted","direction":"in","reason":null,"repeat":false,"member":{"id":"M000001""#))
                 let object = try json(r.body)
-                #expect(Set(object.keys) == ["outcome", "direction", "reason", "repeat", "member", "venue", "seq", "at", "occupancy", "message"])
+                #expect(
+                    Set(object.keys) == [
+                        "outcome", "direction", "reason", "repeat", "member", "venue", "seq", "at", "occupancy", "message",
+                    ])
                 #expect(object["seq"] as? Int == 1)
             }
             do {
@@ -68,11 +72,13 @@ struct RouteTests {
                 #expect(try json(r.body)["error"] != nil)
             }
             do {
-                let r = try await client.execute(uri: "/api/checkin", method: .post, body: ByteBuffer(string: #"{"code":"x","venue":"moon"}"#))
+                let r = try await client.execute(
+                    uri: "/api/checkin", method: .post, body: ByteBuffer(string: #"{"code":"x","venue":"moon"}"#))
                 #expect(r.status == .notFound)
             }
             do {
-                let r = try await client.execute(uri: "/api/checkin", method: .post, body: ByteBuffer(string: #"{"code":"garbage","venue":"gym"}"#))
+                let r = try await client.execute(
+                    uri: "/api/checkin", method: .post, body: ByteBuffer(string: #"{"code":"garbage","venue":"gym"}"#))
                 #expect(r.status == .ok)
                 #expect(try json(r.body)["reason"] as? String == "invalid_code")
             }
@@ -155,12 +161,14 @@ struct RouteTests {
         #expect((payload["member"] as? [String: Any])?["display_name"] as? String == resident.0.displayName)
         try await h.app.test(.router) { client in
             do {
-                let r = try await client.execute(uri: "/api/choose", method: .post, body: ByteBuffer(string: #"{"token":"\#(token)","venue":"library"}"#))
+                let r = try await client.execute(
+                    uri: "/api/choose", method: .post, body: ByteBuffer(string: #"{"token":"\#(token)","venue":"library"}"#))
                 #expect(r.status == .ok)
                 #expect(try json(r.body)["venue"] as? String == "library")
             }
             do {
-                let r = try await client.execute(uri: "/api/choose", method: .post, body: ByteBuffer(string: #"{"token":"\#(token)","venue":"library"}"#))
+                let r = try await client.execute(
+                    uri: "/api/choose", method: .post, body: ByteBuffer(string: #"{"token":"\#(token)","venue":"library"}"#))
                 #expect(r.status == .gone, "a token works once")
             }
         }

@@ -40,7 +40,8 @@ struct ScreenBrowserTests {
     func screenInChromium() async throws {
         guard let python = Self.python else {
             Issue.record(
-                "JIAYUAN_TEST_PYTHON is not set: run the suite through kiosk/test.sh (it makes a venv with selenium and axe-selenium-python)")
+                "JIAYUAN_TEST_PYTHON is not set: run the suite through kiosk/test.sh (it makes a venv with selenium and axe-selenium-python)"
+            )
             return
         }
         let dir = TemporaryDirectory("screen-browser")
@@ -67,7 +68,8 @@ struct ScreenBrowserTests {
             ("M000007", "veterans"), ("M000056", "daycare"), ("M000057", "daycare"),
         ]
         for (member, venue) in inside {
-            let memberCard = try Run.jiayuan(["card", "show", member, "--data", data]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let memberCard = try Run.jiayuan(["card", "show", member, "--data", data]).stdout.trimmingCharacters(
+                in: .whitespacesAndNewlines)
             let checkIn = try Run.jiayuan(["checkin", "--data", data, memberCard, "--venue", venue])
             #expect(checkIn.status == 0, "checking \(member) in at \(venue): \(checkIn.stdout) \(checkIn.stderr)")
         }
@@ -128,7 +130,9 @@ struct ScreenBrowserTests {
         let names = ["idle.png", "idle-en.png", "choose.png", "result.png"]
         for name in names { #expect(Self.isPNG(out + "/" + name), "\(name) is missing or not a PNG") }
         var destinations = [Run.packageRoot + "/.build/test-artefacts/screenshots"]
-        if ProcessInfo.processInfo.environment["JIAYUAN_UPDATE_SCREENSHOTS"] == "1" { destinations.append(Run.packageRoot + "/docs/screenshots") }
+        if ProcessInfo.processInfo.environment["JIAYUAN_UPDATE_SCREENSHOTS"] == "1" {
+            destinations.append(Run.packageRoot + "/docs/screenshots")
+        }
         for docs in destinations where result.status == 0 && names.allSatisfy({ Self.isPNG(out + "/" + $0) }) {
             try FileManager.default.createDirectory(atPath: docs, withIntermediateDirectories: true)
             for name in names {

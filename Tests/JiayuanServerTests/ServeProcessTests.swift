@@ -16,7 +16,9 @@ struct ServeProcessTests {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return fd
@@ -56,7 +58,9 @@ struct ServeProcessTests {
         defer { close(notify) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
-        process.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--assets", Run.packageRoot + "/assets"]
+        process.arguments = [
+            "serve", "--data", data, "--port", String(port), "--console-port", "0", "--assets", Run.packageRoot + "/assets",
+        ]
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = notifyPath
         env["WATCHDOG_USEC"] = "1000000"

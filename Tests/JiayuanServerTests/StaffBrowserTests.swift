@@ -13,7 +13,9 @@ struct StaffBrowserTests {
     /// Every console page the walk photographs (docs/screenshots/staff-*.png).
     static let pages = ["login", "home", "members", "member", "register", "floor", "slips", "figures", "audit"]
 
-    @Test("by keyboard: log in, find by scan, print, register and issue a card, floor check-out with the fee, a slip, figures, CSV; axe finds nothing on any page")
+    @Test(
+        "by keyboard: log in, find by scan, print, register and issue a card, floor check-out with the fee, a slip, figures, CSV; axe finds nothing on any page"
+    )
     func consoleInChromium() async throws {
         guard let python = ScreenBrowserTests.python else {
             Issue.record("JIAYUAN_TEST_PYTHON is not set: run the suite through kiosk/test.sh")
@@ -62,14 +64,17 @@ struct StaffBrowserTests {
         let result = try await ScreenBrowserTests.runOffPool(
             python,
             [
-                Run.packageRoot + "/Tests/browser/staff_e2e.py", "--url", "http://127.0.0.1:\(console)", "--door", "http://127.0.0.1:\(door)",
+                Run.packageRoot + "/Tests/browser/staff_e2e.py", "--url", "http://127.0.0.1:\(console)", "--door",
+                "http://127.0.0.1:\(door)",
                 "--name", DemoData.staffName, "--scan-member", scanned, "--out", out,
             ],
             // The PIN and the card code go by the environment, not the command line.
             environment: ["PYTHONUNBUFFERED": "1", "JIAYUAN_E2E_PIN": DemoData.staffPIN, "JIAYUAN_E2E_CARD": scannedCard])
         let serveLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(result.stdout.contains("axe-core 4."), "the audit ran with a current axe-core (kiosk/test.sh's venv)")
-        #expect(result.status == 0 && result.stdout.contains("staff_e2e: PASSED"), "\(result.stdout)\n\(result.stderr)\n--- serve ---\n\(serveLog.suffix(3000))")
+        #expect(
+            result.status == 0 && result.stdout.contains("staff_e2e: PASSED"),
+            "\(result.stdout)\n\(result.stderr)\n--- serve ---\n\(serveLog.suffix(3000))")
         let member = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("MEMBER=") }.map { String($0.dropFirst(7)) })
 
         // Both cards came out of the printer: the scanned member's, printed again, is the same card; the new
@@ -89,8 +94,10 @@ struct StaffBrowserTests {
         let newCard = try #require(codes.subtracting([scannedCard]).first, "no printed card for \(member) in \(cups.captureDir): \(jobs)")
         let checkIn = try Run.program(
             "/usr/bin/curl",
-            ["-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", #"{"code":"\#(newCard)","venue":"library"}"#,
-             "http://127.0.0.1:\(door)/api/checkin"])
+            [
+                "-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", #"{"code":"\#(newCard)","venue":"library"}"#,
+                "http://127.0.0.1:\(door)/api/checkin",
+            ])
         #expect(checkIn.stdout.contains(#""outcome":"accepted""#) && checkIn.stdout.contains(member), "\(checkIn.stdout)")
         // The day-care fee receipt and the queue ticket were printed too.
         let texts = printed().compactMap { FileManager.default.contents(atPath: cups.captureDir + "/" + $0) }.map {
@@ -101,7 +108,9 @@ struct StaffBrowserTests {
 
         // Screenshots as artefacts (and for the README with JIAYUAN_UPDATE_SCREENSHOTS=1).
         var destinations = [Run.packageRoot + "/.build/test-artefacts/screenshots"]
-        if ProcessInfo.processInfo.environment["JIAYUAN_UPDATE_SCREENSHOTS"] == "1" { destinations.append(Run.packageRoot + "/docs/screenshots") }
+        if ProcessInfo.processInfo.environment["JIAYUAN_UPDATE_SCREENSHOTS"] == "1" {
+            destinations.append(Run.packageRoot + "/docs/screenshots")
+        }
         for docs in destinations where result.status == 0 {
             try FileManager.default.createDirectory(atPath: docs, withIntermediateDirectories: true)
             for page in Self.pages {

@@ -55,7 +55,9 @@ struct StaffRouteTests {
     }
 
     func form(_ fields: [String: String]) -> ByteBuffer {
-        ByteBuffer(string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&"))
+        ByteBuffer(
+            string: fields.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+                separator: "&"))
     }
 
     @Test("log in by name and PIN: HttpOnly SameSite=Strict cookies, CSRF on every form, forged cookies and missing tokens refused")
@@ -70,16 +72,21 @@ struct StaffRouteTests {
             let loginPage = try await client.execute(uri: "/staff/login", method: .get)
             #expect(loginPage.status == .ok)
             let loginToken = try #require(cookie(loginPage, "jy_login"))
-            #expect(setCookieLine(loginPage, "jy_login").contains("HttpOnly") && setCookieLine(loginPage, "jy_login").contains("SameSite=Strict"))
+            #expect(
+                setCookieLine(loginPage, "jy_login").contains("HttpOnly")
+                    && setCookieLine(loginPage, "jy_login").contains("SameSite=Strict"))
             #expect(String(buffer: loginPage.body).contains("name=\"csrf\" value=\"\(loginToken)\""))
             let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_login=\(loginToken)"]
 
-            let noToken = try await client.execute(uri: "/staff/login", method: .post, headers: formHeaders, body: form(["name": "王芳", "pin": "204719"]))
+            let noToken = try await client.execute(
+                uri: "/staff/login", method: .post, headers: formHeaders, body: form(["name": "王芳", "pin": "204719"]))
             #expect(noToken.status == .forbidden, "a log-in form without its token is refused")
             let wrong = try await client.execute(
                 uri: "/staff/login", method: .post, headers: formHeaders, body: form(["csrf": loginToken, "name": "王芳", "pin": "999999"]))
             let refusal = String(buffer: wrong.body)
-            #expect(wrong.status == .unauthorized && refusal.contains("Wrong name or PIN") && !refusal.contains("tries left"), "no count of tries left")
+            #expect(
+                wrong.status == .unauthorized && refusal.contains("Wrong name or PIN") && !refusal.contains("tries left"),
+                "no count of tries left")
             let ok = try await client.execute(
                 uri: "/staff/login", method: .post, headers: formHeaders, body: form(["csrf": loginToken, "name": "王芳", "pin": "204719"]))
             #expect(ok.status == .seeOther && ok.headers[.location] == "/staff")
@@ -143,13 +150,17 @@ struct StaffRouteTests {
             #expect(anonymous.status == .seeOther)
             #expect(try lobby(h, h.card(.veteran).code, "veterans").accepted)
             let session = try await logIn(client, name: "李强", pin: "204719")
-            let page = try await client.execute(uri: "/staff/figures?day=2026-11-28", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            let page = try await client.execute(
+                uri: "/staff/figures?day=2026-11-28", method: .get, headers: [.cookie: "jy_staff=\(session)"])
             let html = String(buffer: page.body)
-            #expect(page.status == .ok && html.contains("<svg role=\"img\"") && html.contains("<title>10:00 — 1</title>"), "check-in at 10:00 local")
+            #expect(
+                page.status == .ok && html.contains("<svg role=\"img\"") && html.contains("<title>10:00 — 1</title>"),
+                "check-in at 10:00 local")
             #expect(html.contains("Veteran") || html.contains("veteran"))
             let bad = try await client.execute(uri: "/staff/figures?day=yesterday", method: .get, headers: [.cookie: "jy_staff=\(session)"])
             #expect(bad.status == .badRequest)
-            let csv = try await client.execute(uri: "/staff/figures.csv?day=2026-11-28", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+            let csv = try await client.execute(
+                uri: "/staff/figures.csv?day=2026-11-28", method: .get, headers: [.cookie: "jy_staff=\(session)"])
             let bytes = Array(csv.body.readableBytesView)
             #expect(csv.status == .ok && bytes.starts(with: [0xEF, 0xBB, 0xBF]), "UTF-8 with a byte-order mark for Excel")
             #expect(csv.headers[.contentDisposition]?.contains("jiayuan-2026-11-28.csv") == true)
@@ -172,10 +183,13 @@ struct StaffRouteTests {
             let auth: HTTPFields = [.cookie: "jy_staff=\(session)"]
             func search(_ q: String) async throws -> TestResponse {
                 try await client.execute(
-                    uri: "/staff/members?q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), method: .get, headers: auth)
+                    uri: "/staff/members?q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), method: .get,
+                    headers: auth)
             }
             let scanned = try await search(card.code)
-            #expect(scanned.status == .seeOther && scanned.headers[.location] == "/staff/members/\(member.id)", "a scan into the box finds the member")
+            #expect(
+                scanned.status == .seeOther && scanned.headers[.location] == "/staff/members/\(member.id)",
+                "a scan into the box finds the member")
             let byID = try await search(member.id.description)
             #expect(byID.headers[.location] == "/staff/members/\(member.id)")
             let tail = String(member.phone!.suffix(4))
@@ -206,14 +220,17 @@ struct StaffRouteTests {
         let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
-            let floorPage = String(buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let floorPage = String(
+                buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
             #expect(floorPage.contains(elder.0.id.description) && floorPage.contains("08:00"), "who is inside, with the check-in time")
             let csrf = try #require(csrfToken(in: floorPage))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
                 try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
             }
-            #expect(try await post("/staff/floor/checkin", ["member": visitor.0.id.description, "venue": "veterans"]).status == .forbidden, "no CSRF token")
+            #expect(
+                try await post("/staff/floor/checkin", ["member": visitor.0.id.description, "venue": "veterans"]).status == .forbidden,
+                "no CSRF token")
             let visit = try await post("/staff/floor/checkin", ["csrf": csrf, "member": visitor.0.id.description, "venue": "veterans"])
             #expect(visit.status == .ok)
             let out = try await post("/staff/floor/checkin", ["csrf": csrf, "member": elder.0.id.description, "venue": "daycare"])
@@ -221,7 +238,8 @@ struct StaffRouteTests {
             #expect(out.status == .ok && outText.contains("fee ¥"), "\(outText.prefix(400))")
             let bad = try await post("/staff/floor/checkin", ["csrf": csrf, "member": "12345", "venue": "daycare"])
             #expect(bad.status == .badRequest)
-            let fee = try #require(try h.kiosk.database.daycareFees(from: Fixtures.at("2026-11-28 00:00"), to: Fixtures.at("2026-11-29 00:00")).first)
+            let fee = try #require(
+                try h.kiosk.database.daycareFees(from: Fixtures.at("2026-11-28 00:00"), to: Fixtures.at("2026-11-29 00:00")).first)
             #expect(fee.member == elder.0.id && fee.amountFen > 0 && fee.paidAt == nil)
             #expect(try h.kiosk.database.printBacklog() > 0, "the fee receipt is queued for the printer")
             let paid = try await post("/staff/floor/paid", ["csrf": csrf, "seq": String(fee.checkoutSeq)])
@@ -236,7 +254,9 @@ struct StaffRouteTests {
         #expect(try h.kiosk.database.auditLog().first { $0.action == "fee.paid" }?.member == elder.0.id)
     }
 
-    @Test("register a member (nothing half-saved on a mistake), re-issue and print the card (the old one stops working), deactivate; all audited")
+    @Test(
+        "register a member (nothing half-saved on a mistake), re-issue and print the card (the old one stops working), deactivate; all audited"
+    )
     func registerAndCards() async throws {
         let h = try ServerHarness()
         defer { h.remove() }
@@ -245,7 +265,8 @@ struct StaffRouteTests {
         let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
-            let formPage = String(buffer: try await client.execute(uri: "/staff/members/new", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let formPage = String(
+                buffer: try await client.execute(uri: "/staff/members/new", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
             let csrf = try #require(csrfToken(in: formPage))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
@@ -257,7 +278,8 @@ struct StaffRouteTests {
             #expect(badYear.status == .badRequest && String(buffer: badYear.body).contains("four digits"))
             #expect(try h.kiosk.database.members().count == before, "nothing half-saved")
             let ok = try await post(
-                "/staff/members/new", ["csrf": csrf, "name": "王秀英", "group": "elder", "born": "1948", "phone": "13800001234", "flag_blind": "on"])
+                "/staff/members/new",
+                ["csrf": csrf, "name": "王秀英", "group": "elder", "born": "1948", "phone": "13800001234", "flag_blind": "on"])
             #expect(ok.status == .seeOther)
             let location = try #require(ok.headers[.location])
             let id = try #require(MemberID(String(location.split(separator: "/").last!)))
@@ -289,10 +311,13 @@ struct StaffRouteTests {
         try addStaff(h, "李强", .desk)
         let elder = h.demo.first { $0.0.group == .elder }!.0
         let app = liveApp(h)
-        @Sendable func slipCount() throws -> Int { try h.kiosk.database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM service_slip") ?? -1 } }
+        @Sendable func slipCount() throws -> Int {
+            try h.kiosk.database.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM service_slip") ?? -1 }
+        }
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
-            let pageText = String(buffer: try await client.execute(uri: "/staff/slips", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let pageText = String(
+                buffer: try await client.execute(uri: "/staff/slips", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
             let csrf = try #require(csrfToken(in: pageText))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
@@ -306,7 +331,9 @@ struct StaffRouteTests {
             let printed = try await post("/staff/slips", repair.merging(["action": "print"]) { a, _ in a })
             #expect(printed.status == .ok && String(buffer: printed.body).contains("went to the printer"))
             #expect(try slipCount() == 1)
-            let missing = try await post("/staff/slips", ["csrf": csrf, "kind": "repair", "member": elder.id.description, "address": "", "problem": "x", "action": "print"])
+            let missing = try await post(
+                "/staff/slips",
+                ["csrf": csrf, "kind": "repair", "member": elder.id.description, "address": "", "problem": "x", "action": "print"])
             #expect(missing.status == .badRequest && String(buffer: missing.body).contains("must not be empty"))
             let queue = try await post("/staff/slips", ["csrf": csrf, "kind": "queue", "service": "社保 Social security", "action": "print"])
             #expect(String(buffer: queue.body).contains("A001"))
@@ -328,7 +355,9 @@ struct StaffRouteTests {
         let app = liveApp(h)
         try await app.test(.live) { client in
             let desk = try await logIn(client, name: "李强", pin: "204719")
-            let memberPage = String(buffer: try await client.execute(uri: "/staff/members/\(veteran.id)", method: .get, headers: [.cookie: "jy_staff=\(desk)"]).body)
+            let memberPage = String(
+                buffer: try await client.execute(uri: "/staff/members/\(veteran.id)", method: .get, headers: [.cookie: "jy_staff=\(desk)"])
+                    .body)
             let csrf = try #require(csrfToken(in: memberPage))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(desk)"]
             func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
@@ -337,10 +366,13 @@ struct StaffRouteTests {
             let bad = try await post("/staff/members/\(veteran.id)/edit", ["csrf": csrf, "name": "", "born": "1950"])
             #expect(bad.status == .badRequest && String(buffer: bad.body).contains("Nothing was saved"))
             #expect(try h.kiosk.database.member(veteran.id)?.name == veteran.name)
-            let ok = try await post("/staff/members/\(veteran.id)/edit", ["csrf": csrf, "name": "张建国", "born": "1952", "flag_disabled": "on"])
+            let ok = try await post(
+                "/staff/members/\(veteran.id)/edit", ["csrf": csrf, "name": "张建国", "born": "1952", "flag_disabled": "on"])
             #expect(ok.status == .ok && String(buffer: ok.body).contains("Saved"))
             let edited = try #require(try h.kiosk.database.member(veteran.id))
-            #expect(edited.name == "张建国" && edited.born == 1952 && edited.flags == [.disabled] && edited.phone == veteran.phone, "the phone is kept when left empty")
+            #expect(
+                edited.name == "张建国" && edited.born == 1952 && edited.flags == [.disabled] && edited.phone == veteran.phone,
+                "the phone is kept when left empty")
             let shortNumber = try await post("/staff/members/\(veteran.id)/legacy", ["csrf": csrf, "number": "12"])
             #expect(shortNumber.status == .badRequest)
             let legacy = try await post("/staff/members/\(veteran.id)/legacy", ["csrf": csrf, "number": "3701020042"])
@@ -352,7 +384,9 @@ struct StaffRouteTests {
             let admin = try await logIn(client, name: "王芳", pin: "730512")
             let adminAudit = try await client.execute(uri: "/staff/audit", method: .get, headers: [.cookie: "jy_staff=\(admin)"])
             let text = String(buffer: adminAudit.body)
-            #expect(adminAudit.status == .ok && text.contains("Edited a member") && text.contains("Registered a legacy card") && text.contains("李强"))
+            #expect(
+                adminAudit.status == .ok && text.contains("Edited a member") && text.contains("Registered a legacy card")
+                    && text.contains("李强"))
             #expect(!text.contains("3701020042"), "the audit keeps only the end of a card number")
         }
     }
@@ -367,7 +401,8 @@ struct StaffRouteTests {
         let app = liveApp(h)
         try await app.test(.live) { client in
             let session = try await logIn(client, name: DemoData.staffName, pin: DemoData.staffPIN)
-            let floor = String(buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            let floor = String(
+                buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
             let csrf = try #require(csrfToken(in: floor))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
             let without = try await client.execute(
@@ -380,6 +415,8 @@ struct StaffRouteTests {
             let text = String(buffer: scanned.body)
             #expect(scanned.status == .ok, "\(text[(text.range(of: "<main>")?.upperBound ?? text.startIndex)...].prefix(400))")
         }
-        #expect(try h.kiosk.database.inside(venue: Fixtures.venue("kids"), at: Fixtures.at("2026-11-28 10:00"), policy: h.kiosk.config.policy).isEmpty)
+        #expect(
+            try h.kiosk.database.inside(venue: Fixtures.venue("kids"), at: Fixtures.at("2026-11-28 10:00"), policy: h.kiosk.config.policy)
+                .isEmpty)
     }
 }

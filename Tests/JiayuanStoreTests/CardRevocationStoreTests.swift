@@ -13,7 +13,8 @@ struct CardRevocationStoreTests {
         let queue = try DatabaseQueue()
         try AppDatabase.migrator.migrate(queue, upTo: "v4: staff accounts, sessions and the audit log")
         try queue.write { db in
-            try db.execute(sql: "INSERT INTO member (id, name, \"group\", active, created_at) VALUES (7, '王英', 'elder', 1, '2026-01-01T00:00:00Z')")
+            try db.execute(
+                sql: "INSERT INTO member (id, name, \"group\", active, created_at) VALUES (7, '王英', 'elder', 1, '2026-01-01T00:00:00Z')")
             for (serial, day) in [(1, 1000), (2, 1050)] {
                 try db.execute(
                     sql: """
@@ -26,10 +27,11 @@ struct CardRevocationStoreTests {
         let db = try AppDatabase(queue)
         let revocations = Set(try db.cardRevocations(local: true))
         let member = MemberID(number: 7)!
-        #expect(revocations == [
-            CardRevocation(member: member, keyID: 1, scope: .below(2)),
-            CardRevocation(member: member, keyID: 1, scope: .othersIssuedThrough(CivilDate(cardDay: 1049))),
-        ])
+        #expect(
+            revocations == [
+                CardRevocation(member: member, keyID: 1, scope: .below(2)),
+                CardRevocation(member: member, keyID: 1, scope: .othersIssuedThrough(CivilDate(cardDay: 1049))),
+            ])
         // Another desk's card issued before the re-issue is void; one issued on its day is not.
         #expect(try db.isCardVoid(CardPayload(keyID: 2, member: 7, serial: 9, issued: 1049, validUntil: 3000)))
         #expect(try !db.isCardVoid(CardPayload(keyID: 2, member: 7, serial: 9, issued: 1050, validUntil: 3000)))

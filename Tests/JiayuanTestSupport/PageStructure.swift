@@ -19,4 +19,3 @@ public struct PageStructure: Equatable, Sendable {
     /// Every attribute name in the page.
     public var attributes: Set<String> { Set(elements.flatMap { $0.dropFirst() }) }
 }
-

@@ -40,13 +40,17 @@ public enum RawHTTP {
         var local = sockaddr_in()
         local.sin_family = sa_family_t(AF_INET)
         local.sin_addr.s_addr = inet_addr(source)
-        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard bound == 0 else { throw Failure("bind \(source): errno \(errno)") }
         var remote = sockaddr_in()
         remote.sin_family = sa_family_t(AF_INET)
         remote.sin_port = in_port_t(UInt16(port).bigEndian)
         remote.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard connected == 0 else { throw Failure("connect 127.0.0.1:\(port): errno \(errno)") }
         var sent = 0
         while sent < request.count {
@@ -89,7 +93,8 @@ public enum RawHTTP {
             var out: [UInt8] = []
             var i = 0
             while let lineEnd = body[i...].firstRange(of: [13, 10]) {
-                let size = Int(String(decoding: body[i..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? "", radix: 16) ?? 0
+                let size =
+                    Int(String(decoding: body[i..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? "", radix: 16) ?? 0
                 guard size > 0, lineEnd.upperBound + size <= body.count else { break }
                 out += body[lineEnd.upperBound..<(lineEnd.upperBound + size)]
                 i = lineEnd.upperBound + size + 2

@@ -10,7 +10,9 @@ import Logging
 import Testing
 
 /// A chain of `n` events after `head`.
-func chain(_ n: Int, after head: HubChain.Head = .empty, venue: String = "gym", at start: Date = Date(timeIntervalSince1970: 1_795_000_000)) -> [AttendanceEvent] {
+func chain(_ n: Int, after head: HubChain.Head = .empty, venue: String = "gym", at start: Date = Date(timeIntervalSince1970: 1_795_000_000))
+    -> [AttendanceEvent]
+{
     var prev = head.hash
     return (1...n).map { i in
         let seq = head.seq + Int64(i)
@@ -28,7 +30,8 @@ func body(kiosk: String = "kiosk-a", centre: String = "centre-1", _ events: [Att
 }
 
 /// A hub router over a fresh store of the given backend, with kiosk-a (centre-1) and kiosk-b (centre-2).
-func withHub(_ backend: Backend, _ name: String, _ test: @Sendable (any TestClientProtocol, any HubStore) async throws -> Void) async throws {
+func withHub(_ backend: Backend, _ name: String, _ test: @Sendable (any TestClientProtocol, any HubStore) async throws -> Void) async throws
+{
     let dir = TemporaryDirectory("hub-routes")
     defer { dir.remove() }
     let url = backend == .postgresql ? try TestPostgres.freshDatabase("jy_routes_\(name)") : nil
@@ -107,17 +110,22 @@ struct HubRouteTests {
             h[.authorization] = "Bearer token-b"
             let other = try await client.execute(uri: "/v1/events", method: .post, headers: h, body: body(kiosk: "kiosk-a", events))
             #expect(other.status == .forbidden)
-            let centre = try await client.execute(uri: "/v1/events", method: .post, headers: gzipHeaders, body: body(centre: "centre-2", events))
+            let centre = try await client.execute(
+                uri: "/v1/events", method: .post, headers: gzipHeaders, body: body(centre: "centre-2", events))
             #expect(centre.status == .forbidden)
-            let notGzip = try await client.execute(uri: "/v1/events", method: .post, headers: gzipHeaders, body: ByteBuffer(string: "{\"kiosk\":1}"))
+            let notGzip = try await client.execute(
+                uri: "/v1/events", method: .post, headers: gzipHeaders, body: ByteBuffer(string: "{\"kiosk\":1}"))
             #expect(notGzip.status == .badRequest)
             #expect((json(notGzip)["reason"] as? String)?.contains("gzip") == true)
             var plain = gzipHeaders
             plain[.contentEncoding] = nil
-            let malformed = try await client.execute(uri: "/v1/events", method: .post, headers: plain, body: ByteBuffer(string: "{\"kiosk\":\"kiosk-a\""))
+            let malformed = try await client.execute(
+                uri: "/v1/events", method: .post, headers: plain, body: ByteBuffer(string: "{\"kiosk\":\"kiosk-a\""))
             #expect(malformed.status == .badRequest)
             plain[.contentEncoding] = "br"
-            #expect(try await client.execute(uri: "/v1/events", method: .post, headers: plain, body: body(events)).status == .unsupportedMediaType)
+            #expect(
+                try await client.execute(uri: "/v1/events", method: .post, headers: plain, body: body(events)).status
+                    == .unsupportedMediaType)
             let tooMany = try await client.execute(uri: "/v1/events", method: .post, headers: gzipHeaders, body: body(chain(2001)))
             #expect(tooMany.status == .contentTooLarge)
             let huge = ByteBuffer(bytes: [UInt8](repeating: 0x20, count: 300 << 10))
@@ -128,7 +136,8 @@ struct HubRouteTests {
                 via: .scan, prevHash: AttendanceEvent.genesisHash)
             var wire = UploadBatch(kiosk: "kiosk-a", centre: "centre-1", events: badAt.map(WireEvent.init))
             wire.events[0].at = "2026-11-29 10:00"
-            let r = try await client.execute(uri: "/v1/events", method: .post, headers: gzipHeaders, body: ByteBuffer(bytes: Gzip.compress(wire.json())))
+            let r = try await client.execute(
+                uri: "/v1/events", method: .post, headers: gzipHeaders, body: ByteBuffer(bytes: Gzip.compress(wire.json())))
             #expect(r.status == .badRequest && (json(r)["reason"] as? String)?.contains("\"at\"") == true)
             #expect(try store.eventCount(kiosk: nil) == 0)
         }
@@ -170,7 +179,8 @@ struct HubDashboardInjectionTests {
             func page(_ centre: String) async throws -> (TestResponse, PageStructure) {
                 var allowed = CharacterSet.alphanumerics
                 allowed.insert(charactersIn: "-._~")
-                let r = try await client.execute(uri: "/?centre=" + centre.addingPercentEncoding(withAllowedCharacters: allowed)!, method: .get)
+                let r = try await client.execute(
+                    uri: "/?centre=" + centre.addingPercentEncoding(withAllowedCharacters: allowed)!, method: .get)
                 return (r, try await PageStructure.of(String(buffer: r.body)))
             }
             let (bad, badPage) = try await page(hostile)

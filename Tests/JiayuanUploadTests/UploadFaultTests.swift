@@ -64,7 +64,8 @@ final class UploadRig: @unchecked Sendable {
             """
         try config.write(toFile: data + "/jiayuan.toml", atomically: true, encoding: .utf8)
         let database = try DataDirectory(path: data).openDatabase()
-        try SyntheticLog.append(to: database, count: events, venues: ["gym", "library", "daycare", "veterans"], seed: UInt64(id.utf8.count * 7 + events))
+        try SyntheticLog.append(
+            to: database, count: events, venues: ["gym", "library", "daycare", "veterans"], seed: UInt64(id.utf8.count * 7 + events))
         return (data, token)
     }
 
@@ -233,7 +234,9 @@ struct UploadFaultTests {
         #expect(page.stdout.contains("kiosk-a") && page.stdout.contains("centre-west") && page.stdout.contains("<svg"))
     }
 
-    @Test("a tampered local event is refused with 409; nothing after it is accepted; uploads stop with an alert", arguments: Backend.available)
+    @Test(
+        "a tampered local event is refused with 409; nothing after it is accepted; uploads stop with an alert", arguments: Backend.available
+    )
     func tamperedEventRefused(backend: Backend) throws {
         let rig = try UploadRig("tamper-\(backend)", backend: backend)
         let (data, _) = try rig.kiosk("kiosk-a", events: 2000, batch: 300)

@@ -52,11 +52,14 @@ public enum Messages {
         case .unknownMember:
             Bilingual(zh: "未找到会员信息，请到前台登记", en: "Member not found. Please register at the front desk")
         case .notEligible:
-            Bilingual(zh: "\(venue.name.zh)暂不对您开放，请到前台咨询", en: "The \(venue.name.en) is not open to this membership. Please see the front desk")
+            Bilingual(
+                zh: "\(venue.name.zh)暂不对您开放，请到前台咨询", en: "The \(venue.name.en) is not open to this membership. Please see the front desk")
         case .closed:
             Bilingual(zh: "\(venue.name.zh)现在不开放（开放时间 \(venue.hours)）", en: "The \(venue.name.en) is closed now (open \(venue.hours))")
         case .full:
-            Bilingual(zh: "\(venue.name.zh)已满（\(venue.capacity)人），请稍后再来", en: "The \(venue.name.en) is full (\(venue.capacity) people). Please come back later")
+            Bilingual(
+                zh: "\(venue.name.zh)已满（\(venue.capacity)人），请稍后再来",
+                en: "The \(venue.name.en) is full (\(venue.capacity) people). Please come back later")
         case .guardianCodeRequired:
             Bilingual(zh: "接孩子请出示接送条或接送码", en: "To collect a child, please show the pickup slip or code")
         }

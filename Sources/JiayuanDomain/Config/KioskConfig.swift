@@ -92,7 +92,10 @@ public struct KioskConfig: Sendable {
             throw ConfigError(file: file, line: 1, message: "\(error)")
         }
         let reader = TableReader(table: root, file: file, path: "")
-        try reader.allow(["kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "console", "screen", "scanner", "venue", "upload"])
+        try reader.allow([
+            "kiosk_id", "centre_id", "time_zone", "checkin", "cards", "printer", "services", "server", "console", "screen", "scanner",
+            "venue", "upload",
+        ])
         let kioskID = try reader.identifier("kiosk_id") ?? "kiosk-1"
         let centreID = try reader.identifier("centre_id") ?? "centre-1"
         let zoneName = try reader.string("time_zone") ?? "Asia/Shanghai"
@@ -142,11 +145,15 @@ public struct KioskConfig: Sendable {
             console.tlsCert = try consoleTable.string("tls_cert").flatMap { $0.isEmpty ? nil : $0 }
             console.tlsKey = try consoleTable.string("tls_key").flatMap { $0.isEmpty ? nil : $0 }
             if (console.tlsCert == nil) != (console.tlsKey == nil) {
-                throw consoleTable.error(console.tlsCert == nil ? "tls_key" : "tls_cert", "give both tls_cert and tls_key, or neither (then the kiosk's own certificate in keys/ is used)")
+                throw consoleTable.error(
+                    console.tlsCert == nil ? "tls_key" : "tls_cert",
+                    "give both tls_cert and tls_key, or neither (then the kiosk's own certificate in keys/ is used)")
             }
         }
         if console.port == port, console.host == host || !KioskConfig.isLoopbackHost(console.host) {
-            throw ConfigError(file: file, line: consoleTable?.table.line ?? root.line, message: "the staff console and the resident screen cannot share port \(port)")
+            throw ConfigError(
+                file: file, line: consoleTable?.table.line ?? root.line,
+                message: "the staff console and the resident screen cannot share port \(port)")
         }
         let upload = try reader.table("upload")
         try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds", "allow_http"])
@@ -155,9 +162,12 @@ public struct KioskConfig: Sendable {
             uploadConfig.allowHTTP = try upload.bool("allow_http") ?? false
             if let hub = try upload.string("hub"), !hub.isEmpty {
                 guard UploadConfig.isHubURL(hub) else {
-                    throw upload.error("hub", "the hub must be an address like \"https://hub.example.org\" or \"http://127.0.0.1:8090\", not \"\(hub)\"")
+                    throw upload.error(
+                        "hub", "the hub must be an address like \"https://hub.example.org\" or \"http://127.0.0.1:8090\", not \"\(hub)\"")
                 }
-                if let problem = UploadConfig.cleartextProblem(hub, allowHTTP: uploadConfig.allowHTTP) { throw upload.error("hub", problem) }
+                if let problem = UploadConfig.cleartextProblem(hub, allowHTTP: uploadConfig.allowHTTP) {
+                    throw upload.error("hub", problem)
+                }
                 uploadConfig.hub = hub
             }
             uploadConfig.token = try upload.string("token").flatMap { $0.isEmpty ? nil : $0 }
@@ -172,11 +182,14 @@ public struct KioskConfig: Sendable {
         for s in try reader.tableArray("scanner") {
             try s.allow(["name", "source", "venue", "baud", "usb_id"])
             guard let source = try s.string("source") else {
-                throw ConfigError(file: file, line: s.table.line, message: "this [[scanner]] has no source (e.g. source = \"evdev:/dev/input/by-id/usb-…-event-kbd\")")
+                throw ConfigError(
+                    file: file, line: s.table.line,
+                    message: "this [[scanner]] has no source (e.g. source = \"evdev:/dev/input/by-id/usb-…-event-kbd\")")
             }
             let usbID = try s.string("usb_id")
             if let usbID, !ScannerConfig.isUSBID(usbID) {
-                throw s.error("usb_id", "\"\(usbID)\" is not a USB vendor:product id like \"0c2e:0b61\" (four hex digits each; lsusb shows it)")
+                throw s.error(
+                    "usb_id", "\"\(usbID)\" is not a USB vendor:product id like \"0c2e:0b61\" (four hex digits each; lsusb shows it)")
             }
             var scanner = ScannerConfig(
                 name: try s.identifier("name") ?? "scanner\(scanners.count + 1)", source: source, venue: try s.string("venue"),
@@ -211,7 +224,8 @@ public struct KioskConfig: Sendable {
         config.demo = try screen?.bool("demo") ?? false
         for scanner in scanners {
             if let v = scanner.venue, config.venue(v) == nil {
-                throw ConfigError(file: file, line: scanner.line, message: "scanner \"\(scanner.name)\" is bound to the unknown venue \"\(v)\"")
+                throw ConfigError(
+                    file: file, line: scanner.line, message: "scanner \"\(scanner.name)\" is bound to the unknown venue \"\(v)\"")
             }
         }
         config.scanners = scanners
@@ -363,7 +377,9 @@ struct TableReader {
             default: throw error("name", "\"\(name("name"))\" must be a string or { zh = \"…\", en = \"…\" }")
             }
         }
-        guard let hoursText = try string("hours") else { throw error("id", "venue \"\(id)\" has no hours (e.g. hours = \"08:30-20:30\" or \"24h\")") }
+        guard let hoursText = try string("hours") else {
+            throw error("id", "venue \"\(id)\" has no hours (e.g. hours = \"08:30-20:30\" or \"24h\")")
+        }
         guard let hours = OpeningHours(hoursText) else {
             throw error("hours", "\"\(name("hours"))\" must look like \"08:30-20:30\" or \"24h\", not \"\(hoursText)\"")
         }
@@ -372,7 +388,9 @@ struct TableReader {
         }
         var groups: Set<MemberGroup> = []
         if let g = table["groups"] {
-            guard case .array(let items) = g else { throw error("groups", "\"\(name("groups"))\" must be a list like [\"elder\", \"veteran\"]") }
+            guard case .array(let items) = g else {
+                throw error("groups", "\"\(name("groups"))\" must be a list like [\"elder\", \"veteran\"]")
+            }
             for item in items {
                 guard case .string(let s) = item, let group = MemberGroup(rawValue: s) else {
                     let options = MemberGroup.allCases.map(\.rawValue).joined(separator: ", ")
@@ -431,14 +449,17 @@ extension KioskConfig {
     /// A kiosk, centre or venue id: 1 to 64 ASCII letters, digits, `-` and `_`.
     public static func isIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.utf8.count <= 64
-            && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+            && s.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+            }
     }
 
     /// Why the resident door cannot listen on `host`, or nil: it serves unauthenticated check-ins and the
     /// screen's event stream, so it answers this machine only.
     public static func residentHostProblem(_ host: String) -> String? {
         guard !isLoopbackHost(host) else { return nil }
-        return "the resident screen and /api listen on this machine only (127.0.0.1), not \"\(host)\"; put the staff console on the desk network with [console] host instead"
+        return
+            "the resident screen and /api listen on this machine only (127.0.0.1), not \"\(host)\"; put the staff console on the desk network with [console] host instead"
     }
 
     /// A host name or address that means this machine (127.0.0.0/8, ::1, localhost).
@@ -473,12 +494,14 @@ public struct UploadConfig: Hashable, Sendable {
     public static func cleartextProblem(_ hub: String, allowHTTP: Bool) -> String? {
         guard !allowHTTP, let url = URL(string: hub), url.scheme == "http", let host = url.host else { return nil }
         if KioskConfig.isLoopbackHost(host) { return nil }
-        return "use https:// for a hub on another machine (over http:// the kiosk token travels in clear text); set allow_http = true under [upload] only on a closed network"
+        return
+            "use https:// for a hub on another machine (over http:// the kiosk token travels in clear text); set allow_http = true under [upload] only on a closed network"
     }
 
     /// `http://` or `https://` followed by a host.
     public static func isHubURL(_ s: String) -> Bool {
-        guard let url = URL(string: s), let scheme = url.scheme, scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+        guard let url = URL(string: s), let scheme = url.scheme, scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else {
             return false
         }
         return url.query == nil && url.fragment == nil

@@ -51,7 +51,9 @@ public struct SignInThrottle: Sendable {
     private mutating func forgetOldest(at now: Date) {
         let since = now.addingTimeInterval(-window)
         attempts = attempts.filter { $0.value.contains { $0 > since } }
-        while attempts.count > capacity, let oldest = attempts.min(by: { ($0.value.last ?? .distantPast) < ($1.value.last ?? .distantPast) }) {
+        while attempts.count > capacity,
+            let oldest = attempts.min(by: { ($0.value.last ?? .distantPast) < ($1.value.last ?? .distantPast) })
+        {
             attempts[oldest.key] = nil
         }
     }

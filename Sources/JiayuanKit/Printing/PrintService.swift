@@ -34,7 +34,8 @@ public struct PrintService: Sendable {
     /// `document` encoded for the printer, as a job to record inside another write (a card, a slip).
     public func newJob(_ document: PrintDocument, number: String?, printer: String? = nil) throws -> NewPrintJob {
         NewPrintJob(
-            kind: document.kind, documentNumber: number, target: try target(printer).description, bytes: try ESCPOS.encode(document, paper: paper),
+            kind: document.kind, documentNumber: number, target: try target(printer).description,
+            bytes: try ESCPOS.encode(document, paper: paper),
             queuedAt: kiosk.clock())
     }
 
@@ -85,7 +86,11 @@ public struct PrintService: Sendable {
         var text = job.state.rawValue
         if job.state == .submitted, let id = job.cupsJobID, case .cups = try? target(job.target) {
             let client = CUPSClient(server: cupsServer)
-            if let state = try? client.jobState(id: id) { text += " (CUPS job \(id): \(state.rawValue))" } else { text += " (CUPS job \(id): no answer)" }
+            if let state = try? client.jobState(id: id) {
+                text += " (CUPS job \(id): \(state.rawValue))"
+            } else {
+                text += " (CUPS job \(id): no answer)"
+            }
         }
         return text
     }

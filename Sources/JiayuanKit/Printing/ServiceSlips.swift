@@ -34,7 +34,9 @@ extension Kiosk {
             guard (1...20).contains(portions) else { throw KioskError("portions must be between 1 and 20") }
             if let date, CivilDate(iso: date) == nil { throw KioskError("\"\(date)\" is not a date like 2026-11-28") }
             let fen = m.flags.contains(.lowIncome) ? 0 : config.mealFen * portions
-            var details = ["meal": meal, "portions": String(portions), "amount_fen": String(fen), "delivery": address == nil ? "no" : "yes"]
+            var details = [
+                "meal": meal, "portions": String(portions), "amount_fen": String(fen), "delivery": address == nil ? "no" : "yes",
+            ]
             if let address { details["address"] = address }
             if let date { details["date"] = date }
             if let note, !note.isEmpty { details["note"] = note }
@@ -57,7 +59,8 @@ extension Kiosk {
     public func previewSlip(_ request: SlipRequest, at now: Date) throws -> PrintDocument {
         let (kind, member, details, deadline) = try slipDraft(request, at: now)
         let slip = ServiceSlip(
-            number: "预览 PREVIEW", kind: kind, day: today(at: now), seqOfDay: 0, member: member, details: details, deadline: deadline, createdAt: now)
+            number: "预览 PREVIEW", kind: kind, day: today(at: now), seqOfDay: 0, member: member, details: details, deadline: deadline,
+            createdAt: now)
         return slipDocument(slip, request: request)
     }
 

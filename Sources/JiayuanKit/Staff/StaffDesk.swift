@@ -28,14 +28,16 @@ public struct StaffDesk: Sendable {
             audit: { d in
                 let what = d.accepted ? "\(d.direction.rawValue) \(venue)" : "denied \(venue): \(d.reason?.rawValue ?? "")"
                 return AuditNote(
-                    staff: staff.id, action: "floor.\(d.direction == .out ? "checkout" : "checkin")", member: id, detail: what, at: kiosk.clock())
+                    staff: staff.id, action: "floor.\(d.direction == .out ? "checkout" : "checkin")", member: id, detail: what,
+                    at: kiosk.clock())
             })
         return decision
     }
 
     /// Registers a member (all or nothing, audited in the same transaction).
     public func register(_ new: NewMember, staff: StaffAccount) throws -> Member {
-        try kiosk.database.addMember(new, at: kiosk.clock(), audit: AuditNote(staff: staff.id, action: "member.add", detail: new.group.rawValue, at: kiosk.clock()))
+        try kiosk.database.addMember(
+            new, at: kiosk.clock(), audit: AuditNote(staff: staff.id, action: "member.add", detail: new.group.rawValue, at: kiosk.clock()))
     }
 
     /// Issues the member's next card (the old one stops working) and queues the membership card for the
@@ -58,32 +60,40 @@ public struct StaffDesk: Sendable {
         guard member.active, let card = try kiosk.database.cards(of: id).first(where: { !$0.revoked }) else {
             throw KioskError("\(id) has no valid card: issue a new one")
         }
-        let job = try PrintService(kiosk: kiosk).newJob(Documents.memberCard(member, card: card, config: kiosk.config), number: id.description)
-        return try kiosk.database.enqueuePrint(job, audit: AuditNote(staff: staff.id, action: "card.print", member: id, detail: "serial \(card.serial)", at: kiosk.clock()))
+        let job = try PrintService(kiosk: kiosk).newJob(
+            Documents.memberCard(member, card: card, config: kiosk.config), number: id.description)
+        return try kiosk.database.enqueuePrint(
+            job, audit: AuditNote(staff: staff.id, action: "card.print", member: id, detail: "serial \(card.serial)", at: kiosk.clock()))
     }
 
     /// Deactivates a member: their cards stop working, their history stays; audited in the same transaction.
     public func deactivate(member id: MemberID, staff: StaffAccount) throws {
-        try kiosk.database.deactivateMember(id, audit: AuditNote(staff: staff.id, action: "member.deactivate", member: id, at: kiosk.clock()))
+        try kiosk.database.deactivateMember(
+            id, audit: AuditNote(staff: staff.id, action: "member.deactivate", member: id, at: kiosk.clock()))
     }
 
     /// Makes a deactivated member active again (their old cards stay void); audited in the same transaction.
     public func reactivate(member id: MemberID, staff: StaffAccount) throws {
-        try kiosk.database.reactivateMember(id, audit: AuditNote(staff: staff.id, action: "member.reactivate", member: id, at: kiosk.clock()))
+        try kiosk.database.reactivateMember(
+            id, audit: AuditNote(staff: staff.id, action: "member.reactivate", member: id, at: kiosk.clock()))
     }
 
     /// Corrects a member's name, birth year, phone or flags; audited (in the same transaction) with what
     /// changed, not the values.
-    public func edit(member id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>, staff: StaffAccount) throws -> Member {
+    public func edit(member id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>, staff: StaffAccount) throws
+        -> Member
+    {
         try kiosk.database.updateMember(
-            id, name: name, born: born, phone: phone, flags: flags, audit: AuditNote(staff: staff.id, action: "member.edit", member: id, at: kiosk.clock()))
+            id, name: name, born: born, phone: phone, flags: flags,
+            audit: AuditNote(staff: staff.id, action: "member.edit", member: id, at: kiosk.clock()))
     }
 
     /// Registers a veterans' legacy card number for a member; audited (by its last four digits).
     public func registerLegacyCard(_ number: String, member id: MemberID, staff: StaffAccount) throws {
         try kiosk.database.registerLegacyCard(
             number, member: id, at: kiosk.clock(),
-            audit: AuditNote(staff: staff.id, action: "card.legacy", member: id, detail: "number ending \(number.suffix(4))", at: kiosk.clock()))
+            audit: AuditNote(
+                staff: staff.id, action: "card.legacy", member: id, detail: "number ending \(number.suffix(4))", at: kiosk.clock()))
     }
 
     /// Queues job `id` again on the configured printer; audited with the new job.

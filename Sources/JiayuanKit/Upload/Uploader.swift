@@ -45,12 +45,15 @@ public struct UploadSettings: Sendable {
     /// Settings from the config, each overridable; an error in plain words when no hub or token is set.
     public init(config: UploadConfig, hub: String? = nil, token: String? = nil) throws {
         guard let hub = hub ?? config.hub else {
-            throw KioskError("no hub is configured: set hub and token under [upload] in jiayuan.toml, or pass --hub URL with --token-file FILE")
+            throw KioskError(
+                "no hub is configured: set hub and token under [upload] in jiayuan.toml, or pass --hub URL with --token-file FILE")
         }
         guard UploadConfig.isHubURL(hub) else { throw KioskError("\"\(hub)\" is not a hub address like https://hub.example.org") }
         if let problem = UploadConfig.cleartextProblem(hub, allowHTTP: config.allowHTTP) { throw KioskError(problem) }
         guard let token = token ?? config.token, !token.isEmpty else {
-            throw KioskError("no kiosk token is configured: set token under [upload] (issued by `jiayuan hub token add`), or give --token-file FILE or JIAYUAN_UPLOAD_TOKEN")
+            throw KioskError(
+                "no kiosk token is configured: set token under [upload] (issued by `jiayuan hub token add`), or give --token-file FILE or JIAYUAN_UPLOAD_TOKEN"
+            )
         }
         self.hub = hub.hasSuffix("/") ? String(hub.dropLast()) : hub
         self.token = token
@@ -92,7 +95,9 @@ public final class Uploader: Sendable {
 
     /// An uploader for `kiosk`.
     public convenience init(kiosk: Kiosk, settings: UploadSettings) {
-        self.init(database: kiosk.database, kioskID: kiosk.config.kioskID, centreID: kiosk.config.centreID, settings: settings, clock: kiosk.clock)
+        self.init(
+            database: kiosk.database, kioskID: kiosk.config.kioskID, centreID: kiosk.config.centreID, settings: settings, clock: kiosk.clock
+        )
     }
 
     /// An uploader for a log.

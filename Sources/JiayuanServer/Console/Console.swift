@@ -30,7 +30,9 @@ public struct ConsoleOptions: Sendable {
 
 /// The console's routes: log-in and the static files in the open, everything else behind the session
 /// middleware and the form-token middleware, every error a page in plain words.
-func buildConsoleRouter(kiosk: Kiosk, options: ConsoleOptions, reader: ScanReader, desk: StaffDesk, logger: Logger) -> Router<ConsoleContext> {
+func buildConsoleRouter(kiosk: Kiosk, options: ConsoleOptions, reader: ScanReader, desk: StaffDesk, logger: Logger) -> Router<
+    ConsoleContext
+> {
     let env = ConsoleEnvironment(
         kiosk: kiosk, auth: StaffAuth(database: kiosk.database, clock: kiosk.clock), desk: desk, reader: reader,
         views: ConsoleViews(directory: options.assetsPath + "/console/templates"), logger: logger, secure: options.requiresTLS,
@@ -71,9 +73,11 @@ func consoleTLS(kiosk: Kiosk, logger: Logger) throws -> TLSConfiguration {
     if !certificate.exists, kiosk.config.console.tlsCert == nil {
         do {
             let fingerprint = try certificate.create(
-                hostNames: ConsoleCertificate.hostNames(console: kiosk.config.console), addresses: ConsoleCertificate.addresses(console: kiosk.config.console))
+                hostNames: ConsoleCertificate.hostNames(console: kiosk.config.console),
+                addresses: ConsoleCertificate.addresses(console: kiosk.config.console))
             logger.notice(
-                "made the staff console's self-signed certificate", metadata: ["console.certificate": "\(certificate.certificatePath)", "console.sha256": "\(fingerprint)"])
+                "made the staff console's self-signed certificate",
+                metadata: ["console.certificate": "\(certificate.certificatePath)", "console.sha256": "\(fingerprint)"])
         } catch {
             throw ConsoleDoorError.certificate("\(error)")
         }
@@ -106,7 +110,8 @@ func buildConsole(
     if options.requiresTLS {
         let tls = try consoleTLS(kiosk: kiosk, logger: logger)
         return Application(
-            router: router, server: try .tls(.http1(configuration: door.http1Configuration), tlsConfiguration: tls), configuration: configuration,
+            router: router, server: try .tls(.http1(configuration: door.http1Configuration), tlsConfiguration: tls),
+            configuration: configuration,
             onServerRunning: ready, logger: logger)
     }
     return Application(router: router, server: door.server, configuration: configuration, onServerRunning: ready, logger: logger)

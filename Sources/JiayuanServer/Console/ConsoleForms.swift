@@ -79,11 +79,14 @@ struct RegisterForm: Decodable, Sendable, MemberFlagFields {
         }
         var ids: [MemberID] = []
         for part in (guardians ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }) {
-            guard let id = MemberID(String(part)) else { throw KioskError("\"\(part)\" 不是会员号（如 M000123）。\"\(part)\" is not a member id like M000123.") }
+            guard let id = MemberID(String(part)) else {
+                throw KioskError("\"\(part)\" 不是会员号（如 M000123）。\"\(part)\" is not a member id like M000123.")
+            }
             ids.append(id)
         }
         return NewMember(
-            name: name.trimmed, group: group, born: try birthYear(born.trimmed), phone: phone.isEmpty ? nil : phone, flags: flags, guardians: ids)
+            name: name.trimmed, group: group, born: try birthYear(born.trimmed), phone: phone.isEmpty ? nil : phone, flags: flags,
+            guardians: ids)
     }
 }
 
@@ -140,7 +143,8 @@ struct SlipForm: Decodable, Sendable {
         }
         switch kind {
         case "repair":
-            return .repair(member: try member(required: false), requestedBy: requested_by.trimmed, address: address.trimmed, problem: problem.trimmed)
+            return .repair(
+                member: try member(required: false), requestedBy: requested_by.trimmed, address: address.trimmed, problem: problem.trimmed)
         case "meal":
             guard let portions = Int(portions.trimmed.isEmpty ? "1" : portions.trimmed) else {
                 throw KioskError("份数是整数。Portions is a whole number.")
@@ -148,7 +152,8 @@ struct SlipForm: Decodable, Sendable {
             let address = delivery_address.trimmed
             let meal = self.meal.trimmed
             return .meal(
-                member: try member(required: true)!, meal: meal.isEmpty ? "午餐 Lunch" : meal, portions: portions, address: address.isEmpty ? nil : address,
+                member: try member(required: true)!, meal: meal.isEmpty ? "午餐 Lunch" : meal, portions: portions,
+                address: address.isEmpty ? nil : address,
                 date: nil, note: note.trimmed)
         case "queue":
             return .queue(service: service.trimmed)

@@ -51,7 +51,8 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
                 "message", title: "表单有误 Unreadable form", context: context, status: .badRequest,
                 flash: .error("表单无法读取，请重新打开页面填写。The form could not be read: open the page again and fill it in."), Empty())
         case .notFound:
-            return try env.page("message", title: "没有找到 Not found", context: context, status: .notFound, flash: .error("没有找到。Not found."), Empty())
+            return try env.page(
+                "message", title: "没有找到 Not found", context: context, status: .notFound, flash: .error("没有找到。Not found."), Empty())
         case .adminsOnly:
             return try env.page(
                 "message", title: "仅限管理员 Admins only", context: context, status: .forbidden,
@@ -59,7 +60,8 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
         case .throttled(let seconds):
             return try env.page(
                 "login", title: "员工登录 Staff log-in", context: context, status: .tooManyRequests,
-                flash: .error("这台电脑尝试登录次数太多，请 \(seconds) 秒后再试。Too many log-in attempts from this computer: try again in \(seconds) seconds."),
+                flash: .error(
+                    "这台电脑尝试登录次数太多，请 \(seconds) 秒后再试。Too many log-in attempts from this computer: try again in \(seconds) seconds."),
                 headers: [.retryAfter: String(seconds)], LoginPage(csrf: "", name: ""))
         }
     }

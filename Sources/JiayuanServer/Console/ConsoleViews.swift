@@ -49,11 +49,13 @@ public final class ConsoleViews: Sendable {
         guard let names = FileManager.default.enumerator(atPath: directory) else { throw Problem.templates("no folder \(directory)") }
         var templates: [String: MustacheTemplate] = [:]
         for case let path as String in names where path.hasSuffix(".mustache") {
-            guard let data = FileManager.default.contents(atPath: directory + "/" + path), let text = String(data: data, encoding: .utf8) else {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + path), let text = String(data: data, encoding: .utf8)
+            else {
                 throw Problem.templates("cannot read \(path)")
             }
             do {
-                templates[String(path.dropLast(".mustache".count))] = try MustacheTemplate(string: "{{% CONTENT_TYPE: \(contentType)}}" + text)
+                templates[String(path.dropLast(".mustache".count))] = try MustacheTemplate(
+                    string: "{{% CONTENT_TYPE: \(contentType)}}" + text)
             } catch {
                 throw Problem.templates("\(path): \(error)")
             }

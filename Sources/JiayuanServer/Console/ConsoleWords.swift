@@ -19,15 +19,21 @@ enum Alerts {
             case "inside_at_closing":
                 return Line(
                     zh: "\(venue)：\(who) 闭馆时仍在场。请找到本人，确认安全后在“现场”页为其签出。",
-                    en: "\(who) was still inside \(venue) at closing: find them, make sure they are safe, then check them out on the Floor page.")
+                    en:
+                        "\(who) was still inside \(venue) at closing: find them, make sure they are safe, then check them out on the Floor page."
+                )
             case "upload_conflict":
                 return Line(
                     zh: "区里的服务器拒收了本机的记录，上传已暂停。记录都在本机，不会丢。请联系街道技术员。",
-                    en: "The district hub refused this kiosk's records and uploading has stopped. Nothing is lost here. Call the sub-district's technician.")
+                    en:
+                        "The district hub refused this kiosk's records and uploading has stopped. Nothing is lost here. Call the sub-district's technician."
+                )
             case "pickup_locked":
                 return Line(
                     zh: "\(venue)：接送码连续输错，扫接送条签出已暂停 15 分钟。请核对接孩子的人，在“现场”页为孩子签出。",
-                    en: "\(venue): too many wrong pickup codes, so pickup-slip check-outs are paused for 15 minutes. Check who is collecting and check the child out on the Floor page.")
+                    en:
+                        "\(venue): too many wrong pickup codes, so pickup-slip check-outs are paused for 15 minutes. Check who is collecting and check the child out on the Floor page."
+                )
             default:
                 return Line(zh: "\(venue) \(who)：\(a.kind)", en: "\(a.kind) at \(venue) \(who)")
             }
@@ -37,13 +43,18 @@ enum Alerts {
             lines.append(
                 Line(
                     zh: "打印机有问题：\(printer.detail)。请检查纸和电源；打印任务会保留，修好后自动打印。",
-                    en: "The printer has a problem: \(printer.detail). Check the paper and the power; jobs are kept and print once it is fixed."))
+                    en:
+                        "The printer has a problem: \(printer.detail). Check the paper and the power; jobs are kept and print once it is fixed."
+                ))
         }
-        if kiosk.config.upload.hub != nil, let upload = try? kiosk.database.uploadState(), upload.backlog > 0, let error = upload.lastError {
+        if kiosk.config.upload.hub != nil, let upload = try? kiosk.database.uploadState(), upload.backlog > 0, let error = upload.lastError
+        {
             lines.append(
                 Line(
                     zh: "有 \(upload.backlog) 条记录还没上传（\(error)）。记录在本机保存，网络恢复后会自动上传。",
-                    en: "\(upload.backlog) records are not uploaded yet (\(error)). They are kept here and go up by themselves once the network is back."))
+                    en:
+                        "\(upload.backlog) records are not uploaded yet (\(error)). They are kept here and go up by themselves once the network is back."
+                ))
         }
         return lines
     }

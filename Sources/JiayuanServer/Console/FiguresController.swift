@@ -31,7 +31,9 @@ struct FiguresController: Sendable {
         }
         let kiosk = env.kiosk
         let (report, hours) = try await env.work { (try kiosk.report(period), try kiosk.checkInsByHourOfDay(period)) }
-        return try env.page("figures", title: "统计 Figures", context: context, FiguresPage(period: period, report: report, hours: hours, venues: kiosk.config.venues))
+        return try env.page(
+            "figures", title: "统计 Figures", context: context,
+            FiguresPage(period: period, report: report, hours: hours, venues: kiosk.config.venues))
     }
 
     @Sendable func csv(_ request: Request, context: ConsoleContext) async throws -> Response {
@@ -92,7 +94,9 @@ struct FiguresPage {
         isMonth = period.description.count == 7
         groups = MemberGroup.allCases.map { "\($0.zh) \($0.en)" }
         rows = venues.map { v in
-            Row(zh: v.name.zh, en: v.name.en, cells: MemberGroup.allCases.map { report.visits[v.id]?[$0] ?? 0 }, unique: report.uniqueMembers[v.id] ?? 0)
+            Row(
+                zh: v.name.zh, en: v.name.en, cells: MemberGroup.allCases.map { report.visits[v.id]?[$0] ?? 0 },
+                unique: report.uniqueMembers[v.id] ?? 0)
         }
         uniqueTotal = report.uniqueMembersTotal
         let peak = max(1, hours.max() ?? 1)
@@ -103,7 +107,9 @@ struct FiguresPage {
             return Bar(hour: hour, count: n, x: x, y: 190 - h, height: h, labelX: x + 12, labelY: 184 - h, shown: n > 0)
         }
         denials = venues.flatMap { v in
-            (report.denials[v.id] ?? [:]).sorted { $0.key.rawValue < $1.key.rawValue }.map { Denial(venue: v.name.zh, reason: $0.key.rawValue, count: $0.value) }
+            (report.denials[v.id] ?? [:]).sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                Denial(venue: v.name.zh, reason: $0.key.rawValue, count: $0.value)
+            }
         }
     }
 }

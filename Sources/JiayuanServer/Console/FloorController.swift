@@ -55,7 +55,9 @@ struct FloorController: Sendable {
         return Response(status: .ok, headers: ConsoleHeaders.html, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
-    func floorPage(context: ConsoleContext, status: HTTPResponse.Status = .ok, flash: Flash? = nil, form: FloorForm? = nil) async throws -> Response {
+    func floorPage(context: ConsoleContext, status: HTTPResponse.Status = .ok, flash: Flash? = nil, form: FloorForm? = nil) async throws
+        -> Response
+    {
         let env = self.env
         let live = try await env.work { try FloorLive.load(env, csrf: context.csrf) }
         let chosen = form?.venue
@@ -82,7 +84,8 @@ struct FloorController: Sendable {
             var message = "\(id) \(decision.member?.displayName ?? ""): \(decision.message.zh) \(decision.message.en)"
             if let c = decision.charge, !c.free { message += " — 费用 fee ¥\(formatYuan(fen: c.amountFen))，收据正在打印 receipt printing" }
             return try await floorPage(
-                context: context, status: decision.accepted ? .ok : .conflict, flash: decision.accepted ? .ok(message) : .error(message), form: form)
+                context: context, status: decision.accepted ? .ok : .conflict, flash: decision.accepted ? .ok(message) : .error(message),
+                form: form)
         } catch {
             return try await floorPage(context: context, status: .badRequest, flash: .error(KioskError.describe(error)), form: form)
         }
@@ -114,7 +117,8 @@ enum MemberLookup {
         switch found.count {
         case 0: throw KioskError("没有找到“\(text)”。No member matches \"\(text)\".")
         case 1: return found[0].id
-        default: throw KioskError("有 \(found.count) 位会员符合“\(text)”：请扫卡或输入会员号。Several members match \"\(text)\": scan the card or type the id.")
+        default:
+            throw KioskError("有 \(found.count) 位会员符合“\(text)”：请扫卡或输入会员号。Several members match \"\(text)\": scan the card or type the id.")
         }
     }
 
@@ -203,18 +207,24 @@ struct FloorLive {
             let people = try kiosk.database.inside(venue: venue, at: now, policy: kiosk.config.policy).map { p in
                 let m = try kiosk.database.member(p.member)
                 return Person(
-                    member: p.member.description, name: m?.name ?? "", group: "\(p.group.zh) \(p.group.en)", since: env.clock(p.since), venue: venue.id,
+                    member: p.member.description, name: m?.name ?? "", group: "\(p.group.zh) \(p.group.en)", since: env.clock(p.since),
+                    venue: venue.id,
                     needsCode: p.pickupCode != nil, csrf: csrf)
             }
-            venues.append(VenueBlock(id: venue.id, zh: venue.name.zh, en: venue.name.en, count: people.count, capacity: venue.capacity, people: people, hasPeople: !people.isEmpty))
+            venues.append(
+                VenueBlock(
+                    id: venue.id, zh: venue.name.zh, en: venue.name.en, count: people.count, capacity: venue.capacity, people: people,
+                    hasPeople: !people.isEmpty))
         }
         let today = kiosk.today()
         let zone = kiosk.config.timeZone
         let fees = try kiosk.database.daycareFees(
-            from: LocalTime.instant(date: today, minute: 0, in: zone), to: LocalTime.instant(date: today.adding(days: 1), minute: 0, in: zone)
+            from: LocalTime.instant(date: today, minute: 0, in: zone),
+            to: LocalTime.instant(date: today.adding(days: 1), minute: 0, in: zone)
         ).map { f in
             Fee(
-                seq: f.checkoutSeq, member: f.member.description, out: env.clock(f.checkoutAt), amount: f.free ? "免费 free" : "¥" + formatYuan(fen: f.amountFen),
+                seq: f.checkoutSeq, member: f.member.description, out: env.clock(f.checkoutAt),
+                amount: f.free ? "免费 free" : "¥" + formatYuan(fen: f.amountFen),
                 paid: f.paidAt.map { "已付 paid \(env.clock($0))" }, payable: f.paidAt == nil && !f.free && f.amountFen > 0, csrf: csrf)
         }
         return FloorLive(venues: venues, fees: fees, alerts: try Alerts.current(env), updated: env.clock(now), hasFees: !fees.isEmpty)

@@ -35,7 +35,8 @@ struct MembersController: Sendable {
         let found = q.isEmpty ? [] : try await env.work { try env.kiosk.database.members(search: q, limit: 50) }
         let rows = found.map {
             SearchPage.Row(
-                id: $0.id.description, name: $0.name, group: "\($0.group.zh) \($0.group.en)", phone: Self.phoneTail($0.phone), inactive: !$0.active)
+                id: $0.id.description, name: $0.name, group: "\($0.group.zh) \($0.group.en)", phone: Self.phoneTail($0.phone),
+                inactive: !$0.active)
         }
         return try env.page("members", title: "会员 Members", context: context, SearchPage(q: q, rows: rows, searched: !q.isEmpty))
     }
@@ -57,7 +58,9 @@ struct MembersController: Sendable {
         return id
     }
 
-    func memberPage(_ id: MemberID, context: ConsoleContext, status: HTTPResponse.Status = .ok, flash: Flash? = nil) async throws -> Response {
+    func memberPage(_ id: MemberID, context: ConsoleContext, status: HTTPResponse.Status = .ok, flash: Flash? = nil) async throws
+        -> Response
+    {
         let env = self.env
         let model = try await env.work { () throws -> MemberPage? in
             let kiosk = env.kiosk
@@ -65,7 +68,8 @@ struct MembersController: Sendable {
             let cards = try kiosk.database.cards(of: id)
             let current = cards.first { !$0.revoked }
             let preview = current.map {
-                HTMLPreview.render(Documents.memberCard(m, card: $0, config: kiosk.config), paper: PrintService(kiosk: kiosk).paper, inlineStyles: false)
+                HTMLPreview.render(
+                    Documents.memberCard(m, card: $0, config: kiosk.config), paper: PrintService(kiosk: kiosk).paper, inlineStyles: false)
             }
             return MemberPage(member: m, cards: cards, preview: preview, csrf: context.csrf)
         }
@@ -92,7 +96,8 @@ struct MembersController: Sendable {
         let desk = env.desk
         return try await action(request, context) { staff, id in
             let (card, job) = try desk.reissueCard(member: id, staff: staff)
-            return "新卡已发（第 \(card.serial) 张），旧卡失效；打印任务 \(job.id)。New card \(card.serial) issued, the old one stops working; print job \(job.id)."
+            return
+                "新卡已发（第 \(card.serial) 张），旧卡失效；打印任务 \(job.id)。New card \(card.serial) issued, the old one stops working; print job \(job.id)."
         }
     }
 
@@ -129,7 +134,8 @@ struct MembersController: Sendable {
             let typedPhone = (form.phone ?? "").filter { !$0.isWhitespace }
             do {
                 _ = try desk.edit(
-                    member: id, name: form.name.trimmed, born: try birthYear(form.born.trimmed), phone: typedPhone.isEmpty ? current.phone : typedPhone,
+                    member: id, name: form.name.trimmed, born: try birthYear(form.born.trimmed),
+                    phone: typedPhone.isEmpty ? current.phone : typedPhone,
                     flags: form.flags, staff: staff)
             } catch {
                 throw KioskError("没有保存 Nothing was saved: \(KioskError.describe(error))")
@@ -228,7 +234,9 @@ struct MemberPage {
         guardians = m.guardians.map(\.description)
         hasGuardians = !m.guardians.isEmpty
         self.cards = cards.map {
-            CardRow(serial: Int($0.serial), issued: $0.issued.description, validUntil: $0.validUntil.description, state: $0.revoked ? "已作废 void" : "有效 valid")
+            CardRow(
+                serial: Int($0.serial), issued: $0.issued.description, validUntil: $0.validUntil.description,
+                state: $0.revoked ? "已作废 void" : "有效 valid")
         }
         self.preview = preview
         flagBoxes = FlagBox.all(m.flags)

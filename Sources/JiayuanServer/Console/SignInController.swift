@@ -45,7 +45,9 @@ struct SignInController: Sendable {
             let session = try await offload(on: Lane.pin) { try auth.login(name: name, pin: pin, source: address) }
             return env.redirect(
                 "/staff",
-                cookies: [env.cookie(ConsoleEnvironment.sessionCookie, session.token), env.cookie(ConsoleEnvironment.loginCookie, "", maxAge: 0)])
+                cookies: [
+                    env.cookie(ConsoleEnvironment.sessionCookie, session.token), env.cookie(ConsoleEnvironment.loginCookie, "", maxAge: 0),
+                ])
         } catch let refused as StaffAuth.LoginRefused {
             if refused.lockedNow {
                 env.logger.warning(

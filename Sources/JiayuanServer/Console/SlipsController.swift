@@ -45,7 +45,8 @@ struct SlipsController: Sendable {
                 let (slip, job) = try await env.work { () throws -> (ServiceSlip, PrintJob) in
                     try kiosk.printSlip(try form.request(kiosk: kiosk), staff: staff.id, at: kiosk.clock())
                 }
-                return try await page(context: context, flash: .ok("\(slip.number) 已送打印（任务 \(job.id)）。\(slip.number) went to the printer (job \(job.id))."))
+                return try await page(
+                    context: context, flash: .ok("\(slip.number) 已送打印（任务 \(job.id)）。\(slip.number) went to the printer (job \(job.id))."))
             }
             let html = try await env.work { () throws -> String in
                 let doc = try kiosk.previewSlip(try form.request(kiosk: kiosk), at: kiosk.clock())

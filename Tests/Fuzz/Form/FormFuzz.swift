@@ -78,7 +78,8 @@ func check<T: Decodable & Equatable>(_: T.Type, _ input: FormInput) {
     case .success(let value):
         let sent = fields(value).compactMap { f in f.value.map { (f.name, $0) } }
         let again = decode(T.self, browserEncode(sent))
-        invariant((try? again.get()) == value, "\(T.self) \(value) sent again as \(browserEncode(sent).debugDescription) decodes as \(again)")
+        invariant(
+            (try? again.get()) == value, "\(T.self) \(value) sent again as \(browserEncode(sent).debugDescription) decodes as \(again)")
     case .failure(let error):
         invariant(error is DecodingError || error is URLEncodedFormError, "untyped error \(type(of: error)): \(error)")
     }
@@ -91,7 +92,10 @@ func check<T: Decodable & Equatable>(_: T.Type, _ input: FormInput) {
         let got = fields(value)
         for (i, f) in got.enumerated() {
             let expected: String? = i < sent.count ? sent[i].1 : nil
-            invariant(f.value == expected, "\(T.self).\(f.name) sent as \(expected.debugDescription) in \(body.debugDescription) decodes as \(f.value.debugDescription)")
+            invariant(
+                f.value == expected,
+                "\(T.self).\(f.name) sent as \(expected.debugDescription) in \(body.debugDescription) decodes as \(f.value.debugDescription)"
+            )
         }
     case .failure(let error):
         invariant(false, "a browser's \(T.self) \(body.debugDescription) does not decode: \(error)")

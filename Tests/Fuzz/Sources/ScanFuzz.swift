@@ -33,10 +33,16 @@ enum ScanFuzz {
         case .pickupSlip(let code):
             let trimmed = text.trimmingWhitespace()
             invariant(trimmed.uppercased().hasPrefix(ScanReading.pickupPrefix), "pickup slip from \(text.debugDescription)")
-            invariant(code == PickupCode.normalized(String(trimmed.dropFirst(ScanReading.pickupPrefix.count))), "pickup slip \(code.debugDescription) is not the normalized code")
-            invariant(!code.contains { $0.isWhitespace || $0 == "-" } && code == code.uppercased(), "pickup code \(code.debugDescription) not normalized")
+            invariant(
+                code == PickupCode.normalized(String(trimmed.dropFirst(ScanReading.pickupPrefix.count))),
+                "pickup slip \(code.debugDescription) is not the normalized code")
+            invariant(
+                !code.contains { $0.isWhitespace || $0 == "-" } && code == code.uppercased(),
+                "pickup code \(code.debugDescription) not normalized")
         case .legacyNumber(let number):
-            invariant((4...20).contains(number.utf8.count) && number.utf8.allSatisfy { (0x30...0x39).contains($0) }, "legacy number \(number.debugDescription)")
+            invariant(
+                (4...20).contains(number.utf8.count) && number.utf8.allSatisfy { (0x30...0x39).contains($0) },
+                "legacy number \(number.debugDescription)")
         case .unreadable:
             break
         }
@@ -52,10 +58,12 @@ enum ScanFuzz {
 
     static func checkParse(_ text: String) {
         guard let (payload, signature) = try? CardCode.parse(text) else { return }
-        invariant(payload.version == 1 && signature.count == 64, "parsed card version \(payload.version), signature \(signature.count) bytes")
+        invariant(
+            payload.version == 1 && signature.count == 64, "parsed card version \(payload.version), signature \(signature.count) bytes")
         let trimmed = text.utf8.drop { [0x20, 0x09, 0x0A, 0x0D].contains($0) }
         let body = String(decoding: trimmed.reversed().drop { [0x20, 0x09, 0x0A, 0x0D].contains($0) }.reversed(), as: UTF8.self)
-        invariant(CardCode.prefix + Base32.encode(payload.bytes + signature) == body.uppercased(), "parsed card does not re-encode to its text")
+        invariant(
+            CardCode.prefix + Base32.encode(payload.bytes + signature) == body.uppercased(), "parsed card does not re-encode to its text")
     }
 
     static func checkSigned(_ data: [UInt8]) {
@@ -69,7 +77,9 @@ enum ScanFuzz {
             return
         }
         invariant(ScanReading.read(code, keys: keys) == .card(payload), "signed card does not read back")
-        invariant(ScanReading.read(" \(code.lowercased())\r\n", keys: keys) == .card(payload), "lower-case card with white space does not read back")
+        invariant(
+            ScanReading.read(" \(code.lowercased())\r\n", keys: keys) == .card(payload),
+            "lower-case card with white space does not read back")
         var chars = Array(code.utf8)
         let position = 4 + Int(input.byte()) % (chars.count - 4)
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)

@@ -7,7 +7,8 @@ func checkScanInput(_ input: ScanInput) {
     case .code(let text):
         let scalars = text.unicodeScalars
         invariant(!scalars.isEmpty && scalars.count <= ScanFilter.maximumLength, "code of \(scalars.count) characters")
-        invariant(!scalars.contains { $0.properties.generalCategory == .control }, "code with a control character: \(text.debugDescription)")
+        invariant(
+            !scalars.contains { $0.properties.generalCategory == .control }, "code with a control character: \(text.debugDescription)")
     case .junk(let reason):
         let reasons = [
             ScanFilter.controlCharacters, ScanFilter.tooLong, ScanFilter.halfCode, ScanFilter.empty, ScanFilter.invalidUTF8,

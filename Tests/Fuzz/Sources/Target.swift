@@ -20,7 +20,8 @@ struct FuzzTarget: Sendable {
 }
 
 /// Traps with `message` when `condition` is false: a broken invariant is a finding, like a crash.
-func invariant(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line) {
+func invariant(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String, file: StaticString = #fileID, line: UInt = #line)
+{
     if !condition() { fatalError("invariant broken: \(message())", file: file, line: line) }
 }
 

@@ -100,16 +100,21 @@ enum ConfigFuzz {
         invariant((try? TOML.parse(text)) != nil, "a config that is not TOML was accepted")
         invariant(!config.venues.isEmpty, "no venues")
         invariant(Set(config.venues.map(\.id)).count == config.venues.count, "duplicate venue ids")
-        invariant(KioskConfig.isIdentifier(config.kioskID) && KioskConfig.isIdentifier(config.centreID), "ids \(config.kioskID) \(config.centreID)")
+        invariant(
+            KioskConfig.isIdentifier(config.kioskID) && KioskConfig.isIdentifier(config.centreID),
+            "ids \(config.kioskID) \(config.centreID)")
         invariant((1...65535).contains(config.port), "port \(config.port)")
         invariant(KioskConfig.residentHostProblem(config.host) == nil, "the resident screen listens on \(config.host)")
         invariant((1...65535).contains(config.console.port), "console port \(config.console.port)")
-        invariant(config.console.port != config.port || (config.console.host != config.host && KioskConfig.isLoopbackHost(config.console.host)),
+        invariant(
+            config.console.port != config.port || (config.console.host != config.host && KioskConfig.isLoopbackHost(config.console.host)),
             "console and resident screen share port \(config.port)")
         invariant((config.console.tlsCert == nil) == (config.console.tlsKey == nil), "a TLS certificate without its key, or the reverse")
         invariant(["80mm", "58mm"].contains(config.paper), "paper \(config.paper)")
         invariant(config.printerTarget.hasPrefix("file:") || config.printerTarget.hasPrefix("cups:"), "printer \(config.printerTarget)")
-        for s in config.scanners { invariant(s.venue.map { config.venue($0) != nil } ?? true, "scanner \(s.name) bound to an unknown venue") }
+        for s in config.scanners {
+            invariant(s.venue.map { config.venue($0) != nil } ?? true, "scanner \(s.name) bound to an unknown venue")
+        }
         if let hub = config.upload.hub {
             invariant(UploadConfig.isHubURL(hub), "hub \(hub)")
             invariant(UploadConfig.cleartextProblem(hub, allowHTTP: config.upload.allowHTTP) == nil, "cleartext hub \(hub) accepted")

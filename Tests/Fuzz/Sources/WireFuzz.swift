@@ -55,7 +55,9 @@ enum WireFuzz {
                 text("id") == e.id && text("at") == e.at && text("venue") == e.venue && text("direction") == e.direction
                     && text("outcome") == e.outcome && text("via") == e.via && text("prev_hash") == e.prevHash
                     && text("hash") == e.hash, "a string field differs from Foundation's in event \(e.seq)")
-            invariant(optional("member") == e.member && optional("group") == e.group && optional("reason") == e.reason, "a nullable field differs in event \(e.seq)")
+            invariant(
+                optional("member") == e.member && optional("group") == e.group && optional("reason") == e.reason,
+                "a nullable field differs in event \(e.seq)")
         }
     }
 }
