@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "JiayuanKitTests", dependencies: ["JiayuanKit", "JiayuanQR", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKit"]),
         .testTarget(name: "JiayuanPrintTests", dependencies: ["JiayuanPrint", "JiayuanQR", "JiayuanTestSupport"]),
-        .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS"]),
+        .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanScannerTests", dependencies: ["JiayuanScanner"]),
         .testTarget(
             name: "JiayuanServerTests",
@@ -141,8 +141,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "JiayuanPostgresTests", dependencies: ["JiayuanPostgres"]),
-        .testTarget(name: "JiayuanWireTests", dependencies: ["JiayuanDomain", "JiayuanGzip"]),
+        .testTarget(name: "JiayuanPostgresTests", dependencies: ["JiayuanPostgres", "JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanWireTests", dependencies: ["JiayuanDomain", "JiayuanGzip", "JiayuanTestSupport"]),
         .testTarget(
             name: "JiayuanUploadTests",
             dependencies: [

@@ -9,7 +9,7 @@ import Testing
 
 /// The installer, the units and the package, staged into throw-away roots (systemd cannot run here, so
 /// the files, users and unit verification are checked; DESIGN of issue 7).
-@Suite("Appliance: installer, units, package", .serialized)
+@Suite("Appliance: installer, units, package", .blocking, .serialized)
 struct ApplianceTests {
     static let root = Run.packageRoot
 

@@ -7,7 +7,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite("Backup, restore and start-up refusals")
+@Suite("Backup, restore and start-up refusals", .blocking)
 struct BackupRestoreTests {
     /// A demo kiosk with a few check-ins.
     func kiosk(_ dir: TemporaryDirectory) throws -> String {

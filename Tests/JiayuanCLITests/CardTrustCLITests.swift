@@ -5,7 +5,7 @@ import JiayuanTestSupport
 import Testing
 
 /// Card keys between desks: weak keys, fingerprints and confirmation, revocations (issue 13, item 2).
-@Suite("jiayuan card trust: keys and revocations")
+@Suite("jiayuan card trust: keys and revocations", .blocking)
 struct CardTrustCLITests {
     /// Writes `text` as `name` in the kiosk's folder and returns the path.
     func write(_ text: String, _ name: String, in kiosk: TestKiosk) throws -> String {

@@ -2,7 +2,7 @@ import Foundation
 import JiayuanTestSupport
 import Testing
 
-@Suite("jiayuan init and checkin, end to end")
+@Suite("jiayuan init and checkin, end to end", .blocking)
 struct CheckInCLITests {
     // MARK: - init
 

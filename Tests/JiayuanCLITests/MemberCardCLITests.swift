@@ -2,7 +2,7 @@ import Foundation
 import JiayuanTestSupport
 import Testing
 
-@Suite("jiayuan member and card commands, end to end")
+@Suite("jiayuan member and card commands, end to end", .blocking)
 struct MemberCardCLITests {
     static let zbarimg = "/usr/bin/zbarimg"
 

@@ -2,7 +2,7 @@ import Foundation
 import JiayuanTestSupport
 import Testing
 
-@Suite("jiayuan config errors, sweep, report and verify, end to end")
+@Suite("jiayuan config errors, sweep, report and verify, end to end", .blocking)
 struct OperationsCLITests {
     // MARK: - a broken jiayuan.toml
 

@@ -5,7 +5,7 @@ import Testing
 /// `print`, `slip`, `card issue --print` and check-in receipts through the real `jiayuan` binary: the jobs land
 /// as files (`file:DIR`, the demo default) or on the private cupsd that kiosk/test.sh starts, and are read back
 /// with `ESCPOSInspector` and zbarimg.
-@Suite("jiayuan print, slip and receipts, end to end")
+@Suite("jiayuan print, slip and receipts, end to end", .blocking)
 struct PrintCLITests {
     // MARK: - file: target
 

@@ -4,7 +4,7 @@ import JiayuanTestSupport
 import Testing
 
 /// Secrets never travel as arguments, where `ps` shows them (issue 13, item 4).
-@Suite("Secrets off the command line")
+@Suite("Secrets off the command line", .blocking)
 struct SecretArgumentTests {
     @Test("hub --database with a password in the address is a usage error; without one it opens")
     func databasePassword() throws {

@@ -2,7 +2,7 @@ import Foundation
 import JiayuanTestSupport
 import Testing
 
-@Suite("jiayuan staff")
+@Suite("jiayuan staff", .blocking)
 struct StaffCLITests {
     @Test("staff add stores a hashed PIN, refuses weak PINs and duplicates, and is audited; unlock lifts a lock")
     func addListAudit() throws {

@@ -1,7 +1,7 @@
 import Foundation
-import Testing
-
 import JiayuanCUPS
+import JiayuanTestSupport
+import Testing
 
 // These tests talk to a real, private cupsd started by kiosk/dev/cupsd.sh (kiosk/test.sh does that and
 // sets JIAYUAN_TEST_CUPS_DIR and JIAYUAN_TEST_CUPS_SERVER). Every test prints to a capture queue of its own
@@ -20,8 +20,9 @@ struct CUPSTestServer {
     /// The private cupsd named by the environment; records a failure (never a skip) when there is none.
     static func fromEnvironment() throws -> CUPSTestServer {
         let environment = ProcessInfo.processInfo.environment
-        let dir = try #require(environment["JIAYUAN_TEST_CUPS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
-                               "JIAYUAN_TEST_CUPS_DIR is not set: \(missing)")
+        let dir = try #require(
+            environment["JIAYUAN_TEST_CUPS_DIR"].flatMap { $0.isEmpty ? nil : $0 },
+            "JIAYUAN_TEST_CUPS_DIR is not set: \(missing)")
         let text = try #require(environment["JIAYUAN_TEST_CUPS_SERVER"], "JIAYUAN_TEST_CUPS_SERVER is not set: \(missing)")
         let server = try #require(CUPSServer.parse(text), "JIAYUAN_TEST_CUPS_SERVER=\(text) is not host:port: \(missing)")
         return CUPSTestServer(dir: URL(fileURLWithPath: dir), server: server)
@@ -91,14 +92,16 @@ let receiptBytes: [UInt8] = {
     var bytes: [UInt8] = []
     for _ in 0..<4 { bytes += (0...255).map { UInt8($0) } }
     // "佳苑社区中心 签到成功：王小明\n" in GB18030
-    bytes += [0xbc, 0xd1, 0xd4, 0xb7, 0xc9, 0xe7, 0xc7, 0xf8, 0xd6, 0xd0, 0xd0, 0xc4, 0x20, 0xc7, 0xa9, 0xb5,
-              0xbd, 0xb3, 0xc9, 0xb9, 0xa6, 0xa3, 0xba, 0xcd, 0xf5, 0xd0, 0xa1, 0xc3, 0xf7, 0x0a]
+    bytes += [
+        0xbc, 0xd1, 0xd4, 0xb7, 0xc9, 0xe7, 0xc7, 0xf8, 0xd6, 0xd0, 0xd0, 0xc4, 0x20, 0xc7, 0xa9, 0xb5,
+        0xbd, 0xb3, 0xc9, 0xb9, 0xa6, 0xa3, 0xba, 0xcd, 0xf5, 0xd0, 0xa1, 0xc3, 0xf7, 0x0a,
+    ]
     // "𠮷野家\n" (𠮷 is a four-byte GB18030 sequence)
     bytes += [0x95, 0x34, 0xb2, 0x35, 0xd2, 0xb0, 0xbc, 0xd2, 0x0a]
     return bytes
 }()
 
-@Suite("CUPS client against a private cupsd")
+@Suite("CUPS client against a private cupsd", .blocking)
 struct CUPSClientTests {
     @Test("raw bytes (0x00…0xFF ×4 and GB18030 Chinese) arrive at the printer exactly as sent")
     func rawBytesArriveExactly() async throws {
@@ -381,7 +384,8 @@ struct CUPSPlainTests {
 
     @Test("job states map from IPP values")
     func jobStates() {
-        #expect((3...9).compactMap { CUPSJobState(ippValue: $0) } == [.pending, .held, .processing, .stopped, .canceled, .aborted, .completed])
+        #expect(
+            (3...9).compactMap { CUPSJobState(ippValue: $0) } == [.pending, .held, .processing, .stopped, .canceled, .aborted, .completed])
         #expect(CUPSJobState(ippValue: 2) == nil)
         #expect(CUPSJobState.allCases.allSatisfy { CUPSJobState(ippValue: $0.ippValue) == $0 })
         #expect(CUPSJobState.allCases.filter(\.isActive) == [.pending, .held, .processing])
@@ -392,9 +396,9 @@ struct CUPSPlainTests {
 /// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
 func closedPort() throws -> Int {
     #if os(Linux)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     try #require(fd >= 0)
     defer { close(fd) }

@@ -4,7 +4,7 @@ import Testing
 
 @testable import JiayuanDomain
 
-@Suite("Attendance log chain (DESIGN.md §3.5)")
+@Suite("Attendance log chain (DESIGN.md §3.5)", .blocking)
 struct EventChainTests {
     static func event(_ seq: Int64, prev: String) -> AttendanceEvent {
         AttendanceEvent(

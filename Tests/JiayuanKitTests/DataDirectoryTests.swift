@@ -7,7 +7,7 @@ import Testing
 
 @testable import JiayuanKit
 
-@Suite("Data directory and demo")
+@Suite("Data directory and demo", .blocking)
 struct DataDirectoryTests {
     @Test("init --demo: config, WAL database, a 0600 key, ~200 members of every group each with a working card")
     func demo() throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// Issue 13's attack at the engine and store: every 3-character pickup code, then the children's real
 /// codes, through the one check-in path the scanner and the API use.
-@Suite("Pickup code sweep")
+@Suite("Pickup code sweep", .blocking)
 struct PickupSweepTests {
     @Test("sweeping every 3-character code and then the real ones checks no child out and adds at most 5 events and one alert")
     func sweep() throws {

@@ -4,10 +4,9 @@ import Testing
 
 @testable import JiayuanQR
 
-@Suite("QR codes (libqrencode wrapper, PNG, raster)")
+@Suite("QR codes (libqrencode wrapper, PNG, raster)", .blocking)
 struct QRCodeTests {
     // MARK: - Helpers
-
 
     /// A card-style payload: "JY1:" + 122 upper-case base32 characters (A-Z, 2-7) = 126 chars.
     static let cardText = Fixtures.cardLikeText

@@ -3,6 +3,7 @@ import GRDB
 import JiayuanDomain
 import JiayuanKit
 import JiayuanStore
+import JiayuanTestSupport
 import Testing
 
 /// A clock the test moves.
@@ -14,7 +15,7 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: TimeInterval) { lock.withLock { now = now.addingTimeInterval(seconds) } }
 }
 
-@Suite("Staff accounts, log-in and sessions")
+@Suite("Staff accounts, log-in and sessions", .blocking)
 struct StaffAuthTests {
     let clock = TestClock(Date(timeIntervalSince1970: 1_795_000_000))
 

@@ -1,5 +1,6 @@
 import Foundation
 import JiayuanPostgres
+import JiayuanTestSupport
 import Testing
 
 /// The private test server, from `kiosk/dev/postgres.sh start DIR && source DIR/env`.
@@ -9,8 +10,10 @@ let testURL = ProcessInfo.processInfo.environment["JIAYUAN_TEST_POSTGRES_URL"].f
 @Suite(
     "PostgreSQL (needs JIAYUAN_TEST_POSTGRES_URL)",
     .serialized,
-    .enabled(if: testURL != nil,
-             "JIAYUAN_TEST_POSTGRES_URL is not set: run `bash kiosk/dev/postgres.sh start /tmp/pgtest && source /tmp/pgtest/env` first")
+    .blocking,
+    .enabled(
+        if: testURL != nil,
+        "JIAYUAN_TEST_POSTGRES_URL is not set: run `bash kiosk/dev/postgres.sh start /tmp/pgtest && source /tmp/pgtest/env` first")
 )
 struct PostgresTests {
     func connect() throws -> PGConnection {

@@ -4,7 +4,7 @@ import JiayuanQR
 import JiayuanTestSupport
 import Testing
 
-@Suite("Printing: layout, GB18030, ESC/POS and the HTML preview")
+@Suite("Printing: layout, GB18030, ESC/POS and the HTML preview", .blocking)
 struct ESCPOSTests {
     // MARK: - Fixtures
 

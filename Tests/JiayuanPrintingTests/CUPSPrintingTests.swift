@@ -8,7 +8,7 @@ import JiayuanTestSupport
 import Testing
 
 /// Through the private cupsd that kiosk/test.sh starts; its `capture` queue's backend writes each job to a file.
-@Suite("Printing through a real cupsd")
+@Suite("Printing through a real cupsd", .blocking)
 struct CUPSPrintingTests {
     /// Spools until `job` is printed (or the time is up) and returns the captured bytes. The limits only
     /// matter when something is wrong; they are wide because a loaded CI machine can stall the test's task.
@@ -39,12 +39,19 @@ struct CUPSPrintingTests {
         let repair = try h.kiosk.recordSlip(
             .repair, member: elder.id, details: ["address": "3 号楼 501", "problem": "灯不亮"], deadline: Fixtures.at("2026-11-29 08:00"),
             at: Fixtures.at("2026-11-28 08:00"))
-        let meal = try h.kiosk.recordSlip(.meal, member: elder.id, details: ["delivery": "yes", "address": "3 号楼 501"], deadline: nil, at: Date())
+        let meal = try h.kiosk.recordSlip(
+            .meal, member: elder.id, details: ["delivery": "yes", "address": "3 号楼 501"], deadline: nil, at: Date())
         let queue = try h.kiosk.recordSlip(.queue, member: nil, details: ["service": "社保"], deadline: nil, at: Date())
         let receipt = try Documents.checkinReceipt(out, venue: h.kiosk.venue("daycare"), config: config)
         let cases: [(PrintDocument, String?, String)] = [
-            (Documents.daycareReceipt(out, charge: out.charge!, venue: try h.kiosk.venue("daycare"), config: config, paid: false), "JYR:" + Documents.receiptNumber(seq: out.seq!), "￥26.00 元"),
-            (Documents.pickupSlip(kid, code: kid.pickupCode!, venue: try h.kiosk.venue("kids"), config: config), "JYK:" + kid.pickupCode!, kid.pickupCode!),
+            (
+                Documents.daycareReceipt(out, charge: out.charge!, venue: try h.kiosk.venue("daycare"), config: config, paid: false),
+                "JYR:" + Documents.receiptNumber(seq: out.seq!), "￥26.00 元"
+            ),
+            (
+                Documents.pickupSlip(kid, code: kid.pickupCode!, venue: try h.kiosk.venue("kids"), config: config),
+                "JYK:" + kid.pickupCode!, kid.pickupCode!
+            ),
             (Documents.memberCard(elder, card: elderCard, config: config), elderCard.code, elder.name),
             (Documents.repairSlip(repair, requester: elder, config: config), "JYS:" + repair.number, "灯不亮"),
             (Documents.mealSlip(meal, member: elder, config: config), "JYS:" + meal.number, "送餐单"),
@@ -99,7 +106,8 @@ struct CUPSPrintingTests {
         let before = Set(cups.capturedFiles())
         var jobs: [PrintJob] = []
         for i in 0..<5 {
-            jobs.append(try h.printing.enqueue(Documents.testPage(target: "restart \(i)", at: Date(), config: h.kiosk.config), number: "T\(i)"))
+            jobs.append(
+                try h.printing.enqueue(Documents.testPage(target: "restart \(i)", at: Date(), config: h.kiosk.config), number: "T\(i)"))
         }
         // The crash: job 3 was handed to CUPS (its CUPS id recorded after Create-Job) but the spooler died before
         // recording that CUPS took the document; job 4 was created in CUPS but the document never came.

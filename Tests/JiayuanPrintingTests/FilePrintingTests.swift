@@ -6,7 +6,7 @@ import JiayuanStore
 import JiayuanTestSupport
 import Testing
 
-@Suite("Printing to file: (the embedded default)")
+@Suite("Printing to file: (the embedded default)", .blocking)
 struct FilePrintingTests {
     @Test("a day-care check-out prints the fee receipt: times, full day, lunch, ¥26.00, unpaid, and a QR of its number")
     func daycareReceipt() throws {
@@ -109,7 +109,8 @@ struct FilePrintingTests {
         defer { h.remove() }
         let blocker = h.dir.path + "/blocked"
         try Data().write(to: URL(fileURLWithPath: blocker))  // a file where the directory should be
-        let job = try h.printing.enqueue(Documents.testPage(target: "t", at: Date(), config: h.kiosk.config), number: nil, printer: "file:blocked")
+        let job = try h.printing.enqueue(
+            Documents.testPage(target: "t", at: Date(), config: h.kiosk.config), number: nil, printer: "file:blocked")
         _ = try h.printing.spoolNow()
         let waiting = try #require(try h.kiosk.database.printJob(job.id))
         #expect(waiting.state == .queued && waiting.lastError != nil && waiting.attempts == 1)

@@ -133,7 +133,7 @@ final class CappedServe: @unchecked Sendable {
     }
 }
 
-@Suite("Caps that keep the kiosk answering (jiayuan serve)", .serialized)
+@Suite("Caps that keep the kiosk answering (jiayuan serve)", .blocking, .serialized)
 struct ConnectionCapsProcessTests {
     /// Runs `body` against a fresh `jiayuan serve`, then stops it (off the cooperative pool) whatever happened.
     func withServe(descriptors: Int? = nil, _ body: (CappedServe) async throws -> Void) async throws {

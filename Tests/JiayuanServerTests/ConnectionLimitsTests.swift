@@ -13,7 +13,7 @@ import Testing
 #endif
 
 /// The caps of issue 13, item 3, on the routes through real loopback sockets, with small limits.
-@Suite("Connection limits and the watchdog's probe")
+@Suite("Connection limits and the watchdog's probe", .blocking)
 struct ConnectionLimitsTests {
     @Test("a new event stream over the cap closes the oldest; at most 16 stay open")
     func streamCap() async {

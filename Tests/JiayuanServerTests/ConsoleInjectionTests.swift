@@ -16,7 +16,7 @@ import Testing
 /// log-in name. Each page is rendered twice — with the hostile text and with a harmless twin of the same
 /// shape (the dangerous characters swapped for letters) — and the two pages must have exactly the same
 /// elements and attributes: nothing the templates did not write.
-@Suite("Staff console: injections")
+@Suite("Staff console: injections", .blocking)
 struct ConsoleInjectionTests {
     /// The issue's attack: a quote followed by a combining mark (one Swift Character that is not `"`).
     static let combining = "\"\u{301} type=submit formaction=M000002/deactivate style=all:initial"

@@ -7,7 +7,7 @@ import Testing
 /// fingerprint `jiayuan console cert` prints, the sign-in throttle under a storm from another computer,
 /// and thousands of hostile requests to every POST route. Everything talks to loopback only (127.0.0.2 and
 /// up stand in for other computers on the desk network).
-@Suite("Staff console process", .serialized)
+@Suite("Staff console process", .blocking, .serialized)
 struct ConsoleProcessTests {
     /// A demo kiosk serving the console on `consoleHost` (the resident door stays on 127.0.0.1).
     final class Kiosk: @unchecked Sendable {

@@ -106,7 +106,7 @@ func expectAllRecorded(_ answered: [Answered], data: String, sourceLocation: Sou
         missing == 0, "\(missing) of \(answered.count) accepted check-ins are not in the log as answered", sourceLocation: sourceLocation)
 }
 
-@Suite("Power loss and a full disk", .serialized)
+@Suite("Power loss and a full disk", .blocking, .serialized)
 struct PowerLossTests {
     @Test("hundreds of SIGKILLs at random moments during a stream of check-ins lose no answered check-in")
     func killsLoseNothing() throws {

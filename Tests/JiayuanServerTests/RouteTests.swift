@@ -44,7 +44,7 @@ func json(_ buffer: ByteBuffer) throws -> [String: Any] {
     try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
 }
 
-@Suite("Kiosk HTTP routes")
+@Suite("Kiosk HTTP routes", .blocking)
 struct RouteTests {
     @Test("POST /api/checkin answers the decision object of DESIGN.md §3.3 and records it")
     func checkIn() async throws {
@@ -232,7 +232,7 @@ struct RouteTests {
     }
 }
 
-@Suite("Voice prompts")
+@Suite("Voice prompts", .blocking)
 struct VoiceTests {
     @Test("a sentence is synthesised once with espeak-ng (Mandarin) and served as WAV; unknown prompts are 404")
     func voice() async throws {

@@ -12,7 +12,7 @@ import Testing
 /// checks the idle screen with live occupancy, the English toggle, the choose screen after a scan, a tap,
 /// the result and the occupancy change, and audits each screen with axe-core. Its screenshots are kept in
 /// `.build/test-artefacts/screenshots/` (and, with JIAYUAN_UPDATE_SCREENSHOTS=1, in the committed `docs/screenshots/`).
-@Suite("The resident screen in headless Chromium")
+@Suite("The resident screen in headless Chromium", .blocking)
 struct ScreenBrowserTests {
     /// The venv's python with selenium and axe-selenium-python, made by kiosk/test.sh.
     static var python: String? {

@@ -8,7 +8,7 @@ import Testing
 #endif
 
 /// `jiayuan serve` as a real process: a FIFO scanner, HTTP, server-sent events, sd_notify, SIGTERM.
-@Suite("jiayuan serve, end to end")
+@Suite("jiayuan serve, end to end", .blocking)
 struct ServeProcessTests {
     /// A bound unix datagram socket standing in for systemd's notify socket.
     static func notifySocket(_ path: String) -> Int32 {

@@ -8,7 +8,7 @@ import Testing
 /// axe-selenium-python, headless Debian Chromium). The cards printed from the console are taken from the
 /// capture queue and their QR codes decoded: the scanned member's card printed again is the same card, and
 /// the new member's first card checks in.
-@Suite("Staff console in Chromium")
+@Suite("Staff console in Chromium", .blocking)
 struct StaffBrowserTests {
     /// Every console page the walk photographs (docs/screenshots/staff-*.png).
     static let pages = ["login", "home", "members", "member", "register", "floor", "slips", "figures", "audit"]

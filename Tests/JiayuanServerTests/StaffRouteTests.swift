@@ -12,7 +12,7 @@ import Testing
 
 @testable import JiayuanServer
 
-@Suite("Staff console")
+@Suite("Staff console", .blocking)
 struct StaffRouteTests {
     func cookie(_ r: TestResponse, _ name: String) -> String? {
         for field in r.headers where field.name == .setCookie && field.value.hasPrefix(name + "=") {

@@ -6,7 +6,7 @@ import Testing
 
 @testable import JiayuanStore
 
-@Suite("Store: card revocations")
+@Suite("Store: card revocations", .blocking)
 struct CardRevocationStoreTests {
     @Test("the v5 migration keeps what earlier re-issues meant: older serials and earlier cards of other desks are void")
     func migrationBackfill() throws {

@@ -18,8 +18,11 @@ struct StoreHarness {
         db = file ? try AppDatabase.open(path: dir.path + "/jiayuan.sqlite") : try AppDatabase.inMemory()
     }
 
-    func add(_ name: String, _ group: MemberGroup, born: Int = 1980, flags: Set<MemberFlag> = [], guardians: [MemberID] = []) throws -> Member {
-        try db.addMember(NewMember(name: name, group: group, born: born, flags: flags, guardians: guardians), at: Fixtures.at("2026-11-01 09:00"))
+    func add(_ name: String, _ group: MemberGroup, born: Int = 1980, flags: Set<MemberFlag> = [], guardians: [MemberID] = []) throws
+        -> Member
+    {
+        try db.addMember(
+            NewMember(name: name, group: group, born: born, flags: flags, guardians: guardians), at: Fixtures.at("2026-11-01 09:00"))
     }
 
     func issue(_ m: Member, on day: String = "2026-11-01") throws -> IssuedCard {
@@ -37,7 +40,7 @@ struct StoreHarness {
     func eventCount() throws -> Int { try db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM event") ?? 0 } }
 }
 
-@Suite("Store: the attendance log")
+@Suite("Store: the attendance log", .blocking)
 struct CheckInStoreTests {
     @Test("an accepted check-in is in the file, chained, and survives reopening")
     func durable() throws {
@@ -129,9 +132,11 @@ struct CheckInStoreTests {
             last = try h.scan(try h.issue(m).code, "gym", "2026-11-28 10:00:\(String(format: "%02d", i))")
         }
         #expect(last?.reason == .full)
-        #expect(try h.db.occupancy(venues: [Fixtures.venue("gym")], at: Fixtures.at("2026-11-28 10:01"), policy: Fixtures.policy)["gym"] == 30)
+        #expect(
+            try h.db.occupancy(venues: [Fixtures.venue("gym")], at: Fixtures.at("2026-11-28 10:01"), policy: Fixtures.policy)["gym"] == 30)
         // After the gym's 3-hour longest stay those visits no longer count.
-        #expect(try h.db.occupancy(venues: [Fixtures.venue("gym")], at: Fixtures.at("2026-11-28 13:01"), policy: Fixtures.policy)["gym"] == 0)
+        #expect(
+            try h.db.occupancy(venues: [Fixtures.venue("gym")], at: Fixtures.at("2026-11-28 13:01"), policy: Fixtures.policy)["gym"] == 0)
     }
 
     @Test("children: a pickup code at check-in, out only with it or the slip, codes unique per day")
@@ -222,9 +227,13 @@ struct CheckInStoreTests {
         #expect(gym.accepted && gym.direction == .in && care.accepted && care.direction == .in)
         let events = try h.db.events(after: 0, limit: 10)
         #expect(events.map(\.direction) == [.in, .in, .out, .in, .out, .in])
-        #expect(events[2].via == .auto && events[2].venue == "gym" && events[2].at == Fixtures.at("2026-11-28 13:00"), "the gym's 3-hour longest stay")
-        #expect(events[4].via == .auto && events[4].venue == "daycare" && events[4].at == Fixtures.at("2026-11-28 18:00"), "day care's closing")
-        #expect(try h.db.occupancy(venues: Fixtures.config.venues, at: Fixtures.at("2026-11-29 10:05"), policy: Fixtures.policy)["gym"] == 1)
+        #expect(
+            events[2].via == .auto && events[2].venue == "gym" && events[2].at == Fixtures.at("2026-11-28 13:00"),
+            "the gym's 3-hour longest stay")
+        #expect(
+            events[4].via == .auto && events[4].venue == "daycare" && events[4].at == Fixtures.at("2026-11-28 18:00"), "day care's closing")
+        #expect(
+            try h.db.occupancy(venues: Fixtures.config.venues, at: Fixtures.at("2026-11-29 10:05"), policy: Fixtures.policy)["gym"] == 1)
         #expect(try h.db.verify().ok)
     }
 

@@ -5,7 +5,7 @@ import Testing
 
 @testable import JiayuanStore
 
-@Suite("Store: members")
+@Suite("Store: members", .blocking)
 struct MemberStoreTests {
     @Test("ids are M + 6 digits in order; children need adult guardians")
     func members() throws {

@@ -54,7 +54,7 @@ func json(_ response: TestResponse) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any] ?? [:]
 }
 
-@Suite("Hub routes")
+@Suite("Hub routes", .blocking)
 struct HubRouteTests {
     @Test("a batch is acknowledged; the same batch again is acknowledged again and stored once", arguments: Backend.available)
     func resendIsIdempotent(backend: Backend) async throws {
@@ -169,7 +169,7 @@ struct HubRouteTests {
     }
 }
 
-@Suite("Hub dashboard: injections")
+@Suite("Hub dashboard: injections", .blocking)
 struct HubDashboardInjectionTests {
     @Test("a hostile ?centre= adds no element or attribute to the dashboard, which sends a CSP without scripts")
     func centreParameter() async throws {

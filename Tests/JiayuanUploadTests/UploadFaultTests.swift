@@ -114,7 +114,7 @@ func waitForExit(_ p: Process, timeout: Double = 120) -> Int32? {
     return p.terminationStatus
 }
 
-@Suite("Upload to a real hub, exactly once, through real faults", .serialized)
+@Suite("Upload to a real hub, exactly once, through real faults", .blocking, .serialized)
 struct UploadFaultTests {
     @Test("a backlog uploads in batches and each event is stored once; a second upload sends nothing", arguments: Backend.available)
     func uploadsEverythingOnce(backend: Backend) throws {

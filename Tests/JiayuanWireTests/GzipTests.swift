@@ -1,6 +1,7 @@
 import Foundation
-import JiayuanGzip
 import JiayuanDomain
+import JiayuanGzip
+import JiayuanTestSupport
 import Testing
 
 /// Runs `/bin/gzip` with `arguments`, feeding nothing on stdin; returns stdout and the exit status.
@@ -41,7 +42,8 @@ func megabyteOfBatchJSON() -> [UInt8] {
         var e = Fixtures.event(seq: seq)
         e.id = String(rng.next(), radix: 16) + "-" + String(rng.next(), radix: 16)
         e.prevHash = prev
-        e.hash = String(rng.next(), radix: 16) + String(rng.next(), radix: 16) + String(rng.next(), radix: 16) + String(rng.next(), radix: 16)
+        e.hash =
+            String(rng.next(), radix: 16) + String(rng.next(), radix: 16) + String(rng.next(), radix: 16) + String(rng.next(), radix: 16)
         e.venue = ["gym", "pool", "活动室"][Int(rng.next() % 3)]
         prev = e.hash
         seq += 1
@@ -52,7 +54,7 @@ func megabyteOfBatchJSON() -> [UInt8] {
     return json
 }
 
-@Suite("gzip")
+@Suite("gzip", .blocking)
 struct GzipTests {
     @Test("1 MB of batch JSON round-trips and shrinks")
     func roundTripMegabyte() throws {
@@ -152,7 +154,8 @@ struct GzipTests {
                 continue
             }
         }
-        #expect(decompressError(Array(big.dropLast()), limit: 1 << 22) == .corrupt("the stream is truncated (it ends before the gzip trailer)"))
+        #expect(
+            decompressError(Array(big.dropLast()), limit: 1 << 22) == .corrupt("the stream is truncated (it ends before the gzip trailer)"))
     }
 
     @Test("concatenated gzip members decompress to the concatenation")
