@@ -75,11 +75,17 @@ public actor ScanCoordinator {
         }
         let now = kiosk.clock()
         let previews: [Decision]
+        let blind: Bool
         do {
             let venues = kiosk.config.venues
             let engine = kiosk.engine
             let database = kiosk.database
-            previews = try await offload { try database.previewCheckIn(reading, venues: venues, at: now, engine: engine) }
+            // One trip to the database lane: the previews, and whether their member needs the voice.
+            (previews, blind) = try await offload {
+                let previews = try database.previewCheckIn(reading, venues: venues, at: now, engine: engine)
+                let member = previews.lazy.compactMap(\.member).first
+                return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false)
+            }
         } catch {
             await fail(error)
             return
@@ -99,7 +105,6 @@ public actor ScanCoordinator {
         pruneExpired(now)
         let token = UUID().uuidString.lowercased()
         pending[token] = (code, now.addingTimeInterval(180), scanner)
-        let blind = (try? kiosk.database.member(member.id))??.flags.contains(.blind) ?? false
         var venues: [[String: Any]] = []
         for (venue, preview) in zip(kiosk.config.venues, previews) {
             // A preview of an accepted entry counts the member already; the screen shows who is inside now.
