@@ -11,13 +11,13 @@ import Testing
 @Suite("Printing through a real cupsd", .blocking)
 struct CUPSPrintingTests {
     /// Spools until `job` is printed (or the time is up) and returns the captured bytes. The limits only
-    /// matter when something is wrong; they are wide because a loaded CI machine can stall the test's task.
-    func printThrough(_ h: PrintingHarness, _ cups: PrivateCUPS, job: PrintJob, timeout: Double = 60) async throws -> [UInt8]? {
+    /// matter when something is wrong (a job prints in well under a second).
+    func printThrough(_ h: PrintingHarness, _ cups: PrivateCUPS, job: PrintJob, timeout: Double = 20) async throws -> [UInt8]? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             _ = try h.printing.spoolNow()
             if let current = try h.kiosk.database.printJob(job.id), current.state == .printed, let id = current.cupsJobID {
-                return try await cups.waitForCapture(job: id, timeout: 30)
+                return try await cups.waitForCapture(job: id, timeout: 10)
             }
             try await Task.sleep(for: .milliseconds(100))
         }
