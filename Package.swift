@@ -5,7 +5,9 @@ let package = Package(
     name: "jiayuan-kiosk",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "jiayuan", targets: ["jiayuan"])
+        // The kiosk (one per front desk) and the district hub (one or more per district): two programs, two packages.
+        .executable(name: "jiayuan", targets: ["jiayuan"]),
+        .executable(name: "jiayuan-hub", targets: ["jiayuan-hub"]),
     ],
     dependencies: [
         // Pinned to exact versions: the appliance's order file and memory budget depend on the exact code.
@@ -24,51 +26,56 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
     ],
     targets: [
-        // Pure domain: cards, members, venues, config, the check-in decision. No I/O.
-        .target(
-            name: "JiayuanDomain",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
-        ),
-        // libqrencode, wrapped by exactly one Swift target (JiayuanQR).
-        .systemLibrary(
-            name: "CQREncode",
-            pkgConfig: "libqrencode",
-            providers: [.apt(["libqrencode-dev"])]
-        ),
+        // The target graph and what each target may never import: docs/architecture.md.
+
+        // MARK: Domain: the rules, no I/O.
+        // Cards, members, venues, config, the check-in decision.
+        .target(name: "JiayuanDomain", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The upload contract shared by the kiosk and the hub: wire events, batches, the chain's rules. No I/O.
+        .target(name: "JiayuanWire", dependencies: ["JiayuanDomain", .product(name: "Crypto", package: "swift-crypto")]),
+
+        // MARK: Thin wrappers, one per C library (each hides its pointers behind a Swift API).
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .target(name: "JiayuanQR", dependencies: ["CQREncode"]),
-        // libcups (Debian's libcups2-dev ships no cups.pc), wrapped by exactly one Swift target (JiayuanCUPS).
+        // Debian's libcups2-dev ships no cups.pc.
         .systemLibrary(name: "CCUPS", providers: [.apt(["libcups2-dev"])]),
         .target(name: "JiayuanCUPS", dependencies: ["CCUPS"]),
-        // zlib (gzip upload bodies), wrapped by exactly one Swift target (JiayuanGzip).
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "JiayuanGzip", dependencies: ["CZlib"]),
-        // libcurl (HTTP and HTTPS to the hub), wrapped by exactly one Swift target (JiayuanHTTP).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "JiayuanHTTP", dependencies: ["CCurl"]),
-        // libpq (the hub on PostgreSQL), wrapped by exactly one Swift target (JiayuanPostgres).
+        // The hub's only: the kiosk never links libpq.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "JiayuanPostgres", dependencies: ["CLibPQ"]),
-        // The district hub: receiver, stores (SQLite, PostgreSQL), figures.
+
+        // MARK: The kiosk's parts.
+        // The kiosk's SQLite database (GRDB, WAL, migrations, the attendance log); the only target that sees GRDB's writer.
         .target(
-            name: "JiayuanHub",
+            name: "JiayuanStore",
+            dependencies: ["JiayuanDomain", "JiayuanWire", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // Printing: documents, text layout, ESC/POS, the HTML preview, the durable spooler to CUPS or files.
+        .target(name: "JiayuanPrinting", dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanCUPS"]),
+        // Scanners: evdev (exclusive grab), serial, stdin, FIFO; their decoders.
+        .target(name: "JiayuanScanning"),
+        // The kiosk's side of the upload: one runner for the command and the service.
+        .target(name: "JiayuanSync", dependencies: ["JiayuanDomain", "JiayuanWire", "JiayuanStore", "JiayuanGzip", "JiayuanHTTP"]),
+        // The application services: data directory, check-in, members, staff, reports, doctor, backup, set-up.
+        .target(
+            name: "JiayuanKiosk",
             dependencies: [
-                "JiayuanDomain", "JiayuanGzip", "JiayuanPostgres",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                "JiayuanDomain", "JiayuanStore", "JiayuanPrinting", "JiayuanCUPS", "JiayuanScanning", "JiayuanSync",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        // Printing: the document model, ESC/POS and HTML preview.
-        .target(name: "JiayuanPrint", dependencies: ["JiayuanQR", "JiayuanDomain"]),
-        // Scanner sources: evdev (exclusive grab), serial, stdin, FIFO.
-        .target(name: "JiayuanScanner"),
-        // The kiosk web app and its services (Hummingbird, swift-service-lifecycle).
+        // The running kiosk: the resident door, the staff console's door, and the services beside them.
         .target(
-            name: "JiayuanServer",
+            name: "JiayuanWeb",
             dependencies: [
-                "JiayuanDomain", "JiayuanStore", "JiayuanKit", "JiayuanCUPS", "JiayuanScanner", "JiayuanPrint",
+                "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanCUPS", "JiayuanScanning", "JiayuanPrinting", "JiayuanSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -76,33 +83,47 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Storage: GRDB, WAL, migrations, the attendance log.
+        // Benchmarks (jiayuan bench …), linked only by the executables.
         .target(
-            name: "JiayuanStore",
-            dependencies: ["JiayuanDomain", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
-        // Application services: data directory, check-in service, members, reports, demo, bench.
-        .target(
-            name: "JiayuanKit",
+            name: "JiayuanBench",
             dependencies: [
-                "JiayuanDomain", "JiayuanStore", "JiayuanQR", "JiayuanPrint", "JiayuanCUPS", "JiayuanGzip", "JiayuanHTTP",
-                "JiayuanScanner",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
+                "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanWeb", "JiayuanPrinting", "JiayuanCUPS",
+                // Only for the bare-SQLite baseline the check-in bench measures the kiosk against.
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        // The thin command-line executable.
+
+        // MARK: The district hub.
+        .target(
+            name: "JiayuanHub",
+            dependencies: [
+                "JiayuanDomain", "JiayuanWire", "JiayuanGzip", "JiayuanPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+
+        // MARK: The thin command lines.
         .executableTarget(
             name: "jiayuan",
             dependencies: [
-                "JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanServer", "JiayuanHub", "JiayuanHTTP",
+                "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanCUPS", "JiayuanPrinting", "JiayuanSync", "JiayuanWeb",
+                "JiayuanBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The hub's program; its `bench upload` drives a kiosk's uploader against it, hence the kiosk targets.
+        .executableTarget(
+            name: "jiayuan-hub",
+            dependencies: [
+                "JiayuanDomain", "JiayuanWire", "JiayuanHub", "JiayuanHTTP", "JiayuanStore", "JiayuanKiosk", "JiayuanSync", "JiayuanBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,46 +132,51 @@ let package = Package(
         // -sanitize=fuzzer,address -DJIAYUAN_FUZZ; a normal build makes a tool that replays inputs through them.
         .executableTarget(
             name: "jiayuan-fuzz",
-            dependencies: ["JiayuanDomain", "JiayuanScanner", "JiayuanGzip", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "JiayuanDomain", "JiayuanWire", "JiayuanScanning", "JiayuanGzip", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/Fuzz/Sources"
         ),
-        // Test helpers.
+
+        // MARK: Tests.
         .target(
             name: "JiayuanTestSupport",
-            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKit", "JiayuanPrint"],
+            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanPrinting", "JiayuanBench"],
             path: "Tests/JiayuanTestSupport"
         ),
         .testTarget(
             name: "JiayuanDomainTests",
             dependencies: [
-                "JiayuanDomain", "JiayuanTestSupport",
+                "JiayuanDomain", "JiayuanWire", "JiayuanTestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(name: "JiayuanStoreTests", dependencies: ["JiayuanStore", "JiayuanTestSupport"]),
-        .testTarget(name: "JiayuanKitTests", dependencies: ["JiayuanKit", "JiayuanQR", "JiayuanTestSupport"]),
-        .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKit"]),
-        .testTarget(name: "JiayuanPrintTests", dependencies: ["JiayuanPrint", "JiayuanQR", "JiayuanTestSupport"]),
-        .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS"]),
-        .testTarget(name: "JiayuanScannerTests", dependencies: ["JiayuanScanner"]),
+        .testTarget(name: "JiayuanKioskTests", dependencies: ["JiayuanKiosk", "JiayuanQR", "JiayuanTestSupport"]),
+        .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKiosk", "JiayuanHub"]),
         .testTarget(
-            name: "JiayuanServerTests",
+            name: "JiayuanPrintingTests",
+            dependencies: ["JiayuanKiosk", "JiayuanCUPS", "JiayuanPrinting", "JiayuanQR", "JiayuanTestSupport"]
+        ),
+        .testTarget(name: "JiayuanCUPSTests", dependencies: ["JiayuanCUPS"]),
+        .testTarget(name: "JiayuanScanningTests", dependencies: ["JiayuanScanning"]),
+        .testTarget(
+            name: "JiayuanWebTests",
             dependencies: [
-                "JiayuanServer", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP",
+                "JiayuanWeb", "JiayuanKiosk", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(name: "JiayuanPostgresTests", dependencies: ["JiayuanPostgres"]),
-        .testTarget(name: "JiayuanWireTests", dependencies: ["JiayuanDomain", "JiayuanGzip"]),
+        .testTarget(name: "JiayuanWireTests", dependencies: ["JiayuanDomain", "JiayuanWire", "JiayuanGzip"]),
         .testTarget(
-            name: "JiayuanUploadTests",
+            name: "JiayuanSyncTests",
             dependencies: [
-                "JiayuanHub", "JiayuanKit", "JiayuanStore", "JiayuanDomain", "JiayuanHTTP", "JiayuanGzip", "JiayuanTestSupport",
+                "JiayuanHub", "JiayuanKiosk", "JiayuanSync", "JiayuanStore", "JiayuanDomain", "JiayuanWire", "JiayuanHTTP", "JiayuanGzip",
+                "JiayuanBench", "JiayuanTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "JiayuanPrintingTests", dependencies: ["JiayuanKit", "JiayuanCUPS", "JiayuanPrint", "JiayuanTestSupport"]),
     ]
 )

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanKit
+import JiayuanKiosk
+import JiayuanPrinting
 import JiayuanQR
 import JiayuanStore
 

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanKit
-import JiayuanPrint
+import JiayuanKiosk
+import JiayuanPrinting
 import JiayuanStore
 
 /// `--printer TARGET`, shared by every printing command.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanKit
+import JiayuanKiosk
 import JiayuanStore
 
 #if canImport(Glibc)

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanHub
-import JiayuanKit
+import JiayuanKiosk
+import JiayuanSync
+import JiayuanWire
 import Logging
 
 #if canImport(Glibc)
@@ -114,94 +115,5 @@ final class Progress {
     func finish() {
         if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
         drawn = false
-    }
-}
-
-/// `jiayuan hub`: the district's receiver.
-struct Hub: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The district hub: receives kiosk logs (SQLite by default, PostgreSQL with --database postgres://…).",
-        subcommands: [HubServe.self, HubTokenCommand.self], defaultSubcommand: HubServe.self)
-}
-
-/// Where the hub keeps its data.
-struct HubStoreOptions: ParsableArguments {
-    @Option(help: "The hub's data directory (default: $JIAYUAN_HUB_DATA, else /var/lib/jiayuan-hub).") var data: String?
-    @Option(help: "Another store: postgres://user@host:port/db (no password: ~/.pgpass), or sqlite:PATH (default: hub.sqlite in --data).")
-    var database: String?
-
-    func validate() throws {
-        if let database, UploadSettings.urlHasPassword(database) {
-            throw ValidationError(
-                "--database must not carry a password (it shows in ps): put it in ~/.pgpass or PGPASSFILE, or give the whole address in JIAYUAN_HUB_DATABASE"
-            )
-        }
-    }
-
-    func open() throws -> any HubStore {
-        let dir =
-            data ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"
-        return try openHubStore(database: database ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir)
-    }
-}
-
-struct HubServe: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Receive uploads and serve /v1/stats and the dashboard.")
-    @OptionGroup var store: HubStoreOptions
-    @Option(help: "Listen address.") var host = "127.0.0.1"
-    @Option(help: "Port.") var port = 8090
-    @Option(help: "The district's time zone, for days in the figures.") var zone = "Asia/Shanghai"
-
-    func run() async throws {
-        var logger = Logger(label: "jiayuan-hub")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        var options = HubOptions()
-        options.host = host
-        options.port = port
-        guard let tz = TimeZone(identifier: zone) else { throw KioskError("unknown time zone \"\(zone)\"") }
-        options.zone = tz
-        let app = buildHubApplication(store: try store.open(), options: options, logger: logger)
-        try await app.runService()
-    }
-}
-
-struct HubTokenCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Kiosk tokens.", subcommands: [HubTokenAdd.self, HubTokenList.self])
-}
-
-struct HubTokenAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Register a kiosk and print its token (shown once; the hub keeps only a hash).")
-    @OptionGroup var store: HubStoreOptions
-    @Argument(help: "The kiosk id (kiosk_id in its jiayuan.toml).") var kiosk: String
-    @Option(help: "The centre it belongs to (centre_id in its jiayuan.toml).") var centre: String
-    @Flag(help: "Issue a new token for a kiosk that has one (the old one stops working).") var replace = false
-
-    func run() throws {
-        guard KioskConfig.isIdentifier(kiosk), KioskConfig.isIdentifier(centre) else {
-            throw KioskError("kiosk and centre ids may only use letters, digits, - and _ (at most 64)")
-        }
-        var rng = SystemRandomNumberGenerator()
-        let token = HubToken.generate(using: &rng)
-        try store.open().addKiosk(id: kiosk, centre: centre, tokenHash: HubToken.hash(token), replace: replace, at: Date())
-        print(token)
-        FileHandle.standardError.write(
-            Data(
-                "kiosk \(kiosk) of centre \(centre): put this token under [upload] token in its jiayuan.toml; it is not shown again\n".utf8)
-        )
-    }
-}
-
-struct HubTokenList: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Kiosks, their centres and how far their logs have arrived.")
-    @OptionGroup var store: HubStoreOptions
-
-    func run() throws {
-        for k in try store.open().kiosks() {
-            print("\(k.id)\tcentre \(k.centre)\tthrough seq \(k.lastSeq)\tlast upload \(k.lastUploadAt.map(ISOTime.format) ?? "never")")
-        }
     }
 }

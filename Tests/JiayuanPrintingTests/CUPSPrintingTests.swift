@@ -1,8 +1,8 @@
 import Foundation
 import JiayuanCUPS
 import JiayuanDomain
-import JiayuanKit
-import JiayuanPrint
+import JiayuanKiosk
+import JiayuanPrinting
 import JiayuanStore
 import JiayuanTestSupport
 import Testing

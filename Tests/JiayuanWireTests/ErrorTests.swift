@@ -1,4 +1,5 @@
 import JiayuanDomain
+import JiayuanWire
 import Testing
 
 /// Runs the parser and returns its error, or nil when the body was accepted.

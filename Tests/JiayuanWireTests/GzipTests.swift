@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanGzip
 import JiayuanDomain
+import JiayuanWire
 import Testing
 
 /// Runs `/bin/gzip` with `arguments`, feeding nothing on stdin; returns stdout and the exit status.
