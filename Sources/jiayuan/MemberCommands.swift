@@ -7,6 +7,11 @@ import JiayuanStore
 extension MemberGroup: ExpressibleByArgument {}
 extension MemberFlag: ExpressibleByArgument {}
 
+/// A member id argument (`M000123`): a malformed one is a usage mistake (exit 64) before anything opens.
+extension MemberID: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
 struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member", abstract: "Register and look up members.",
@@ -19,15 +24,12 @@ struct MemberCommand: ParsableCommand {
         @Option(help: "resident, elder, child, veteran, serviceman or military_family.") var group: MemberGroup
         @Option(help: "Year of birth.") var born: Int?
         @Option(help: "Phone number.") var phone: String?
-        @Option(help: "A guardian's member id (children; repeat for several).") var guardian: [String] = []
+        @Option(help: "A guardian's member id (children; repeat for several).") var guardian: [MemberID] = []
         @Option(help: "low_income, disabled, blind or hard_of_hearing (repeat for several).") var flag: [MemberFlag] = []
 
         func run() throws {
             let kiosk = try data.open()
-            let guardians = try guardian.map { g in
-                guard let id = MemberID(g) else { throw KioskError("\"\(g)\" is not a member id like M000123") }
-                return id
-            }
+            let guardians = guardian
             let member = try kiosk.database.addMember(
                 NewMember(name: name, group: group, born: born, phone: phone, flags: Set(flag), guardians: guardians), at: Date())
             print(member.id)
@@ -58,11 +60,11 @@ struct MemberCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one member with guardians and cards.")
         @OptionGroup var data: DataOption
-        @Argument(help: "Member id, e.g. M000123.") var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
+            let id = member
             guard let m = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
             print("\(m.id)  \(m.name)  (\(m.displayName))")
             print("  group: \(m.group.rawValue) \(m.group.zh)")
@@ -80,11 +82,11 @@ struct MemberCommand: ParsableCommand {
     struct Deactivate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Deactivate a member: their cards stop working, history is kept.")
         @OptionGroup var data: DataOption
-        @Argument var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
+            let id = member
             try kiosk.database.deactivateMember(id)
             print("\(id) deactivated")
         }
