@@ -173,7 +173,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "JiayuanStoreTests", dependencies: ["JiayuanStore", "JiayuanTestSupport"]),
+        .testTarget(
+            name: "JiayuanStoreTests",
+            dependencies: ["JiayuanStore", "JiayuanTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "JiayuanKioskTests", dependencies: ["JiayuanKiosk", "JiayuanQR", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKiosk", "JiayuanHub"]),
         .testTarget(
