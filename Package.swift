@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "JiayuanWebTests",
             dependencies: [
-                "JiayuanWeb", "JiayuanKiosk", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP",
+                "JiayuanWeb", "JiayuanKiosk", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP", "JiayuanCUPS",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -77,7 +77,15 @@ struct SpoolerService: Service, CustomStringConvertible {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    _ = try await offload(on: Lane.printing) { try printing.spoolNow() }
+                    let report = try await offload(on: Lane.printing) { try printing.spoolNow() }
+                    for queue in report.resumed {
+                        logger.notice("the printer queue was stopped; started it again", metadata: ["print.queue": "\(queue)"])
+                    }
+                    for (queue, why) in report.resumeFailed {
+                        logger.warning(
+                            "the printer queue is stopped and could not be started again",
+                            metadata: ["print.queue": "\(queue)", "error": "\(why)"])
+                    }
                 } catch {
                     logger.warning("print spooler pass failed", metadata: ["error": "\(KioskError.describe(error))"])
                 }
