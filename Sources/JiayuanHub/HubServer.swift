@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import JiayuanDomain
 import JiayuanGzip
+import JiayuanWire
 import Logging
 
 /// The hub's request context: per-request data only.
@@ -12,7 +13,7 @@ public struct HubRequestContext: RequestContext {
     public init(source: Source) { coreContext = .init(source: source) }
 }
 
-/// How `jiayuan hub` runs.
+/// How `jiayuan-hub serve` runs.
 public struct HubOptions: Sendable {
     public var host = "127.0.0.1"
     public var port = 8090
@@ -109,7 +110,7 @@ public struct HubController: Sendable {
             known = found
         }
         guard let kiosk = known else {
-            return Self.refuse(.unauthorized, "unauthorized", "this token is not known to the hub (issue one with jiayuan hub token add)")
+            return Self.refuse(.unauthorized, "unauthorized", "this token is not known to the hub (issue one with jiayuan-hub token add)")
         }
         // The body: gzip or plain JSON, bounded before and after decompression.
         let buffer: ByteBuffer
@@ -136,7 +137,11 @@ public struct HubController: Sendable {
         do {
             batch = try UploadBatch(json: bytes, maxEvents: options.maxEvents)
         } catch {
-            let status: HTTPResponse.Status = error.message.contains("too many events") ? .contentTooLarge : .badRequest
+            let status: HTTPResponse.Status =
+                switch error.kind {
+                case .tooManyEvents: .contentTooLarge
+                case .malformed: .badRequest
+                }
             return Self.refuse(status, "bad_request", error.message)
         }
         guard batch.kiosk == kiosk.id else {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JiayuanDomain
+import JiayuanWire
 
 /// A kiosk the hub accepts uploads from.
 public struct HubKiosk: Hashable, Sendable {
@@ -107,4 +108,18 @@ public func openHubStore(database: String?, dataDirectory: String) throws -> any
     }
     let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
     return try SQLiteHubStore(path: path)
+}
+
+/// Database addresses given to the hub.
+public enum HubAddress {
+    /// Whether a database address carries a password (`postgres://user:secret@host/db`, `password=` in a
+    /// key/value string), which would show in `ps`.
+    public static func hasPassword(_ address: String) -> Bool {
+        if address.range(of: "password=", options: .caseInsensitive) != nil { return true }
+        guard let schemeEnd = address.range(of: "://") else { return false }
+        let rest = address[schemeEnd.upperBound...]
+        guard let at = rest.firstIndex(of: "@") else { return false }
+        let userInfo = rest[..<at]
+        return !userInfo.contains("/") && userInfo.contains(":")
+    }
 }

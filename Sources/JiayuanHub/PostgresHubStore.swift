@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanDomain
 import JiayuanPostgres
+import JiayuanWire
 
 /// The hub on PostgreSQL, for a district with many centres: a small connection pool, the kiosk's head row
 /// locked (`FOR UPDATE`) while a batch is checked, new events loaded with `COPY`.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JiayuanDomain
+import JiayuanWire
 
 /// The hub's default store: one SQLite file in WAL mode, every batch one `IMMEDIATE` transaction.
 public struct SQLiteHubStore: HubStore {

@@ -29,7 +29,7 @@ extension AppDatabase {
     /// Raises the staff alert that slip check-outs at `venue` stopped at `now`, or renews the one still open
     /// there (so repeated locks keep one row, never a growing list).
     public func raisePickupGuessingAlert(venue: String, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE alert SET raised_at = ? WHERE kind = ? AND venue = ? AND resolved_at IS NULL",
                 arguments: [Stamp.text(now), StaffAlert.pickupLocked, venue])
@@ -44,7 +44,7 @@ extension AppDatabase {
     /// When the latest pickup lock at each venue began, for locks begun at or after `since` (to put them
     /// back after a restart).
     public func pickupLockStarts(since: Date) throws -> [String: Date] {
-        try writer.read { db in
+        try read { db in
             var out: [String: Date] = [:]
             let rows = try Row.fetchAll(
                 db, sql: "SELECT venue, MAX(raised_at) AS at FROM alert WHERE kind = ? AND raised_at >= ? GROUP BY venue",
@@ -57,7 +57,7 @@ extension AppDatabase {
     /// Marks an alert as dealt with (staff dismissed it); false when there was no such open alert.
     @discardableResult
     public func resolveAlert(id: Int64, at now: Date) throws -> Bool {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE alert SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL", arguments: [Stamp.text(now), id])
             return db.changesCount > 0
         }
@@ -66,7 +66,7 @@ extension AppDatabase {
     /// The venue where `code` is today's open pickup code of a child still inside, among `venues` (for a
     /// scanner bound to no venue); nil when it is nobody's.
     public func pickupVenue(code: String, venues: [Venue], at now: Date, policy: CheckInPolicy) throws -> String? {
-        try writer.read { db in
+        try read { db in
             for venue in venues where venue.guardianCode {
                 let day = LocalTime(now, in: policy.zone(for: venue)).date.description
                 let found =

@@ -30,7 +30,7 @@ extension AppDatabase {
         member: MemberID, keyID: UInt8, today: CivilDate, validityDays: Int, at now: Date,
         sign: (CardPayload) throws -> String, print: ((IssuedCard) throws -> NewPrintJob)?, audit: AuditNote?
     ) throws -> (IssuedCard, PrintJob?) {
-        try writer.write { db in
+        try write { db in
             guard let m = try Self.fetchMember(db, member) else { throw StoreError("no member \(member)") }
             guard m.active else { throw StoreError("\(member) is not active; reactivate the member before issuing a card") }
             let last = try Int.fetchOne(db, sql: "SELECT MAX(serial) FROM card WHERE member = ?", arguments: [Int64(member.number)]) ?? 0
@@ -76,7 +76,7 @@ extension AppDatabase {
 
     /// The member's cards, newest first.
     public func cards(of member: MemberID) throws -> [IssuedCard] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM card WHERE member = ? ORDER BY serial DESC", arguments: [Int64(member.number)])
                 .map { row in
                     IssuedCard(
@@ -91,7 +91,7 @@ extension AppDatabase {
     /// here and, as for a re-issue, every card another desk issued the member up to today. Returns the
     /// serial withdrawn here, nil when the member holds no current card from this desk.
     public func revokeCards(member: MemberID, keyID: UInt8, today: CivilDate, at now: Date) throws -> UInt16? {
-        try writer.write { db in
+        try write { db in
             guard try Self.fetchMember(db, member) != nil else { throw StoreError("no member \(member)") }
             let current = try Int.fetchOne(
                 db, sql: "SELECT serial FROM card WHERE member = ? AND key_id = ? AND revoked_at IS NULL ORDER BY serial DESC LIMIT 1",
@@ -108,7 +108,7 @@ extension AppDatabase {
 
     /// The revocations made at this desk (`local`) or imported from others, by member.
     public func cardRevocations(local: Bool) throws -> [CardRevocation] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT member, key_id, kind, value FROM card_revocation WHERE local = ? ORDER BY member, key_id, kind, value",
                 arguments: [local]
@@ -121,7 +121,7 @@ extension AppDatabase {
 
     /// Stores revocations another desk made (from its `card keys --json`); returns how many were new.
     public func importRevocations(_ revocations: [CardRevocation], at now: Date) throws -> Int {
-        try writer.write { db in
+        try write { db in
             let before = db.totalChangesCount
             try Self.insertRevocations(db, revocations, local: false, at: now)
             return db.totalChangesCount - before
@@ -154,7 +154,7 @@ extension AppDatabase {
 
     /// Whether a presented card is void here (`cardVoidSQL`).
     public func isCardVoid(_ payload: CardPayload) throws -> Bool {
-        try writer.read { db in
+        try read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT " + Self.cardVoidSQL,
                 arguments: [Int64(payload.member), Int(payload.keyID), Int(payload.serial), Int(payload.issued)]) ?? false

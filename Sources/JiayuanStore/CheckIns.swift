@@ -17,7 +17,7 @@ extension AppDatabase {
         receipts: (Decision) throws -> [NewPrintJob] = { _ in [] },
         audit: ((Decision) -> AuditNote)? = nil
     ) throws -> Decision {
-        try writer.write { db in
+        try write { db in
             var (facts, head, day, stale) = try Self.gatherFacts(db, reading, codeDigest: codeDigest, venue: venue, at: now, engine: engine)
             var decision = engine.decide(reading, venue: venue, facts: facts, at: now, guardianCode: guardianCode, rng: &rng)
             guard !decision.isRepeat else { return decision }
@@ -45,7 +45,7 @@ extension AppDatabase {
     /// What the engine would decide for `reading` at each of `venues`, recording nothing (for the screen's
     /// choice of venue). The debounce rule is not applied: nothing is recorded, so nothing repeats.
     public func previewCheckIn(_ reading: ScanReading, venues: [Venue], at now: Date, engine: CheckInEngine) throws -> [Decision] {
-        try writer.read { db in
+        try read { db in
             var rng = SystemRandomNumberGenerator()
             return try venues.map { venue in
                 var (facts, _, _, _) = try Self.gatherFacts(db, reading, codeDigest: "", venue: venue, at: now, engine: engine)

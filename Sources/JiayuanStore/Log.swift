@@ -32,7 +32,7 @@ public struct AttendanceReport: Hashable, Sendable {
 extension AppDatabase {
     /// `PRAGMA integrity_check` and the whole event chain, read in one snapshot.
     public func verify() throws -> VerifyReport {
-        try writer.read(Self.verify)
+        try read(Self.verify)
     }
 
     /// `PRAGMA integrity_check` and the event chain of any connection (a backup file, say).
@@ -78,16 +78,26 @@ extension AppDatabase {
 
     /// Events with seq greater than `after`, in order, at most `limit` (read by primary-key range).
     public func events(after: Int64, limit: Int) throws -> [AttendanceEvent] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM event WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [after, limit]
             ).map(Self.decodeEvent)
         }
     }
 
+    /// A member's events (check-ins, check-outs, refusals) at or after `since`, newest first, at most `limit`.
+    public func memberEvents(_ member: MemberID, since: Date, limit: Int = 200) throws -> [AttendanceEvent] {
+        try read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM event WHERE member = ? AND at >= ? ORDER BY seq DESC LIMIT ?"),
+                arguments: [Int64(member.number), Stamp.text(since), limit]
+            ).map(Self.decodeEvent)
+        }
+    }
+
     /// Accepted check-ins per UTC hour for `from <= at < to` (the start of each hour and the count).
     public func checkInsPerHour(from: Date, to: Date) throws -> [(Date, Int)] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -101,7 +111,7 @@ extension AppDatabase {
     /// Events recorded at an earlier time than the event before them (the clock was set back): how many,
     /// and the first one's seq.
     public func clockSetBack() throws -> (count: Int, firstSeq: Int64) {
-        try writer.read { db in
+        try read { db in
             let row = try Row.fetchOne(
                 db, sql: "SELECT COUNT(*) AS n, MIN(e.seq) AS first FROM event e JOIN event p ON p.seq = e.seq - 1 WHERE e.at < p.at")
             return (row?["n"] ?? 0, row?["first"] ?? 0)
@@ -110,14 +120,14 @@ extension AppDatabase {
 
     /// The newest event, if any.
     public func lastEvent() throws -> AttendanceEvent? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM event ORDER BY seq DESC LIMIT 1").map(Self.decodeEvent)
         }
     }
 
     /// Figures for events with `from <= at < to`.
     public func report(from: Date, to: Date) throws -> AttendanceReport {
-        try writer.read { db in
+        try read { db in
             var r = AttendanceReport()
             let args: StatementArguments = [Stamp.text(from), Stamp.text(to)]
             for row in try Row.fetchAll(
@@ -169,8 +179,40 @@ extension AppDatabase {
     /// A small durable write, to prove the kiosk can still record (the watchdog's probe): a full disk or a
     /// read-only database fails here, where a read would still succeed.
     public func heartbeat(at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO heartbeat (id, at) VALUES (1, ?)", arguments: [Stamp.text(now)])
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Appends `count` events that continue the chain after the newest one, in one transaction with one
+    /// prepared statement (benchmarks and tests that need a big log fast). `make(index, seq, prevHash)`
+    /// builds event `index`; its seq and previous hash must be the ones given. Returns the last seq.
+    @discardableResult
+    public func appendChainedEvents(count: Int, _ make: (_ index: Int, _ seq: Int64, _ prevHash: String) -> AttendanceEvent) throws
+        -> Int64
+    {
+        let last = try lastEvent()
+        return try write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)
+                    """)
+            var prev = last?.hash ?? AttendanceEvent.genesisHash
+            var seq = last?.seq ?? 0
+            for i in 0..<count {
+                seq += 1
+                let e = make(i, seq, prev)
+                precondition(e.seq == seq && e.prevHash == prev, "appendChainedEvents: the event must continue the chain")
+                try statement.execute(arguments: [
+                    e.seq, e.id, ISOTime.format(e.at), e.venue, e.member.map { Int64($0.number) }, e.group?.rawValue, e.direction.rawValue,
+                    e.outcome.rawValue, e.reason?.rawValue, e.via.rawValue, e.prevHash, e.hash,
+                ])
+                prev = e.hash
+            }
+            return seq
         }
     }
 }

@@ -26,17 +26,18 @@ public struct NewMember: Hashable, Sendable {
 }
 
 /// A member of a batch could not be registered; nothing of the batch was.
-public struct MemberBatchError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct MemberBatchError: PlainWordsError, Equatable, Sendable, CustomStringConvertible {
     /// Position in the batch, from 0.
     public var index: Int
     public var message: String
     public var description: String { "member \(index + 1) of the batch: \(message)" }
+    public var plainWords: String { description }
 }
 
 extension AppDatabase {
     /// Registers one member and returns it with its new id.
     public func addMember(_ new: NewMember, at now: Date, audit: AuditNote? = nil) throws -> Member {
-        try writer.write { db in
+        try write { db in
             let member = try Self.insertMember(db, new, at: now)
             if var audit {
                 audit.member = member.id
@@ -53,7 +54,7 @@ extension AppDatabase {
         _ batch: [NewMember], at now: Date,
         prepare: (_ index: Int, _ new: NewMember, _ lookup: (String) throws -> MemberID?) throws -> NewMember = { _, n, _ in n }
     ) throws -> [Member] {
-        try writer.write { db in
+        try write { db in
             var out: [Member] = []
             for (i, raw) in batch.enumerated() {
                 let new = try prepare(i, raw) { phone in
@@ -98,7 +99,7 @@ extension AppDatabase {
     public func updateMember(
         _ id: MemberID, name: String, born: Int?, phone: String?, flags: Set<MemberFlag>, audit: AuditNote? = nil
     ) throws -> Member {
-        try writer.write { db in
+        try write { db in
             let before = try Self.fetchMember(db, id)
             let name = try Self.checkDetails(name: name, born: born, phone: phone)
             try db.execute(
@@ -143,7 +144,7 @@ extension AppDatabase {
 
     /// Marks a member inactive: their cards stop working; their history is kept.
     public func deactivateMember(_ id: MemberID, audit: AuditNote? = nil) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE member SET active = 0 WHERE id = ?", arguments: [Int64(id.number)])
             guard db.changesCount == 1 else { throw StoreError("no member \(id)") }
             try Self.audit(db, audit)
@@ -152,7 +153,7 @@ extension AppDatabase {
 
     /// Marks a deactivated member active again. Their old cards stay void (a re-issue gives a new one).
     public func reactivateMember(_ id: MemberID, audit: AuditNote? = nil) throws {
-        try writer.write { db in
+        try write { db in
             guard try Self.fetchMemberExists(db, id) else { throw StoreError("no member \(id)") }
             try db.execute(sql: "UPDATE member SET active = 1 WHERE id = ? AND active = 0", arguments: [Int64(id.number)])
             guard db.changesCount == 1 else { throw StoreError("\(id) is already active") }
@@ -165,12 +166,12 @@ extension AppDatabase {
 
     /// One member with guardians, or nil.
     public func member(_ id: MemberID) throws -> Member? {
-        try writer.read { db in try Self.fetchMember(db, id) }
+        try read { db in try Self.fetchMember(db, id) }
     }
 
     /// Members in id order, optionally only one group or a name/phone/id search.
     public func members(group: MemberGroup? = nil, search: String? = nil, limit: Int = 10_000) throws -> [Member] {
-        try writer.read { db in
+        try read { db in
             var sql = "SELECT * FROM member WHERE 1"
             var args: StatementArguments = []
             if let group {
@@ -213,7 +214,7 @@ extension AppDatabase {
         guard (4...20).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }) else {
             throw StoreError("a legacy card number has 4 to 20 digits")
         }
-        try writer.write { db in
+        try write { db in
             guard try Self.fetchMemberExists(db, member) else { throw StoreError("no member \(member)") }
             if let owner = try Int64.fetchOne(db, sql: "SELECT member FROM legacy_card WHERE number = ?", arguments: [number]) {
                 throw StoreError("the legacy card \(number) already belongs to \(MemberID(number: UInt32(owner))!)")

@@ -72,7 +72,7 @@ extension AppDatabase {
 
     /// Jobs printing a document number (a check-in's receipts), oldest first.
     public func printJobs(documentNumber: String) throws -> [PrintJob] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM print_job WHERE document_no = ? ORDER BY id", arguments: [documentNumber])
                 .map(Self.printJob)
         }
@@ -82,7 +82,7 @@ extension AppDatabase {
     public func enqueuePrint(kind: String, documentNumber: String?, target: String, bytes: [UInt8], at now: Date, reprintOf: Int64? = nil)
         throws -> PrintJob
     {
-        try writer.write { db in
+        try write { db in
             let job = NewPrintJob(kind: kind, documentNumber: documentNumber, target: target, bytes: bytes, queuedAt: now)
             return try Self.fetchPrintJob(db, Self.insertPrintJob(db, job, reprintOf: reprintOf))!
         }
@@ -90,7 +90,7 @@ extension AppDatabase {
 
     /// Records a prepared job and the audit entry of the staff action that asked for it, together.
     public func enqueuePrint(_ job: NewPrintJob, audit: AuditNote?) throws -> PrintJob {
-        try writer.write { db in
+        try write { db in
             let id = try Self.insertPrintJob(db, job)
             if var audit {
                 audit.detail += audit.detail.isEmpty ? "print job \(id)" : ", print job \(id)"
@@ -103,7 +103,7 @@ extension AppDatabase {
     /// A new job with the same bytes as job `id`, to `target`. A job still waiting to be sent is replaced
     /// by the reprint (marked failed, "reprinted as job N"), so it cannot come out twice.
     public func reprint(_ id: Int64, target: String, at now: Date, audit: AuditNote? = nil) throws -> PrintJob {
-        try writer.write { db in
+        try write { db in
             guard let job = try Self.fetchPrintJob(db, id) else { throw StoreError("no print job \(id)") }
             let newID = try Self.insertPrintJob(
                 db, NewPrintJob(kind: job.kind, documentNumber: job.documentNumber, target: target, bytes: job.bytes, queuedAt: now),
@@ -121,12 +121,12 @@ extension AppDatabase {
 
     /// One job.
     public func printJob(_ id: Int64) throws -> PrintJob? {
-        try writer.read { db in try Self.fetchPrintJob(db, id) }
+        try read { db in try Self.fetchPrintJob(db, id) }
     }
 
     /// Recent jobs, newest first.
     public func printJobs(limit: Int = 50, states: [PrintJobState]? = nil) throws -> [PrintJob] {
-        try writer.read { db in
+        try read { db in
             var sql = "SELECT * FROM print_job"
             var args: StatementArguments = []
             if let states {
@@ -142,7 +142,7 @@ extension AppDatabase {
     /// Jobs that need the spooler now: queued or submitting (after a restart or a lost reply) and due, or
     /// submitted (to follow).
     public func activePrintJobs(dueBy now: Date) throws -> [PrintJob] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -156,7 +156,7 @@ extension AppDatabase {
 
     /// How many jobs are not yet printed (queued, submitting or submitted).
     public func printBacklog() throws -> Int {
-        try writer.read { db in
+        try read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM print_job WHERE state IN ('queued', 'submitting', 'submitted')") ?? 0
         }
     }
@@ -166,7 +166,7 @@ extension AppDatabase {
         _ id: Int64, state: PrintJobState, at now: Date, countAttempt: Bool = false, cupsJobID: Int? = nil,
         error: String? = nil, nextAttemptAt: Date? = nil
     ) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE print_job SET state = ?, updated_at = ?, attempts = attempts + ?,
@@ -240,7 +240,7 @@ extension AppDatabase {
         kind: ServiceSlip.Kind, day: CivilDate, member: MemberID?, details: [String: String], deadline: Date?, at now: Date,
         number: (Int) -> String, print: ((ServiceSlip) throws -> NewPrintJob)?, audit: AuditNote?
     ) throws -> (ServiceSlip, PrintJob?) {
-        try writer.write { db in
+        try write { db in
             let next =
                 (try Int.fetchOne(
                     db, sql: "SELECT MAX(seq_of_day) FROM service_slip WHERE kind = ? AND day = ?",

@@ -18,14 +18,15 @@ public struct StaffAccount: Hashable, Sendable {
 /// An audit entry to write in the same transaction as the staff action it records (so an action is never
 /// kept without its entry, nor an entry without its action).
 public struct AuditNote: Sendable, Equatable {
-    public var staff: Int64
+    /// The staff account, or nil for the command line at the kiosk itself (root or the `jiayuan` user).
+    public var staff: Int64?
     public var action: String
     public var member: MemberID?
     public var detail: String
     public var at: Date
 
     /// An entry.
-    public init(staff: Int64, action: String, member: MemberID? = nil, detail: String = "", at: Date) {
+    public init(staff: Int64?, action: String, member: MemberID? = nil, detail: String = "", at: Date) {
         self.staff = staff
         self.action = action
         self.member = member
@@ -53,7 +54,7 @@ extension AppDatabase {
 
     /// Adds a staff account (audited). Names are unique.
     public func addStaff(name: String, role: StaffRole, pinHash: String, by actor: Int64?, at now: Date) throws -> StaffAccount {
-        try writer.write { db in
+        try write { db in
             if try Int.fetchOne(db, sql: "SELECT 1 FROM staff WHERE name = ?", arguments: [name]) != nil {
                 throw StoreError("there is already a staff account named \(name)")
             }
@@ -68,12 +69,12 @@ extension AppDatabase {
 
     /// Every account, by name.
     public func staffAccounts() throws -> [StaffAccount] {
-        try writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY name").map(Self.staffAccount) }
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY name").map(Self.staffAccount) }
     }
 
     /// An account and its PIN hash, by name.
     public func staffCredentials(name: String) throws -> (StaffAccount, String)? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE name = ?", arguments: [name]).map {
                 (Self.staffAccount($0), $0["pin_hash"])
             }
@@ -88,7 +89,7 @@ extension AppDatabase {
     ) throws -> StaffPolicy.Attempt {
         let source = String(source.prefix(64))
         let name = String(name.prefix(256))
-        return try writer.write { db in
+        return try write { db in
             // Pairs idle for a day are forgotten (the table stays small whatever an attacker types).
             try db.execute(sql: "DELETE FROM staff_signin WHERE last_at < ?", arguments: [Stamp.text(now.addingTimeInterval(-86400))])
             let row = try Row.fetchOne(
@@ -118,7 +119,7 @@ extension AppDatabase {
 
     /// Lifts a lock (an admin's action, audited).
     public func unlockStaff(name: String, by actor: Int64?, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE staff SET failures = 0, locked_until = NULL WHERE name = ?", arguments: [name])
             guard db.changesCount == 1 else { throw StoreError("no staff account named \(name)") }
             try db.execute(sql: "DELETE FROM staff_signin WHERE name = ?", arguments: [name])
@@ -128,7 +129,7 @@ extension AppDatabase {
 
     /// Starts a session (the token is stored only as a hash).
     public func createSession(staff id: Int64, tokenHash: String, csrf: String, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "DELETE FROM staff_session WHERE last_seen < ?", arguments: [Stamp.text(now.addingTimeInterval(-86400))])
             try db.execute(
                 sql: "INSERT INTO staff_session (token_hash, staff, csrf, created_at, last_seen) VALUES (?, ?, ?, ?, ?)",
@@ -139,7 +140,7 @@ extension AppDatabase {
     /// The live session with this token hash (touched), or nil when unknown, idle too long (then removed),
     /// or its account deactivated.
     public func session(tokenHash: String, policy: StaffPolicy, at now: Date) throws -> (StaffAccount, csrf: String)? {
-        try writer.write { db in
+        try write { db in
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -158,7 +159,7 @@ extension AppDatabase {
 
     /// Ends a session.
     public func endSession(tokenHash: String, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             if let staff = try Int64.fetchOne(db, sql: "SELECT staff FROM staff_session WHERE token_hash = ?", arguments: [tokenHash]) {
                 try db.execute(sql: "DELETE FROM staff_session WHERE token_hash = ?", arguments: [tokenHash])
                 try Self.audit(db, staff: staff, action: "staff.logout", member: nil, detail: "", at: now)
@@ -181,12 +182,12 @@ extension AppDatabase {
 
     /// Records a staff action that changes nothing else (an export, a look at personal data).
     public func audit(staff: Int64?, action: String, member: MemberID? = nil, detail: String = "", at now: Date) throws {
-        try writer.write { db in try Self.audit(db, staff: staff, action: action, member: member, detail: detail, at: now) }
+        try write { db in try Self.audit(db, staff: staff, action: action, member: member, detail: detail, at: now) }
     }
 
     /// The newest audit entries first.
     public func auditLog(limit: Int = 200) throws -> [AuditEntry] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT a.*, s.name AS staff_name FROM audit a LEFT JOIN staff s ON s.id = a.staff ORDER BY a.id DESC LIMIT ?",
                 arguments: [limit]
@@ -215,7 +216,7 @@ public struct DaycareFee: Hashable, Sendable {
 extension AppDatabase {
     /// Day-care fees of check-outs in `from <= checkout_at < to`, oldest first.
     public func daycareFees(from: Date, to: Date) throws -> [DaycareFee] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM daycare_fee WHERE checkout_at >= ? AND checkout_at < ? ORDER BY checkout_seq",
                 arguments: [Stamp.text(from), Stamp.text(to)]
@@ -230,7 +231,7 @@ extension AppDatabase {
 
     /// Marks a fee paid (audited, once).
     public func markFeePaid(checkoutSeq: Int64, by staff: Int64, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             guard
                 let member = try Int64.fetchOne(db, sql: "SELECT member FROM daycare_fee WHERE checkout_seq = ?", arguments: [checkoutSeq])
             else {

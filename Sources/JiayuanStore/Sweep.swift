@@ -22,7 +22,7 @@ public struct StaffAlert: Hashable, Sendable {
 extension AppDatabase {
     /// Runs the closing-time sweep at `now` in one transaction (DESIGN.md §2.4). Running it twice does nothing new.
     public func sweep(venues: [Venue], at now: Date, engine: CheckInEngine, rng: inout some RandomNumberGenerator) throws -> SweepResult {
-        try writer.write { db in
+        try write { db in
             let presence = try Row.fetchAll(db, sql: "SELECT * FROM presence ORDER BY since_seq").map(Self.presence)
             var result = SweepResult()
             let byID = Dictionary(venues.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -63,7 +63,7 @@ extension AppDatabase {
 
     /// Alerts not yet resolved, oldest first.
     public func openAlerts() throws -> [StaffAlert] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM alert WHERE resolved_at IS NULL ORDER BY id").map { row in
                 StaffAlert(
                     id: row["id"], kind: row["kind"], venue: row["venue"], member: row.memberID("member"),
@@ -74,7 +74,7 @@ extension AppDatabase {
 
     /// People inside each venue now (stale visits not counted).
     public func occupancy(venues: [Venue], at now: Date, policy: CheckInPolicy) throws -> [String: Int] {
-        try writer.read { db in
+        try read { db in
             var out: [String: Int] = [:]
             for venue in venues {
                 let cutoff = venue.staleBefore(now, zone: policy.zone(for: venue)).map(Stamp.text) ?? ""
@@ -87,7 +87,7 @@ extension AppDatabase {
 
     /// Who is inside a venue now, oldest visit first.
     public func inside(venue: Venue, at now: Date, policy: CheckInPolicy) throws -> [Presence] {
-        try writer.read { db in
+        try read { db in
             let cutoff = venue.staleBefore(now, zone: policy.zone(for: venue)).map(Stamp.text) ?? ""
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM presence WHERE venue = ? AND since >= ? ORDER BY since_seq", arguments: [venue.id, cutoff]

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import JiayuanDomain
+import JiayuanWire
 
 /// How far the attendance log has reached the district hub.
 public struct UploadState: Hashable, Sendable {
@@ -24,7 +25,7 @@ extension AppDatabase {
     /// Events with seq greater than `after`, at most `limit`, straight into their wire form (the stored
     /// text as it is: no parsing and formatting per event), read by primary-key range.
     public func wireEvents(after: Int64, limit: Int) throws -> [WireEvent] {
-        try writer.read { db in
+        try read { db in
             let statement = try db.cachedStatement(
                 sql: """
                     SELECT seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash
@@ -47,7 +48,7 @@ extension AppDatabase {
 
     /// The upload state and the log's newest seq, from one snapshot.
     public func uploadState() throws -> UploadState {
-        try writer.read { db in
+        try read { db in
             let row = try Row.fetchOne(db, sql: "SELECT * FROM upload_state WHERE id = 1")
             let last = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0
             return UploadState(
@@ -61,7 +62,7 @@ extension AppDatabase {
     /// Records the hub's acknowledgement. It may move the mark back (the hub asked for a resend from an
     /// earlier seq), never past the local log.
     public func recordUploadAcknowledged(through seq: Int64, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE upload_state SET acknowledged_through = MAX(0, MIN(?, (SELECT IFNULL(MAX(seq), 0) FROM event))),
@@ -73,7 +74,7 @@ extension AppDatabase {
     /// The hub asked for a resend from an earlier seq (it lost events, e.g. restored from a backup): move
     /// the mark back. Not a success.
     public func recordUploadRewound(to seq: Int64, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE upload_state SET acknowledged_through = MAX(0, MIN(?, acknowledged_through)),
@@ -84,7 +85,7 @@ extension AppDatabase {
 
     /// Records a failed attempt (the hub down, a timeout, a refusal) in plain words.
     public func recordUploadFailure(_ message: String, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE upload_state SET last_attempt_at = ?, last_error = ? WHERE id = 1", arguments: [Stamp.text(now), message])
         }
@@ -92,7 +93,7 @@ extension AppDatabase {
 
     /// Records the hub's `409 conflict`: what it acknowledged, the refused seq, and an alert for staff.
     public func recordUploadConflict(seq: Int64, reason: String, acknowledgedThrough: Int64, at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE upload_state SET acknowledged_through = MAX(0, MIN(?, (SELECT IFNULL(MAX(seq), 0) FROM event))),
@@ -111,7 +112,7 @@ extension AppDatabase {
 
     /// Staff cleared the conflict (after the district checked the log): uploading may start again.
     public func clearUploadConflict(at now: Date) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE upload_state SET conflict_seq = NULL, conflict_reason = NULL, last_error = NULL WHERE id = 1")
             try db.execute(
                 sql: "UPDATE alert SET resolved_at = ? WHERE kind = 'upload_conflict' AND resolved_at IS NULL", arguments: [Stamp.text(now)])

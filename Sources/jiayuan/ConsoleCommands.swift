@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanKit
+import JiayuanKiosk
 
 /// `jiayuan console …`: the staff console's door.
 struct ConsoleCommand: ParsableCommand {

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import JiayuanBench
 import JiayuanCUPS
 import JiayuanDomain
-import JiayuanKit
-import JiayuanServer
+import JiayuanKiosk
+import JiayuanPrinting
+import JiayuanWeb
 import JiayuanStore
 
 /// The process entry point (docs/memory.md).
@@ -51,7 +53,7 @@ struct Jiayuan: AsyncParsableCommand {
         subcommands: [
             Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self,
             PrintCommand.self,
-            SlipCommand.self, StaffCommand.self, ConsoleCommand.self, Upload.self, Hub.self, BackupCommand.self, RestoreCommand.self,
+            SlipCommand.self, StaffCommand.self, ConsoleCommand.self, Upload.self, BackupCommand.self, RestoreCommand.self,
             Bench.self,
         ])
 
@@ -96,7 +98,7 @@ struct DataOption: ParsableArguments {
 func parseInstant(_ text: String?, zone: TimeZone) throws -> Date? {
     guard let text else { return nil }
     guard let date = ISOTime.parse(text, defaultZone: zone) else {
-        throw KioskError("\"\(text)\" is not a time like 2026-11-28T08:05:00+08:00 (or without a zone: local time)")
+        throw ValidationError("\"\(text)\" is not a time like 2026-11-28T08:05:00+08:00 (or without a zone: local time)")
     }
     return date
 }
@@ -271,7 +273,7 @@ struct Verify: ParsableCommand {
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self, BenchUpload.self])
+        abstract: "Measure the kiosk's speed.", subcommands: [BenchCheckIn.self, BenchPrint.self, BenchScan.self])
 }
 
 struct BenchCheckIn: ParsableCommand {
@@ -352,7 +354,7 @@ struct Doctor: ParsableCommand {
     @OptionGroup var data: DataOption
 
     func run() throws {
-        let checks = JiayuanKit.Doctor.run(data.directory)
+        let checks = JiayuanKiosk.Doctor.run(data.directory)
         for c in checks {
             print(
                 "\(c.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(c.name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(c.detail)"

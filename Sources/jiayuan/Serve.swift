@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanKit
-import JiayuanServer
+import JiayuanKiosk
+import JiayuanWeb
 import JiayuanStore
 import Logging
 

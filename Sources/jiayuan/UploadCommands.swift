@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import JiayuanDomain
-import JiayuanHub
-import JiayuanKit
+import JiayuanKiosk
+import JiayuanSync
+import JiayuanWire
 import Logging
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Logging
 #endif
 
 /// `jiayuan upload`: send the attendance log to the district hub.
-struct Upload: ParsableCommand {
+struct Upload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send the attendance log to the district hub (until nothing is left; --once: one pass, exit 1 if anything is left).")
     @OptionGroup var data: DataOption
@@ -30,7 +31,7 @@ struct Upload: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let kiosk = try data.open()
         if clearConflict {
             try kiosk.database.clearUploadConflict(at: Date())
@@ -38,46 +39,30 @@ struct Upload: ParsableCommand {
         }
         let token = try UploadSettings.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
         let uploader = Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload, hub: hub, token: token))
-        let progress = Progress(total: try kiosk.database.uploadState().backlog)
-        var backoff = Backoff(base: 1, cap: min(60, uploader.settings.retryMax))
-        var rng = SystemRandomNumberGenerator()
-        var sent: Int64 = 0
-        while true {
-            let step = try uploader.step()
-            switch step {
-            case .sent(let count, _):
-                sent += Int64(count)
-                backoff.reset()
-                progress.show(done: sent)
-                continue
-            case .rewound(let expected):
-                progress.note("the hub asked for the log again from seq \(expected)")
-                continue
-            case .idle:
-                progress.finish()
-                let state = try kiosk.database.uploadState()
-                print("uploaded \(sent) events; the hub holds everything through seq \(state.acknowledgedThrough)")
-                return
-            case .conflict(let seq, let reason):
-                progress.finish()
-                throw conflictExit("the hub refused event \(seq): \(reason)")
-            case .stopped(let seq):
-                progress.finish()
-                let why = (try? kiosk.database.uploadState().conflictReason) ?? nil
-                throw conflictExit("uploads are stopped: the hub refused event \(seq)\(why.map { ": \($0)" } ?? "")")
-            case .refused(let message):
-                progress.finish()
-                throw KioskError("\(try kiosk.database.uploadState().backlog) events left unsent: \(message)")
-            case .failed(let message):
-                let left = try kiosk.database.uploadState().backlog
-                if once {
-                    progress.finish()
-                    throw KioskError("\(left) events left unsent: \(message)")
-                }
-                let wait = backoff.next(using: &rng)
-                progress.note(String(format: "%@; trying again in %.0f s (%lld left)", message, wait, left))
-                Thread.sleep(forTimeInterval: wait)
+        let bar = Progress(total: try kiosk.database.uploadState().backlog)
+        let runner = UploadRunner(uploader: uploader, maxRetryWait: min(60, uploader.settings.retryMax))
+        let outcome = try await runner.run(.drain(retry: !once)) { progress in
+            switch progress {
+            case .sent(let count, _): bar.show(sent: Int64(count))
+            case .rewound(let expected): bar.note("the hub asked for the log again from seq \(expected)")
+            case .stopped: break
+            case .failed(let message, let wait):
+                let left = (try? kiosk.database.uploadState().backlog) ?? 0
+                bar.note(String(format: "%@; trying again in %.0f s (%lld left)", message, wait, left))
             }
+        }
+        bar.finish()
+        switch outcome {
+        case .drained(let sent):
+            let state = try kiosk.database.uploadState()
+            print("uploaded \(sent) events; the hub holds everything through seq \(state.acknowledgedThrough)")
+        case .conflict(let seq, let reason?):
+            throw conflictExit("the hub refused event \(seq): \(reason)")
+        case .conflict(let seq, nil):
+            let why = (try? kiosk.database.uploadState().conflictReason) ?? nil
+            throw conflictExit("uploads are stopped: the hub refused event \(seq)\(why.map { ": \($0)" } ?? "")")
+        case .refused(let message), .failed(let message):
+            throw KioskError("\(try kiosk.database.uploadState().backlog) events left unsent: \(message)")
         }
     }
 }
@@ -89,15 +74,17 @@ private func conflictExit(_ line: String) -> ExitCode {
     return ExitCode(1)
 }
 
-/// A progress bar on a terminal (stderr), plain lines otherwise.
-final class Progress {
+/// A progress bar on a terminal (stderr), plain lines otherwise. Called from the upload loop only.
+final class Progress: @unchecked Sendable {
     let total: Int64
     let terminal = isatty(2) == 1
     private var drawn = false
+    private var done: Int64 = 0
 
     init(total: Int64) { self.total = total }
 
-    func show(done: Int64) {
+    func show(sent: Int64) {
+        done += sent
         guard terminal, total > 0 else { return }
         let width = 30
         let filled = Int(Double(min(done, total)) / Double(total) * Double(width))
@@ -114,94 +101,5 @@ final class Progress {
     func finish() {
         if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
         drawn = false
-    }
-}
-
-/// `jiayuan hub`: the district's receiver.
-struct Hub: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The district hub: receives kiosk logs (SQLite by default, PostgreSQL with --database postgres://…).",
-        subcommands: [HubServe.self, HubTokenCommand.self], defaultSubcommand: HubServe.self)
-}
-
-/// Where the hub keeps its data.
-struct HubStoreOptions: ParsableArguments {
-    @Option(help: "The hub's data directory (default: $JIAYUAN_HUB_DATA, else /var/lib/jiayuan-hub).") var data: String?
-    @Option(help: "Another store: postgres://user@host:port/db (no password: ~/.pgpass), or sqlite:PATH (default: hub.sqlite in --data).")
-    var database: String?
-
-    func validate() throws {
-        if let database, UploadSettings.urlHasPassword(database) {
-            throw ValidationError(
-                "--database must not carry a password (it shows in ps): put it in ~/.pgpass or PGPASSFILE, or give the whole address in JIAYUAN_HUB_DATABASE"
-            )
-        }
-    }
-
-    func open() throws -> any HubStore {
-        let dir =
-            data ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"
-        return try openHubStore(database: database ?? ProcessInfo.processInfo.environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir)
-    }
-}
-
-struct HubServe: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Receive uploads and serve /v1/stats and the dashboard.")
-    @OptionGroup var store: HubStoreOptions
-    @Option(help: "Listen address.") var host = "127.0.0.1"
-    @Option(help: "Port.") var port = 8090
-    @Option(help: "The district's time zone, for days in the figures.") var zone = "Asia/Shanghai"
-
-    func run() async throws {
-        var logger = Logger(label: "jiayuan-hub")
-        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        var options = HubOptions()
-        options.host = host
-        options.port = port
-        guard let tz = TimeZone(identifier: zone) else { throw KioskError("unknown time zone \"\(zone)\"") }
-        options.zone = tz
-        let app = buildHubApplication(store: try store.open(), options: options, logger: logger)
-        try await app.runService()
-    }
-}
-
-struct HubTokenCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Kiosk tokens.", subcommands: [HubTokenAdd.self, HubTokenList.self])
-}
-
-struct HubTokenAdd: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "add", abstract: "Register a kiosk and print its token (shown once; the hub keeps only a hash).")
-    @OptionGroup var store: HubStoreOptions
-    @Argument(help: "The kiosk id (kiosk_id in its jiayuan.toml).") var kiosk: String
-    @Option(help: "The centre it belongs to (centre_id in its jiayuan.toml).") var centre: String
-    @Flag(help: "Issue a new token for a kiosk that has one (the old one stops working).") var replace = false
-
-    func run() throws {
-        guard KioskConfig.isIdentifier(kiosk), KioskConfig.isIdentifier(centre) else {
-            throw KioskError("kiosk and centre ids may only use letters, digits, - and _ (at most 64)")
-        }
-        var rng = SystemRandomNumberGenerator()
-        let token = HubToken.generate(using: &rng)
-        try store.open().addKiosk(id: kiosk, centre: centre, tokenHash: HubToken.hash(token), replace: replace, at: Date())
-        print(token)
-        FileHandle.standardError.write(
-            Data(
-                "kiosk \(kiosk) of centre \(centre): put this token under [upload] token in its jiayuan.toml; it is not shown again\n".utf8)
-        )
-    }
-}
-
-struct HubTokenList: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Kiosks, their centres and how far their logs have arrived.")
-    @OptionGroup var store: HubStoreOptions
-
-    func run() throws {
-        for k in try store.open().kiosks() {
-            print("\(k.id)\tcentre \(k.centre)\tthrough seq \(k.lastSeq)\tlast upload \(k.lastUploadAt.map(ISOTime.format) ?? "never")")
-        }
     }
 }

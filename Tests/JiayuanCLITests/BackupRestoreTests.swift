@@ -1,5 +1,6 @@
 import Foundation
-import JiayuanKit
+import JiayuanBench
+import JiayuanKiosk
 import JiayuanTestSupport
 import Testing
 

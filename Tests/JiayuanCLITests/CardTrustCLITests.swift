@@ -1,6 +1,6 @@
 import Foundation
 import JiayuanDomain
-import JiayuanKit
+import JiayuanKiosk
 import JiayuanTestSupport
 import Testing
 

@@ -1,5 +1,7 @@
 import Foundation
-import JiayuanKit
+import JiayuanHub
+import JiayuanKiosk
+import JiayuanSync
 import JiayuanTestSupport
 import Testing
 
@@ -14,21 +16,21 @@ struct SecretArgumentTests {
             "postgres://jiayuan:S3cret@127.0.0.1:1/hub", "postgresql://u:p@localhost/x?sslmode=disable",
             "postgres://jiayuan@127.0.0.1:1/hub?password=S3cret",
         ] {
-            let r = try Run.jiayuan(["hub", "token", "list", "--data", dir.path, "--database", address])
+            let r = try Run.hub(["token", "list", "--data", dir.path, "--database", address])
             #expect(r.status == 64, "\(address): exit \(r.status) \(r.stderr)")
             #expect(r.stderr.contains(".pgpass"), "\(r.stderr)")
         }
-        let sqlite = try Run.jiayuan(["hub", "token", "list", "--data", dir.path, "--database", "sqlite:" + dir.path + "/hub.sqlite"])
+        let sqlite = try Run.hub(["token", "list", "--data", dir.path, "--database", "sqlite:" + dir.path + "/hub.sqlite"])
         #expect(sqlite.status == 0, "\(sqlite.stderr)")
     }
 
     @Test("what counts as a password in a database address")
     func passwordDetection() {
-        #expect(UploadSettings.urlHasPassword("postgres://u:pw@h/db"))
-        #expect(UploadSettings.urlHasPassword("host=h password=pw dbname=x"))
-        #expect(!UploadSettings.urlHasPassword("postgres://u@h:5432/db"))
-        #expect(!UploadSettings.urlHasPassword("postgres://h:5432/db"), "a port is not a password")
-        #expect(!UploadSettings.urlHasPassword("sqlite:/var/lib/jiayuan-hub/hub.sqlite"))
+        #expect(HubAddress.hasPassword("postgres://u:pw@h/db"))
+        #expect(HubAddress.hasPassword("host=h password=pw dbname=x"))
+        #expect(!HubAddress.hasPassword("postgres://u@h:5432/db"))
+        #expect(!HubAddress.hasPassword("postgres://h:5432/db"), "a port is not a password")
+        #expect(!HubAddress.hasPassword("sqlite:/var/lib/jiayuan-hub/hub.sqlite"))
     }
 
     @Test("no command offers a secret option in its help")

@@ -3,7 +3,7 @@ import JiayuanTestSupport
 import Testing
 
 @testable import JiayuanDomain
-@testable import JiayuanKit
+@testable import JiayuanKiosk
 
 /// The rules of DESIGN.md §2–3.3 as a table, with a fixed clock (Asia/Shanghai wall times).
 @Suite("Check-in rules")

@@ -3,7 +3,7 @@ import JiayuanTestSupport
 import Testing
 
 @testable import JiayuanDomain
-@testable import JiayuanKit
+@testable import JiayuanKiosk
 
 @Suite("jiayuan.toml")
 struct ConfigTests {

@@ -1,5 +1,5 @@
 import Foundation
-import JiayuanKit
+import JiayuanKiosk
 import JiayuanTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import JiayuanDomain
+import JiayuanWire
 import Testing
 
 private func events(_ n: Int, after head: HubChain.Head = .empty, venue: String = "gym") -> [AttendanceEvent] {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @testable import JiayuanDomain
-@testable import JiayuanKit
+@testable import JiayuanKiosk
 
 /// The system's compiled zone rules (tzdata is installed by the test command).
 private func tzif(_ name: String) throws -> [UInt8] {

@@ -1,7 +1,7 @@
 import Foundation
 import JiayuanDomain
-import JiayuanKit
-import JiayuanPrint
+import JiayuanKiosk
+import JiayuanPrinting
 import JiayuanStore
 import JiayuanTestSupport
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import JiayuanDomain
-import JiayuanKit
+import JiayuanKiosk
 import JiayuanTestSupport
 import Testing
 

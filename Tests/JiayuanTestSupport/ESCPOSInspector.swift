@@ -1,7 +1,7 @@
 // Reads back an ESC/POS byte stream the way a receipt printer would, for tests.
 
 import Foundation
-import JiayuanPrint
+import JiayuanPrinting
 import Testing
 
 /// Parses the ESC/POS commands that `ESCPOS.encode` emits and recovers what would be printed:

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import JiayuanDomain
-import JiayuanKit
+import JiayuanKiosk
 import JiayuanStore
 
 /// Shared fixtures for the test targets: a fixed time zone, the demo venues, a deterministic key.

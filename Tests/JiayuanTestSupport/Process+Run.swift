@@ -27,6 +27,17 @@ public enum Run {
         return packageRoot + "/.build/debug/jiayuan"
     }
 
+    /// The built `jiayuan-hub` binary: `$JIAYUAN_HUB_BIN`, else beside the `jiayuan` binary.
+    public static var hubBinary: String {
+        if let bin = ProcessInfo.processInfo.environment["JIAYUAN_HUB_BIN"], !bin.isEmpty { return bin }
+        return (jiayuanBinary as NSString).deletingLastPathComponent + "/jiayuan-hub"
+    }
+
+    /// Runs the `jiayuan-hub` binary.
+    public static func hub(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> ProcessResult {
+        try program(hubBinary, arguments, stdin: stdin, environment: environment)
+    }
+
     /// Runs `executable` with `arguments`, feeding `stdin`, and waits for it.
     public static func program(
         _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]

@@ -1,5 +1,7 @@
 import Foundation
-import JiayuanKit
+import JiayuanBench
+import JiayuanDomain
+import JiayuanKiosk
 
 #if canImport(Glibc)
     import Glibc
@@ -150,7 +152,7 @@ public final class FaultProxy: @unchecked Sendable {
     }
 }
 
-/// A `jiayuan hub` process on a fixed port, which a test can kill (SIGKILL) and start again.
+/// A `jiayuan-hub serve` process on a fixed port, which a test can kill (SIGKILL) and start again.
 public final class HubProcess: @unchecked Sendable {
     public let port: Int
     public let data: String
@@ -177,7 +179,9 @@ public final class HubProcess: @unchecked Sendable {
     /// Starts the process and waits until `/healthz` answers.
     public func start() throws {
         let health = url + "/healthz"
-        process = try Run.startJiayuan(["hub", "serve", "--port", String(port)] + storeArguments, log: logPath, poll: 0.05) {
+        process = try Run.startJiayuan(
+            ["serve", "--port", String(port)] + storeArguments, log: logPath, poll: 0.05, binary: Run.hubBinary
+        ) {
             (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", health]).status) == 0
         }
     }
@@ -198,7 +202,7 @@ public final class HubProcess: @unchecked Sendable {
 
     /// Issues a token for a kiosk.
     public func addToken(kiosk: String, centre: String) throws -> String {
-        let r = try Run.jiayuan(["hub", "token", "add", kiosk, "--centre", centre] + storeArguments)
+        let r = try Run.hub(["token", "add", kiosk, "--centre", centre] + storeArguments)
         guard r.status == 0 else { throw KioskError("token add failed: \(r.stderr)") }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import JiayuanDomain
-import JiayuanGzip
 import JiayuanTestSupport
+import JiayuanWire
 import Testing
 
 /// Runs `/bin/gzip` with `arguments`, feeding nothing on stdin; returns stdout and the exit status.

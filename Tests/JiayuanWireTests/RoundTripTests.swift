@@ -1,4 +1,5 @@
 import JiayuanDomain
+import JiayuanWire
 import Testing
 
 @Suite("Upload batch encode/parse round trip")

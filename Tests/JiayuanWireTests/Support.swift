@@ -1,4 +1,5 @@
 import JiayuanDomain
+import JiayuanWire
 
 /// Deterministic generator so failures reproduce.
 struct SeededGenerator: RandomNumberGenerator {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end test of the resident screen in headless Chromium against a running `jiayuan serve`.
 
-Run by Tests/JiayuanServerTests/ScreenBrowserTests.swift (through kiosk/test.sh, which makes a venv with
+Run by Tests/JiayuanWebTests/ScreenBrowserTests.swift (through kiosk/test.sh, which makes a venv with
 selenium, axe-selenium-python and, for a current axe-core, axe-playwright-python's axe.min.js). By hand:
 
     python screen_e2e.py --url http://127.0.0.1:PORT --fifo DATA/scan.fifo --code 'JY1:…' --out /tmp/shots \

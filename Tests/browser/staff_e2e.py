@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The staff console in headless Chromium, by keyboard alone, against a running `jiayuan serve`.
 
-Run by Tests/JiayuanServerTests/StaffBrowserTests.swift (through kiosk/test.sh). By hand:
+Run by Tests/JiayuanWebTests/StaffBrowserTests.swift (through kiosk/test.sh). By hand:
 
     JIAYUAN_E2E_PIN=246810 JIAYUAN_E2E_CARD="$(jiayuan card show M000001 --data D)" python staff_e2e.py \
         --url http://127.0.0.1:CONSOLE --door http://127.0.0.1:DOOR --name 前台 --scan-member M000001 --out /tmp/shots

@@ -473,7 +473,7 @@ extension KioskConfig {
 public struct UploadConfig: Hashable, Sendable {
     /// The hub's base address (`https://…`); nil: uploads are off.
     public var hub: String?
-    /// This kiosk's token, issued by `jiayuan hub token add`.
+    /// This kiosk's token, issued by `jiayuan-hub token add`.
     public var token: String?
     /// Events per batch.
     public var batchSize = 500

@@ -1,5 +1,5 @@
 // The staff console's form decoding: Hummingbird's URLEncodedFormDecoder into the console's Decodable structs
-// (their shapes copied from Sources/JiayuanServer/Console by console-forms.awk at build time).
+// (their shapes copied from Sources/JiayuanWeb/Console by console-forms.awk at build time).
 //
 // Invariants, for every console form: decoding any body never traps and fails only with a DecodingError or a
 // URLEncodedFormError (both typed, turned into "unreadable form" by the console); a form decoded successfully, sent

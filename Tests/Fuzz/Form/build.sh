@@ -22,8 +22,8 @@ swiftc "${flags[@]}" -module-name Hummingbird -package-name hummingbird -emit-mo
   "$forms/URLEncodedForm.swift" "$forms/URLEncodedFormDecoder.swift" "$forms/URLEncodedFormEncoder.swift" \
   "$forms/URLEncodedFormNode.swift" \
   "$checkout/Sources/HummingbirdCore/Utils/String+percentEncode.swift" "$checkout/Sources/Hummingbird/Utils/SplitStringSequences.swift"
-# The shapes of the console's forms (every Decodable struct in Sources/JiayuanServer/Console; none if no console).
-consoleFiles=(Sources/JiayuanServer/Console/*.swift)
+# The shapes of the console's forms (every Decodable struct in Sources/JiayuanWeb/Console; none if no console).
+consoleFiles=(Sources/JiayuanWeb/Console/*.swift)
 [ -f "${consoleFiles[0]}" ] || consoleFiles=(/dev/null)
 awk -f Tests/Fuzz/Form/console-forms.awk "${consoleFiles[@]}" >"$out/ConsoleForms.swift"
 echo "build.sh: console forms: $(grep -c '^struct ' "$out/ConsoleForms.swift")"

@@ -22,5 +22,5 @@ inside && /^}/ {
     inside = 0
 }
 END {
-    printf "/// Every form of the staff console, as found in Sources/JiayuanServer/Console when the fuzz target was built.\nlet consoleForms: [FormShape] = [\n%s]\n", names
+    printf "/// Every form of the staff console, as found in Sources/JiayuanWeb/Console when the fuzz target was built.\nlet consoleForms: [FormShape] = [\n%s]\n", names
 }

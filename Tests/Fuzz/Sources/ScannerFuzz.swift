@@ -1,4 +1,4 @@
-import JiayuanScanner
+import JiayuanScanning
 
 /// What every scanner source may deliver: a code free of control characters and line ends, 1–512 characters long,
 /// or junk with one of the shared reasons.

@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanDomain
 import JiayuanGzip
+import JiayuanWire
 
 /// The hub's upload body reader (`UploadBatch(json:)`), the hand-written JSON parser on raw bytes.
 ///

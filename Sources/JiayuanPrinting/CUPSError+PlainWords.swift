@@ -1,0 +1,6 @@
+import JiayuanCUPS
+import JiayuanDomain
+
+extension CUPSError: PlainWordsError {
+    public var plainWords: String { description }
+}
