@@ -37,7 +37,7 @@ if [ -z "$R" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. Packages the appliance runs with (not in --root mode: the .deb declares them instead).
-runtime=(systemd libsqlite3-0 libqrencode4 libcups2 libcurl4 libpq5 zlib1g tzdata espeak-ng cups cups-client cage chromium fonts-noto-cjk curl)
+runtime=(systemd libsqlite3-0 libqrencode4 libcups2 libcurl4 zlib1g tzdata espeak-ng cups cups-client cage chromium fonts-noto-cjk curl)
 if [ -z "$R" ] && [ "$packages" = 1 ]; then
   missing=()
   for p in "${runtime[@]}"; do

@@ -205,6 +205,10 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
+    public func ping() throws {
+        try pool.withConnection { c in _ = try c.execute("SELECT 1") }
+    }
+
     public func verifyChain(kiosk: String) throws -> ChainCheck.Problem? {
         try pool.withConnection { c in
             var previous = HubChain.Head.empty

@@ -165,6 +165,10 @@ public struct SQLiteHubStore: HubStore {
         }
     }
 
+    public func ping() throws {
+        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     public func verifyChain(kiosk: String) throws -> ChainCheck.Problem? {
         try writer.read { db in
             let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM event WHERE kiosk = ? ORDER BY seq", arguments: [kiosk])
