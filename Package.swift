@@ -24,6 +24,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        // Not used by our targets directly, but pinned too: everything the build compiles is named here, at one
+        // version (Package.resolved stays out of the repository). Raise one on purpose, then regenerate the
+        // appliance's order file (kiosk/dev/order-file.sh) and check the memory budget (docs/memory.md).
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-algorithms.git", exact: "1.2.1"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", exact: "1.1.4"),
+        .package(url: "https://github.com/apple/swift-atomics.git", exact: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", exact: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", exact: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-http-structured-headers.git", exact: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-http2.git", exact: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-transport-services.git", exact: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-numerics.git", exact: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-service-context.git", exact: "1.5.1"),
+        .package(url: "https://github.com/apple/swift-system.git", exact: "1.8.1"),
     ],
     targets: [
         // The target graph and what each target may never import: docs/architecture.md.
@@ -80,8 +98,12 @@ let package = Package(
                 "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanCUPS", "JiayuanScanning", "JiayuanPrinting", "JiayuanSync",
                 "JiayuanSystemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,7 +177,10 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
-        .testTarget(name: "JiayuanStoreTests", dependencies: ["JiayuanStore", "JiayuanTestSupport"]),
+        .testTarget(
+            name: "JiayuanStoreTests",
+            dependencies: ["JiayuanStore", "JiayuanTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "JiayuanKioskTests", dependencies: ["JiayuanKiosk", "JiayuanQR", "JiayuanTestSupport"]),
         .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKiosk", "JiayuanHub"]),
         .testTarget(
@@ -167,7 +192,7 @@ let package = Package(
         .testTarget(
             name: "JiayuanWebTests",
             dependencies: [
-                "JiayuanWeb", "JiayuanKiosk", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP",
+                "JiayuanWeb", "JiayuanKiosk", "JiayuanStore", "JiayuanDomain", "JiayuanTestSupport", "JiayuanHTTP", "JiayuanCUPS",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -114,7 +114,11 @@ if [ -z "$R" ]; then
   if command -v lpinfo >/dev/null 2>&1 && ! lpstat -p jiayuan-receipt >/dev/null 2>&1; then
     uri="$(lpinfo -v 2>/dev/null | awk '$1 == "direct" && $2 ~ /^usb:\/\// { print $2; exit }' || true)"
     if [ -n "$uri" ]; then
-      lpadmin -p jiayuan-receipt -E -v "$uri" -m raw -D "Jiayuan receipt printer" && say "CUPS queue jiayuan-receipt → $uri"
+      # A raw queue (no PPD: ESC/POS goes to the printer as the kiosk made it; `-m raw` only adds CUPS 2.4's
+      # deprecation warning). retry-job: a paper-out holds the job and tries it again instead of stopping the
+      # queue for good (CUPS's default stop-printer); should it stop anyway, the kiosk starts it again itself.
+      lpadmin -p jiayuan-receipt -E -v "$uri" -o printer-error-policy=retry-job -o printer-is-shared=false \
+        -D "Jiayuan receipt printer" && say "CUPS queue jiayuan-receipt → $uri (retry-job)"
       if grep -q '^target = "file:prints"' "$data/jiayuan.toml"; then
         sed -i 's|^target = "file:prints"|target = "cups:jiayuan-receipt"|' "$data/jiayuan.toml"
       fi

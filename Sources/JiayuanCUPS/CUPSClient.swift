@@ -179,6 +179,22 @@ public struct CUPSClient: Sendable {
         }
     }
 
+    /// Starts a stopped queue again and makes it accept jobs (IPP Resume-Printer, then CUPS-Accept-Jobs: what
+    /// `cupsenable` and `cupsaccept` send; the same as libcups's `cupsEnableDest`). Waiting jobs print once
+    /// the printer takes them. The server must allow it: with Debian's cupsd.conf, connect over the local
+    /// socket (`/run/cups/cups.sock`) as a user of CUPS's SystemGroup (`lpadmin`); otherwise `.notAllowed`.
+    public func resumePrinter(queue: String) throws {
+        try Self.validate(queue: queue)
+        try withConnection { http in
+            for operation in [IPP_OP_RESUME_PRINTER, IPP_OP_CUPS_ACCEPT_JOBS] {
+                let request = IPPRequest(operation)
+                request.add(uri: "printer-uri", try printerURI(queue))
+                request.addUser()
+                ippDelete(try perform(http, request, resource: "/admin/", about: .queue(queue)))
+            }
+        }
+    }
+
     // MARK: Asynchronous API (runs the blocking call on a dedicated dispatch queue)
 
     /// Submits one raw job without blocking a Swift concurrency thread; see the synchronous version.
@@ -209,6 +225,11 @@ public struct CUPSClient: Sendable {
     /// Cancels a job without blocking a Swift concurrency thread.
     public func cancelJob(id: Int) async throws {
         try await offload { try self.cancelJob(id: id) }
+    }
+
+    /// Resumes a stopped queue without blocking a Swift concurrency thread; see the synchronous version.
+    public func resumePrinter(queue: String) async throws {
+        try await offload { try self.resumePrinter(queue: queue) }
     }
 
     /// Where all blocking libcups calls of the async API run. Concurrent: a slow call to one server does

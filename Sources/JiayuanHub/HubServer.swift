@@ -138,7 +138,11 @@ public struct HubController: Sendable {
         do {
             batch = try UploadBatch(json: bytes, maxEvents: options.maxEvents)
         } catch {
-            let status: HTTPResponse.Status = error.message.contains("too many events") ? .contentTooLarge : .badRequest
+            let status: HTTPResponse.Status =
+                switch error.kind {
+                case .tooManyEvents: .contentTooLarge
+                case .malformed: .badRequest
+                }
             return Self.refuse(status, "bad_request", error.message)
         }
         guard batch.kiosk == kiosk.id else {

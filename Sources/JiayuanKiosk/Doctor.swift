@@ -16,6 +16,8 @@ public struct DoctorCheck: Sendable {
     public var name: String
     public var verdict: Verdict
     public var detail: String
+    /// For the printer: its CUPS queue is stopped or refuses jobs (staff can start it again).
+    public var stopped = false
 }
 
 /// Health checks in plain words for front-desk staff.
@@ -176,7 +178,9 @@ public enum Doctor {
                 if !words.isEmpty { detail += " — " + words.map { "\($0.zh) \($0.en)" }.joined(separator: "; ") }
                 if !status.accepting { detail += " — not accepting jobs" }
                 detail += ", \(waiting)"
-                return DoctorCheck(name: "printer", verdict: bad ? .problem : (backlog == 0 ? .ok : .warning), detail: detail)
+                return DoctorCheck(
+                    name: "printer", verdict: bad ? .problem : (backlog == 0 ? .ok : .warning), detail: detail,
+                    stopped: status.state == .stopped || !status.accepting)
             }
         } catch {
             return DoctorCheck(name: "printer", verdict: .problem, detail: "\(KioskError.describe(error)), \(waiting)")

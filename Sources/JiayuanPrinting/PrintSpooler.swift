@@ -13,6 +13,30 @@ public struct SpoolReport: Sendable, Equatable {
     public var submitted: [Int64] = []
     public var waiting: [Int64] = []
     public var failed: [Int64] = []
+    /// CUPS queues found stopped (or refusing jobs) with work waiting, and started again this pass.
+    public var resumed: [String] = []
+    /// Stopped queues that could not be started again, and why (e.g. the server does not allow it).
+    public var resumeFailed: [String: String] = [:]
+}
+
+/// When the spooler last tried to start each stopped queue again: a queue stopped by a printer that is still
+/// out of paper is tried again every `PrinterRecovery.interval`, not on every pass.
+public final class PrinterRecovery: @unchecked Sendable {
+    /// How often a stopped queue is started again while jobs wait.
+    public static let interval: TimeInterval = 15
+    /// The one ledger of this process (the spooler is made anew for each pass).
+    public static let shared = PrinterRecovery()
+    private let lock = NSLock()
+    private var lastTry: [String: Date] = [:]
+
+    /// Whether `queue` may be tried now; if so, the try is noted.
+    func due(_ queue: String, now: Date) -> Bool {
+        lock.withLock {
+            if let last = lastTry[queue], now.timeIntervalSince(last) < Self.interval, now >= last { return false }
+            lastTry[queue] = now
+            return true
+        }
+    }
 }
 
 /// Sends queued jobs to their printers, retries with back-off, and follows CUPS jobs to the end.
@@ -55,6 +79,7 @@ public struct PrintSpooler: Sendable {
         }
         defer { if lockFD >= 0 { close(lockFD) } }
         var report = SpoolReport()
+        var queuesWithWork: Set<String> = []
         for job in try database.activePrintJobs(dueBy: now) {
             let target: PrinterTarget
             do {
@@ -66,10 +91,30 @@ public struct PrintSpooler: Sendable {
             }
             switch target {
             case .file(let dir): try spoolToFile(job, directory: dir, now: now, report: &report, rng: &rng)
-            case .cups(let queue): try spoolToCUPS(job, queue: queue, now: now, report: &report, rng: &rng)
+            case .cups(let queue):
+                queuesWithWork.insert(queue)
+                try spoolToCUPS(job, queue: queue, now: now, report: &report, rng: &rng)
             }
         }
+        for queue in queuesWithWork.sorted() { recover(queue, now: now, report: &report) }
         return report
+    }
+
+    /// A queue that CUPS stopped (the `stop-printer` error policy after paper ran out, or a backend that asked
+    /// for it) holds its jobs until someone runs `cupsenable`. With jobs waiting, the spooler starts it again
+    /// itself, every `PrinterRecovery.interval` at most: if the printer still fails, CUPS stops it again and
+    /// the next try waits; once the printer answers, every waiting job prints once.
+    func recover(_ queue: String, now: Date, report: inout SpoolReport) {
+        guard let server = cupsServer else { return }
+        let client = CUPSClient(server: server, timeout: 10)
+        guard let status = try? client.printerStatus(queue: queue), status.state == .stopped || !status.accepting else { return }
+        guard PrinterRecovery.shared.due(server.description + "/" + queue, now: now) else { return }
+        do {
+            try client.resumePrinter(queue: queue)
+            report.resumed.append(queue)
+        } catch {
+            report.resumeFailed[queue] = KioskError.describe(error)
+        }
     }
 
     /// The file a job becomes in a `file:` directory.

@@ -78,7 +78,15 @@ struct SpoolerService: Service, CustomStringConvertible {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    _ = try await offload(on: Lane.printing) { try printing.spoolNow() }
+                    let report = try await offload(on: Lane.printing) { try printing.spoolNow() }
+                    for queue in report.resumed {
+                        logger.notice("the printer queue was stopped; started it again", metadata: ["print.queue": "\(queue)"])
+                    }
+                    for (queue, why) in report.resumeFailed {
+                        logger.warning(
+                            "the printer queue is stopped and could not be started again",
+                            metadata: ["print.queue": "\(queue)", "error": "\(why)"])
+                    }
                 } catch {
                     logger.warning("print spooler pass failed", metadata: ["error": "\(KioskError.describe(error))"])
                 }
@@ -97,38 +105,19 @@ struct UploadService: Service, CustomStringConvertible {
     let logger: Logger
 
     func run() async throws {
-        let uploader = self.uploader
+        let runner = UploadRunner(uploader: uploader)
+        let logger = self.logger
         try? await cancelWhenGracefulShutdown {
-            var backoff = Backoff(base: min(1, uploader.settings.retryMax), cap: uploader.settings.retryMax)
-            var rng = SystemRandomNumberGenerator()
-            var reportedStop = false
-            while !Task.isCancelled {
-                let step: Uploader.Step
-                do {
-                    step = try await offload(on: Lane.upload) { try uploader.step() }
-                } catch {
-                    step = .failed(KioskError.describe(error))
-                }
-                switch step {
+            _ = try await runner.run(.continuous(interval: uploader.settings.interval, stoppedPause: .seconds(60))) { progress in
+                switch progress {
                 case .sent(let count, let through):
-                    backoff.reset()
                     logger.debug("upload batch acknowledged", metadata: ["upload.count": "\(count)", "upload.through": "\(through)"])
                 case .rewound(let expected):
                     logger.notice("the hub asked for a resend", metadata: ["upload.expected_seq": "\(expected)"])
-                case .idle:
-                    backoff.reset()
-                    reportedStop = false
-                    try await Task.sleep(for: uploader.settings.interval)
-                case .conflict(let seq, _), .stopped(let seq):
-                    if !reportedStop {
-                        logger.error("uploads stopped: the hub refused the chain", metadata: ["upload.seq": "\(seq)"])
-                        reportedStop = true
-                    }
-                    try await Task.sleep(for: .seconds(60))
-                case .failed(let message), .refused(let message):
-                    let wait = backoff.next(using: &rng)
+                case .stopped(let seq):
+                    logger.error("uploads stopped: the hub refused the chain", metadata: ["upload.seq": "\(seq)"])
+                case .failed(let message, let wait):
                     logger.warning("upload failed", metadata: ["error": "\(message)", "upload.retry_seconds": "\(Int(wait))"])
-                    try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
                 }
             }
         }

@@ -23,7 +23,6 @@ enum Lane {
     static let database = DispatchQueue(label: "jiayuan.database")
     static let printing = DispatchQueue(label: "jiayuan.printing")
     static let voice = DispatchQueue(label: "jiayuan.voice")
-    static let upload = DispatchQueue(label: "jiayuan.upload")
     /// The staff console: its pages' reads and writes, CUPS status, figures; never ahead of a check-in.
     static let staff = DispatchQueue(label: "jiayuan.staff")
     /// Staff PIN hashing (~0.1–0.3 s each), apart from the console's pages so a log-in storm delays no one

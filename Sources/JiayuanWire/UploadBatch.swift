@@ -70,8 +70,20 @@ public struct UploadBatch: Hashable, Sendable {
 /// A rejected upload body. `message` is plain words ending with the byte offset of the problem,
 /// e.g. `event 3: "seq" must be a whole number (at byte 812)`. Events are numbered from 1.
 public struct WireError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// What kind of refusal: the hub answers 413 for `.tooManyEvents`, 400 for the rest.
+    public enum Kind: Hashable, Sendable {
+        /// Not a batch: bad JSON, a missing or malformed field.
+        case malformed
+        /// More events than the receiver takes in one batch.
+        case tooManyEvents(limit: Int)
+    }
+
+    public var kind: Kind
     public var message: String
-    public init(message: String) { self.message = message }
+    public init(message: String, kind: Kind = .malformed) {
+        self.message = message
+        self.kind = kind
+    }
     public var description: String { message }
 }
 
@@ -337,7 +349,9 @@ private struct WireParser {
         while true {
             if events.count >= maxEvents {
                 eventNumber = 0
-                throw fail("too many events (at most \(maxEvents) per batch)", at: pos)
+                var error = fail("too many events (at most \(maxEvents) per batch)", at: pos)
+                error.kind = .tooManyEvents(limit: maxEvents)
+                throw error
             }
             eventNumber = events.count + 1
             events.append(try parseEvent())

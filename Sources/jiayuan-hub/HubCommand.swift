@@ -40,7 +40,7 @@ struct HubFailure: Error, CustomStringConvertible {
 
     /// One line for any error.
     static func describe(_ error: any Error) -> String {
-        (error as? CustomStringConvertible)?.description ?? String(describing: error)
+        String(describing: error)
     }
 }
 

@@ -19,14 +19,14 @@ struct CardCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue a member's next card (revoking earlier ones); prints the card code.")
         @OptionGroup var data: DataOption
-        @Argument var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
         @Option(help: "Also write the card's QR code as a PNG file.") var png: String?
         @Flag(help: "Print the membership card.") var print = false
         @OptionGroup var target: PrinterOption
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
+            let id = member
             let key = try kiosk.data.loadSigningKey()
             let card = try kiosk.database.issueCard(
                 member: id, keyID: key.keyID, today: kiosk.today(), validityDays: kiosk.config.cardValidityDays, at: Date(),
@@ -44,12 +44,12 @@ struct CardCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a member's current card code (and optionally its QR PNG).")
         @OptionGroup var data: DataOption
-        @Argument var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
         @Option(help: "Also write the card's QR code as a PNG file.") var png: String?
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
+            let id = member
             guard let card = try kiosk.database.cards(of: id).first(where: { !$0.revoked }) else {
                 throw KioskError("\(id) has no valid card; issue one with `jiayuan card issue \(id)`")
             }
@@ -124,11 +124,11 @@ struct CardCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Withdraw a member's cards without issuing a new one (other desks learn it from `card keys --json`).")
         @OptionGroup var data: DataOption
-        @Argument var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
+            let id = member
             let key = try kiosk.data.loadSigningKey()
             let serial = try kiosk.database.revokeCards(member: id, keyID: key.keyID, today: kiosk.today(), at: Date())
             print("withdrew \(id)'s cards\(serial.map { " (serial \($0) here)" } ?? ""); give other desks this desk's `card keys --json`")

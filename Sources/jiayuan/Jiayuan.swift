@@ -98,7 +98,7 @@ struct DataOption: ParsableArguments {
 func parseInstant(_ text: String?, zone: TimeZone) throws -> Date? {
     guard let text else { return nil }
     guard let date = ISOTime.parse(text, defaultZone: zone) else {
-        throw KioskError("\"\(text)\" is not a time like 2026-11-28T08:05:00+08:00 (or without a zone: local time)")
+        throw ValidationError("\"\(text)\" is not a time like 2026-11-28T08:05:00+08:00 (or without a zone: local time)")
     }
     return date
 }

@@ -7,10 +7,15 @@ import JiayuanStore
 extension MemberGroup: ExpressibleByArgument {}
 extension MemberFlag: ExpressibleByArgument {}
 
+/// A member id argument (`M000123`): a malformed one is a usage mistake (exit 64) before anything opens.
+extension MemberID: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+}
+
 struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member", abstract: "Register and look up members.",
-        subcommands: [Add.self, List.self, Show.self, Deactivate.self, Import.self])
+        subcommands: [Add.self, List.self, Show.self, Visits.self, Deactivate.self, Reactivate.self, Import.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a member; prints the new member id.")
@@ -19,15 +24,12 @@ struct MemberCommand: ParsableCommand {
         @Option(help: "resident, elder, child, veteran, serviceman or military_family.") var group: MemberGroup
         @Option(help: "Year of birth.") var born: Int?
         @Option(help: "Phone number.") var phone: String?
-        @Option(help: "A guardian's member id (children; repeat for several).") var guardian: [String] = []
+        @Option(help: "A guardian's member id (children; repeat for several).") var guardian: [MemberID] = []
         @Option(help: "low_income, disabled, blind or hard_of_hearing (repeat for several).") var flag: [MemberFlag] = []
 
         func run() throws {
             let kiosk = try data.open()
-            let guardians = try guardian.map { g in
-                guard let id = MemberID(g) else { throw KioskError("\"\(g)\" is not a member id like M000123") }
-                return id
-            }
+            let guardians = guardian
             let member = try kiosk.database.addMember(
                 NewMember(name: name, group: group, born: born, phone: phone, flags: Set(flag), guardians: guardians), at: Date())
             print(member.id)
@@ -58,11 +60,11 @@ struct MemberCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one member with guardians and cards.")
         @OptionGroup var data: DataOption
-        @Argument(help: "Member id, e.g. M000123.") var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
+            let id = member
             guard let m = try kiosk.database.member(id) else { throw KioskError("no member \(id)") }
             print("\(m.id)  \(m.name)  (\(m.displayName))")
             print("  group: \(m.group.rawValue) \(m.group.zh)")
@@ -80,13 +82,46 @@ struct MemberCommand: ParsableCommand {
     struct Deactivate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Deactivate a member: their cards stop working, history is kept.")
         @OptionGroup var data: DataOption
-        @Argument var member: String
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
 
         func run() throws {
             let kiosk = try data.open()
-            guard let id = MemberID(member) else { throw KioskError("\"\(member)\" is not a member id like M000123") }
-            try kiosk.database.deactivateMember(id)
+            let id = member
+            try kiosk.database.deactivateMember(id, audit: AuditNote(staff: nil, action: "member.deactivate", member: id, at: Date()))
             print("\(id) deactivated")
+        }
+    }
+
+    struct Reactivate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a deactivated member active again (audited); their old cards stay void: issue a new one.")
+        @OptionGroup var data: DataOption
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
+
+        func run() throws {
+            let kiosk = try data.open()
+            try kiosk.database.reactivateMember(member, audit: AuditNote(staff: nil, action: "member.reactivate", member: member, at: Date()))
+            print("\(member) is active again; issue a new card with `jiayuan card issue \(member) --print`")
+        }
+    }
+
+    struct Visits: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A member's check-ins, check-outs and refusals of the last days, newest first, in local time.")
+        @OptionGroup var data: DataOption
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
+        @Option(help: "How many days back (1 to 3660).") var days = 30
+
+        func validate() throws {
+            guard (1...3660).contains(days) else { throw ValidationError("--days is 1 to 3660") }
+        }
+
+        func run() throws {
+            let kiosk = try data.open()
+            guard try kiosk.database.member(member) != nil else { throw KioskError("no member \(member)") }
+            let lines = try kiosk.visits(of: member, days: days, limit: 10_000)
+            if lines.isEmpty { print("no visits of \(member) in the last \(days) days") }
+            for line in lines { print(line.text) }
         }
     }
 

@@ -34,7 +34,7 @@ func printAndReport(_ service: PrintService, _ documents: [(PrintDocument, Strin
 struct PrintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "print", abstract: "The print queue: test page, list, reprint, run.",
-        subcommands: [Test.self, List.self, Reprint.self, Run.self])
+        subcommands: [Test.self, List.self, Reprint.self, Run.self, Resume.self])
 
     struct Test: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a test page.")
@@ -83,6 +83,17 @@ struct PrintCommand: ParsableCommand {
             _ = try service.spoolNow()
             let now = try kiosk.database.printJob(job.id) ?? job
             print("reprint of job \(id) is job \(job.id): \(service.liveState(now))\(now.lastError.map { " — \($0)" } ?? "")")
+        }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the receipt printer's CUPS queue again after CUPS stopped it (what cupsenable does; audited).")
+        @OptionGroup var data: DataOption
+
+        func run() throws {
+            let kiosk = try data.open()
+            print(try PrintService(kiosk: kiosk).resumePrinter(staff: nil, at: Date()))
         }
     }
 

@@ -32,13 +32,13 @@ struct StaffAdd: ParsableCommand {
             throw ValidationError(
                 "--pin is gone: a PIN on the command line shows in ps; type it when asked, or pipe it in with --pin-stdin")
         }
+        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline }) else {
+            throw ValidationError("a staff name is 1 to 64 characters on one line")
+        }
     }
 
     func run() throws {
         let kiosk = try data.open()
-        guard !name.isEmpty, name.count <= 64, !name.contains(where: { $0.isNewline }) else {
-            throw KioskError("a staff name is 1 to 64 characters on one line")
-        }
         let chosen: String
         if pinStdin {
             guard let line = readLine(strippingNewline: true), !line.isEmpty else { throw KioskError("no PIN on standard input") }

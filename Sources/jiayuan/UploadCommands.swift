@@ -11,7 +11,7 @@ import Logging
 #endif
 
 /// `jiayuan upload`: send the attendance log to the district hub.
-struct Upload: ParsableCommand {
+struct Upload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send the attendance log to the district hub (until nothing is left; --once: one pass, exit 1 if anything is left).")
     @OptionGroup var data: DataOption
@@ -31,7 +31,7 @@ struct Upload: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let kiosk = try data.open()
         if clearConflict {
             try kiosk.database.clearUploadConflict(at: Date())
@@ -39,46 +39,30 @@ struct Upload: ParsableCommand {
         }
         let token = try UploadSettings.token(file: tokenFile, environment: ProcessInfo.processInfo.environment)
         let uploader = Uploader(kiosk: kiosk, settings: try UploadSettings(config: kiosk.config.upload, hub: hub, token: token))
-        let progress = Progress(total: try kiosk.database.uploadState().backlog)
-        var backoff = Backoff(base: 1, cap: min(60, uploader.settings.retryMax))
-        var rng = SystemRandomNumberGenerator()
-        var sent: Int64 = 0
-        while true {
-            let step = try uploader.step()
-            switch step {
-            case .sent(let count, _):
-                sent += Int64(count)
-                backoff.reset()
-                progress.show(done: sent)
-                continue
-            case .rewound(let expected):
-                progress.note("the hub asked for the log again from seq \(expected)")
-                continue
-            case .idle:
-                progress.finish()
-                let state = try kiosk.database.uploadState()
-                print("uploaded \(sent) events; the hub holds everything through seq \(state.acknowledgedThrough)")
-                return
-            case .conflict(let seq, let reason):
-                progress.finish()
-                throw conflictExit("the hub refused event \(seq): \(reason)")
-            case .stopped(let seq):
-                progress.finish()
-                let why = (try? kiosk.database.uploadState().conflictReason) ?? nil
-                throw conflictExit("uploads are stopped: the hub refused event \(seq)\(why.map { ": \($0)" } ?? "")")
-            case .refused(let message):
-                progress.finish()
-                throw KioskError("\(try kiosk.database.uploadState().backlog) events left unsent: \(message)")
-            case .failed(let message):
-                let left = try kiosk.database.uploadState().backlog
-                if once {
-                    progress.finish()
-                    throw KioskError("\(left) events left unsent: \(message)")
-                }
-                let wait = backoff.next(using: &rng)
-                progress.note(String(format: "%@; trying again in %.0f s (%lld left)", message, wait, left))
-                Thread.sleep(forTimeInterval: wait)
+        let bar = Progress(total: try kiosk.database.uploadState().backlog)
+        let runner = UploadRunner(uploader: uploader, maxRetryWait: min(60, uploader.settings.retryMax))
+        let outcome = try await runner.run(.drain(retry: !once)) { progress in
+            switch progress {
+            case .sent(let count, _): bar.show(sent: Int64(count))
+            case .rewound(let expected): bar.note("the hub asked for the log again from seq \(expected)")
+            case .stopped: break
+            case .failed(let message, let wait):
+                let left = (try? kiosk.database.uploadState().backlog) ?? 0
+                bar.note(String(format: "%@; trying again in %.0f s (%lld left)", message, wait, left))
             }
+        }
+        bar.finish()
+        switch outcome {
+        case .drained(let sent):
+            let state = try kiosk.database.uploadState()
+            print("uploaded \(sent) events; the hub holds everything through seq \(state.acknowledgedThrough)")
+        case .conflict(let seq, let reason?):
+            throw conflictExit("the hub refused event \(seq): \(reason)")
+        case .conflict(let seq, nil):
+            let why = (try? kiosk.database.uploadState().conflictReason) ?? nil
+            throw conflictExit("uploads are stopped: the hub refused event \(seq)\(why.map { ": \($0)" } ?? "")")
+        case .refused(let message), .failed(let message):
+            throw KioskError("\(try kiosk.database.uploadState().backlog) events left unsent: \(message)")
         }
     }
 }
@@ -90,15 +74,17 @@ private func conflictExit(_ line: String) -> ExitCode {
     return ExitCode(1)
 }
 
-/// A progress bar on a terminal (stderr), plain lines otherwise.
-final class Progress {
+/// A progress bar on a terminal (stderr), plain lines otherwise. Called from the upload loop only.
+final class Progress: @unchecked Sendable {
     let total: Int64
     let terminal = isatty(2) == 1
     private var drawn = false
+    private var done: Int64 = 0
 
     init(total: Int64) { self.total = total }
 
-    func show(done: Int64) {
+    func show(sent: Int64) {
+        done += sent
         guard terminal, total > 0 else { return }
         let width = 30
         let filled = Int(Double(min(done, total)) / Double(total) * Double(width))

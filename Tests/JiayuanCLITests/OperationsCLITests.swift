@@ -189,7 +189,9 @@ struct OperationsCLITests {
         #expect(!output.contains("event chain: ok"), "\(output)")
     }
 
-    @Test("usage mistakes exit 64 and change nothing: a kiosk id with spaces, a day that does not exist, --day with --month")
+    @Test(
+        "usage mistakes exit 64 and change nothing: a kiosk id with spaces, a day that does not exist, --day with --month, a malformed member id or time, an empty staff name"
+    )
     func usageMistakes() throws {
         let dir = TemporaryDirectory("usage")
         defer { dir.remove() }
@@ -200,9 +202,14 @@ struct OperationsCLITests {
         defer { kiosk.remove() }
         for args in [
             ["report", "--day", "2026-13-45"], ["report", "--month", "2026-13"], ["report", "--day", "2026-11-28", "--month", "2026-11"],
+            ["member", "show", "X12"], ["member", "deactivate", "M12"], ["card", "issue", "123456"], ["card", "revoke", "m00000x"],
+            ["member", "add", "--name", "A", "--group", "child", "--guardian", "nobody"],
+            ["checkin", "M000001", "--venue", "gym", "--at", "yesterday"], ["staff", "add", "", "--role", "desk", "--pin-stdin"],
         ] {
             let r = try kiosk.run(args)
             #expect(r.status == 64, "\(args): \(r.status) \(r.stderr)")
         }
+        #expect(try kiosk.run("member", "show", "M000001").status == 0, "a well-formed id still works")
+        #expect(try kiosk.run("verify").stdout.contains("event chain: ok"), "no event was recorded by the mistakes")
     }
 }

@@ -130,4 +130,55 @@ struct CUPSPrintingTests {
         let capturedBytes = Set(try new.map { try [UInt8](Data(contentsOf: URL(fileURLWithPath: cups.captureDir + "/" + $0))) })
         #expect(capturedBytes == Set(jobs.map(\.bytes)))
     }
+
+    @Test("paper out stops a stop-printer queue; once paper is back the spooler starts it again and each waiting job prints once")
+    func stoppedQueueRecovers() async throws {
+        let cups = try PrivateCUPS.ownQueue("recover")
+        // CUPS's default error policy, as on a queue made without one: a failed job stops the whole printer.
+        let policy = try Run.program("/usr/sbin/lpadmin", ["-h", cups.server, "-p", cups.queue, "-o", "printer-error-policy=stop-printer"])
+        try #require(policy.status == 0, "lpadmin: \(policy.stderr)")
+        let h = try PrintingHarness(printer: "cups:" + cups.queue, cupsServer: cups.server)
+        defer {
+            try? cups.setFailure(nil)
+            _ = try? Run.program("/usr/sbin/cupsenable", ["-h", cups.server, cups.queue])
+            h.remove()
+        }
+        let client = CUPSClient(server: CUPSServer.parse(cups.server)!)
+        let before = Set(cups.capturedFiles())
+        try cups.setFailure("media-empty")
+        var jobs: [PrintJob] = []
+        for i in 0..<3 {
+            jobs.append(try h.printing.enqueue(Documents.testPage(target: "paper \(i)", at: Date(), config: h.kiosk.config), number: "P\(i)"))
+        }
+        // The first job fails for want of paper: CUPS stops the queue; every job waits.
+        var stopped = false
+        for _ in 0..<600 where !stopped {
+            _ = try h.printing.spoolNow()
+            stopped = try await client.printerStatus(queue: cups.queue).state == .stopped
+            if !stopped { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(stopped, "the stop-printer policy stopped the queue")
+        // While the paper is still out, a try to start it again ends stopped again; nothing is printed.
+        h.clock.now += PrinterRecovery.interval + 1
+        let tried = try h.printing.spoolNow()
+        #expect(tried.resumed == [cups.queue], "the spooler started the stopped queue again: \(tried)")
+        var stoppedAgain = false
+        for _ in 0..<600 where !stoppedAgain {
+            stoppedAgain = try await client.printerStatus(queue: cups.queue).state == .stopped
+            if !stoppedAgain { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(stoppedAgain, "still out of paper: CUPS stopped it again")
+        #expect(Set(cups.capturedFiles()).subtracting(before).isEmpty, "nothing printed without paper")
+        #expect(try h.printing.spoolNow().resumed.isEmpty, "not tried again before the interval")
+        // Paper back: no one runs cupsenable; the spooler's next try starts the queue and every job prints once.
+        try cups.setFailure(nil)
+        h.clock.now += PrinterRecovery.interval + 1
+        for job in jobs {
+            let captured = try #require(try await printThrough(h, cups, job: job), "job \(job.id) printed after the paper came back")
+            #expect(captured == job.bytes)
+        }
+        let new = Set(cups.capturedFiles()).subtracting(before)
+        #expect(new.count == jobs.count, "each waiting job printed exactly once: \(new.sorted())")
+        #expect(try await client.printerStatus(queue: cups.queue).state != .stopped)
+    }
 }

@@ -12,6 +12,8 @@ struct PrintingHarness {
     let dir = TemporaryDirectory("printing")
     let kiosk: Kiosk
     let demo: [(Member, IssuedCard)]
+    /// The kiosk's clock; tests move it on.
+    let clock: Clock
 
     init(printer: String? = nil, cupsServer: String? = nil, at now: Date = Fixtures.at("2026-11-28 08:00")) throws {
         var data = DataDirectory(path: dir.path)
@@ -27,6 +29,7 @@ struct PrintingHarness {
             try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
         }
         let clock = Clock(now)
+        self.clock = clock
         kiosk = try Kiosk.open(data, clock: { clock.now })
     }
 

@@ -19,13 +19,20 @@ struct ServerHarness: @unchecked Sendable {
     let coordinator: ScanCoordinator
     let router: Router<AppRequestContext>
 
-    init(at now: Date = Fixtures.at("2026-11-28 10:00")) throws {
+    /// A demo kiosk; `cups` points its printer at a queue of a CUPS server (`cups:QUEUE`, `HOST:PORT`).
+    init(at now: Date = Fixtures.at("2026-11-28 10:00"), cups: (queue: String, server: String)? = nil) throws {
         var data = DataDirectory(path: dir.path)
         data.demoPINRounds = 1000
         var rng = SeededRandom(seed: 9)
         // The demo staff PIN with few rounds: a harness is built synchronously, and 600,000 PBKDF2 rounds per
         // harness would hold a thread of the cooperative pool for a second.
         demo = try data.initialize(kioskID: "route-test", demo: true, now: now, rng: &rng).demoMembers
+        if let cups {
+            let text = try String(contentsOfFile: data.configPath, encoding: .utf8)
+                .replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"cups:\(cups.queue)\"")
+                .replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cups.server)\"")
+            try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
+        }
         kiosk = try Kiosk.open(data, clock: { now })
         coordinator = ScanCoordinator(
             kiosk: kiosk, service: try CheckInService(kiosk: kiosk), events: events, voice: nil, logger: Logger(label: "test"))

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import JiayuanCUPS
 import JiayuanDomain
 import JiayuanKiosk
 @testable import JiayuanStore
@@ -246,12 +247,54 @@ struct StaffRouteTests {
             #expect(paid.status == .ok && String(buffer: paid.body).contains("marked paid"))
             let twice = try await post("/staff/floor/paid", ["csrf": csrf, "seq": String(fee.checkoutSeq)])
             #expect(twice.status == .badRequest && String(buffer: twice.body).contains("already marked paid"))
+            // The member page lists the visits, newest first, in local time and words.
+            let page = String(
+                buffer: try await client.execute(uri: "/staff/members/\(elder.0.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+                    .body)
+            let visits = try #require(page.range(of: "Visits, last 30 days")).upperBound
+            let history = String(page[visits...])
+            let leaving = try #require(history.range(of: "签出"), "the check-out by staff: \(history.prefix(600))")
+            let came = try #require(history.range(of: "签到"))
+            #expect(leaving.lowerBound < came.lowerBound, "newest first")
+            #expect(history.contains("2026-11-28 08:00") && history.contains("by staff"))
         }
         let vias = try await h.kiosk.database.writer.read { try String.fetchAll($0, sql: "SELECT via FROM event ORDER BY seq") }
         #expect(vias == ["scan", "staff", "staff"], "desk actions are recorded as staff-assisted")
         let actions = try h.kiosk.database.auditLog().map(\.action)
         #expect(actions.contains("floor.checkin") && actions.contains("floor.checkout") && actions.contains("fee.paid"))
         #expect(try h.kiosk.database.auditLog().first { $0.action == "fee.paid" }?.member == elder.0.id)
+    }
+
+    @Test("a stopped printer is an alert in words with a button; the button starts the CUPS queue again (audited)")
+    func printerResume() async throws {
+        let cups = try PrivateCUPS.ownQueue("console-resume")
+        try cups.setFailure(nil)
+        let disabled = try Run.program("/usr/sbin/cupsdisable", ["-h", cups.server, cups.queue])
+        try #require(disabled.status == 0, "cupsdisable: \(disabled.stderr)")
+        let h = try ServerHarness(cups: (cups.queue, cups.server))
+        defer {
+            _ = try? Run.program("/usr/sbin/cupsenable", ["-h", cups.server, cups.queue])
+            h.remove()
+        }
+        try addStaff(h, "李强", .desk)
+        let client = CUPSClient(server: CUPSServer.parse(cups.server)!)
+        try await liveApp(h).test(.live) { http in
+            let session = try await logIn(http, name: "李强", pin: "204719")
+            let home = String(buffer: try await http.execute(uri: "/staff", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            #expect(home.contains("打印机有问题") && home.contains("/staff/printer/resume"), "the alert and its button")
+            let csrf = try #require(csrfToken(in: home))
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            let forged = try await http.execute(uri: "/staff/printer/resume", method: .post, headers: headers, body: form([:]))
+            #expect(forged.status == .forbidden, "no form token, no action")
+            #expect(try await client.printerStatus(queue: cups.queue).state == .stopped)
+            let resumed = try await http.execute(uri: "/staff/printer/resume", method: .post, headers: headers, body: form(["csrf": csrf]))
+            #expect(resumed.status == .ok && String(buffer: resumed.body).contains("started again"), "\(resumed.status)")
+            #expect(try await client.printerStatus(queue: cups.queue).state != .stopped, "the queue runs again")
+            let after = String(buffer: try await http.execute(uri: "/staff", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            #expect(!after.contains("/staff/printer/resume"), "no button once the printer runs")
+        }
+        let entry = try #require(try h.kiosk.database.auditLog().first { $0.action == "print.resume" })
+        #expect(entry.staff != nil && entry.detail.contains("stopped"))
     }
 
     @Test(

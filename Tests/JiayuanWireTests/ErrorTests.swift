@@ -201,6 +201,8 @@ struct ErrorTests {
         let tooMany = UploadBatch(kiosk: "K", centre: "C", events: Array(repeating: one, count: 10_001))
         let error = try #require(parseError(tooMany.json()))
         #expect(error.message.contains("too many events"))
+        #expect(error.kind == .tooManyEvents(limit: 10_000))
+        #expect(try #require(parseError(Array("{".utf8))).kind == .malformed)
     }
 
     @Test("truncating a small batch at every byte offset throws, never crashes")

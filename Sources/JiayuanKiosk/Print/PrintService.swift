@@ -31,6 +31,18 @@ public struct PrintService: Sendable {
         return spooler
     }
 
+    /// Starts the configured CUPS queue again after CUPS stopped it (what `cupsenable` does), and audits it
+    /// when staff asked. Returns what was done in words; a `file:` printer never stops.
+    public func resumePrinter(staff: Int64?, at now: Date) throws -> String {
+        guard case .cups(let queue) = try target() else { return "the printer writes to a folder; there is nothing to start" }
+        let client = CUPSClient(server: cupsServer, timeout: 10)
+        let before = try client.printerStatus(queue: queue)
+        try client.resumePrinter(queue: queue)
+        try kiosk.database.audit(staff: staff, action: "print.resume", detail: "cups:\(queue) was \(before.state.rawValue)", at: now)
+        return before.state == .stopped || !before.accepting
+            ? "cups:\(queue) started again; waiting jobs print now" : "cups:\(queue) was not stopped; it prints as it is"
+    }
+
     /// `document` encoded for the printer, as a job to record inside another write (a card, a slip).
     public func newJob(_ document: PrintDocument, number: String?, printer: String? = nil) throws -> NewPrintJob {
         NewPrintJob(

@@ -8,9 +8,13 @@ enum Alerts {
     struct Line {
         let zh: String
         let en: String
+        /// The printer's queue is stopped: the line carries a "start it again" button.
+        var resume = false
+        /// The page's form token, for that button.
+        var csrf = ""
     }
 
-    static func current(_ env: ConsoleEnvironment) throws -> [Line] {
+    static func current(_ env: ConsoleEnvironment, csrf: String) throws -> [Line] {
         let kiosk = env.kiosk
         var lines: [Line] = try kiosk.database.openAlerts().map { a in
             let venue = kiosk.config.venue(a.venue).map { "\($0.name.zh) \($0.name.en)" } ?? a.venue
@@ -44,8 +48,8 @@ enum Alerts {
                 Line(
                     zh: "打印机有问题：\(printer.detail)。请检查纸和电源；打印任务会保留，修好后自动打印。",
                     en:
-                        "The printer has a problem: \(printer.detail). Check the paper and the power; jobs are kept and print once it is fixed."
-                ))
+                        "The printer has a problem: \(printer.detail). Check the paper and the power; jobs are kept and print once it is fixed.",
+                    resume: printer.stopped, csrf: csrf))
         }
         if kiosk.config.upload.hub != nil, let upload = try? kiosk.database.uploadState(), upload.backlog > 0, let error = upload.lastError
         {
@@ -98,6 +102,7 @@ struct AuditRow {
         case "slip.meal": "订餐单 Meal order"
         case "slip.queue": "排队号 Queue ticket"
         case "print.reprint": "重印 Reprint"
+        case "print.resume": "重新启动打印机 Started the printer again"
         case "figures.export": "导出统计 Exported figures"
         default: action
         }

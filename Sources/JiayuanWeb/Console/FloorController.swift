@@ -15,6 +15,7 @@ struct FloorController: Sendable {
         group.get("floor/live", use: live)
         group.post("floor/checkin", use: checkIn)
         group.post("floor/paid", use: paid)
+        group.post("printer/resume", use: resumePrinter)
     }
 
     // MARK: Pages
@@ -35,7 +36,7 @@ struct FloorController: Sendable {
             }
             let audit = staff.role == .admin ? try kiosk.database.auditLog(limit: 8).map { AuditRow($0, env: env) } : []
             return HomePage(
-                venues: venues, alerts: try Alerts.current(env), printBacklog: try kiosk.database.printBacklog(),
+                venues: venues, alerts: try Alerts.current(env, csrf: context.csrf), printBacklog: try kiosk.database.printBacklog(),
                 uploadBacklog: kiosk.config.upload.hub == nil ? nil : try kiosk.database.uploadState().backlog, audit: audit,
                 isAdmin: staff.role == .admin)
         }
@@ -103,6 +104,22 @@ struct FloorController: Sendable {
             return try await floorPage(context: context, flash: .ok("费用 \(seq) 已收款。Fee \(seq) marked paid."))
         } catch {
             return try await floorPage(context: context, status: .badRequest, flash: .error(KioskError.describe(error)))
+        }
+    }
+}
+
+extension FloorController {
+    /// Starts the receipt printer's CUPS queue again (the alert's button); audited.
+    @Sendable func resumePrinter(_ request: Request, context: ConsoleContext) async throws -> Response {
+        let staff = try context.account
+        let kiosk = env.kiosk
+        do {
+            let done = try await env.work { try PrintService(kiosk: kiosk).resumePrinter(staff: staff.id, at: kiosk.clock()) }
+            return try await floorPage(context: context, flash: .ok("打印机已重新启动。\(done)."))
+        } catch {
+            return try await floorPage(
+                context: context, status: .badGateway,
+                flash: .error("打印机没能重新启动：\(KioskError.describe(error))。The printer could not be started again."))
         }
     }
 }
@@ -227,6 +244,6 @@ struct FloorLive {
                 amount: f.free ? "免费 free" : "¥" + formatYuan(fen: f.amountFen),
                 paid: f.paidAt.map { "已付 paid \(env.clock($0))" }, payable: f.paidAt == nil && !f.free && f.amountFen > 0, csrf: csrf)
         }
-        return FloorLive(venues: venues, fees: fees, alerts: try Alerts.current(env), updated: env.clock(now), hasFees: !fees.isEmpty)
+        return FloorLive(venues: venues, fees: fees, alerts: try Alerts.current(env, csrf: csrf), updated: env.clock(now), hasFees: !fees.isEmpty)
     }
 }
