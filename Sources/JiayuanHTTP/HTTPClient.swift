@@ -109,30 +109,34 @@ public final class HTTPClient: @unchecked Sendable {
                 // libcurl copies string options: the pointer need not outlive the call.
                 if let caFile { _ = caFile.withCString { jiayuan_curl_set_pointer(h, CURLOPT_CAINFO, $0) } }
                 _ = jiayuan_curl_set_pointer(h, CURLOPT_HTTPHEADER, list.map { UnsafeRawPointer($0) })
-                _ = jiayuan_curl_set_write_function(h, CURLOPT_WRITEFUNCTION, { data, size, count, user in
-                    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-                    let n = size * count
-                    if sink.body.count + n > sink.limit {
-                        sink.tooLarge = true
-                        return 0  // libcurl stops the transfer
-                    }
-                    if n > 0, let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n)) }
-                    return n
-                })
+                _ = jiayuan_curl_set_write_function(
+                    h, CURLOPT_WRITEFUNCTION,
+                    { data, size, count, user in
+                        let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                        let n = size * count
+                        if sink.body.count + n > sink.limit {
+                            sink.tooLarge = true
+                            return 0  // libcurl stops the transfer
+                        }
+                        if n > 0, let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n)) }
+                        return n
+                    })
                 _ = jiayuan_curl_set_pointer(h, CURLOPT_WRITEDATA, sinkPointer)
-                _ = jiayuan_curl_set_write_function(h, CURLOPT_HEADERFUNCTION, { data, size, count, user in
-                    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-                    let n = size * count
-                    guard n > 0, let data else { return n }
-                    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
-                    if line.hasPrefix("HTTP/") { sink.headers = [:] }  // a new response (after a redirect or 100)
-                    if let colon = line.firstIndex(of: ":") {
-                        let name = line[..<colon].lowercased()
-                        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-                        sink.headers[name] = value
-                    }
-                    return n
-                })
+                _ = jiayuan_curl_set_write_function(
+                    h, CURLOPT_HEADERFUNCTION,
+                    { data, size, count, user in
+                        let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                        let n = size * count
+                        guard n > 0, let data else { return n }
+                        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+                        if line.hasPrefix("HTTP/") { sink.headers = [:] }  // a new response (after a redirect or 100)
+                        if let colon = line.firstIndex(of: ":") {
+                            let name = line[..<colon].lowercased()
+                            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                            sink.headers[name] = value
+                        }
+                        return n
+                    })
                 _ = jiayuan_curl_set_pointer(h, CURLOPT_HEADERDATA, sinkPointer)
                 guard let body else {
                     _ = jiayuan_curl_set_long(h, CURLOPT_HTTPGET, 1)

@@ -89,7 +89,11 @@ public final class FaultProxy: @unchecked Sendable {
             lock.withLock { faults.append(fault) }
             switch fault {
             case .fail500:
-                Self.send(client, Array("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 21\r\nContent-Type: text/plain\r\n\r\ninjected server error".utf8))
+                Self.send(
+                    client,
+                    Array(
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 21\r\nContent-Type: text/plain\r\n\r\ninjected server error"
+                            .utf8))
             case .stall(let seconds):
                 Thread.sleep(forTimeInterval: seconds)
                 return

@@ -4,10 +4,11 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHTTP
 import JiayuanKiosk
-import JiayuanWeb
-@testable import JiayuanStore
 import JiayuanTestSupport
+import JiayuanWeb
 import Testing
+
+@testable import JiayuanStore
 
 #if canImport(Glibc)
     import Glibc
