@@ -13,7 +13,7 @@ command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 built="$(bash kiosk/build-release.sh -q)"
 work="$(mktemp -d)"
 serve=""
-trap '[ -n "$serve" ] && kill "$serve" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'if [ -n "$serve" ]; then kill "$serve" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 # valgrind cannot read the DWARF of this binary; the symbol table is all it needs.
 strip --strip-debug -o "$work/jiayuan" "$built"
 bin="$work/jiayuan"
@@ -53,6 +53,7 @@ sleep 35
 curl -s "$url/healthz" >/dev/null
 kill -TERM "$serve"
 wait "$serve" || true
+serve=""
 
 # Every function of the binary that ran, first-met first.
 nm --defined-only "$built" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u >"$work/defined"
