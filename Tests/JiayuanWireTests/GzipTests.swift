@@ -1,5 +1,6 @@
 import Foundation
 import JiayuanDomain
+import JiayuanGzip
 import JiayuanTestSupport
 import JiayuanWire
 import Testing
