@@ -178,6 +178,24 @@ let package = Package(
             dependencies: ["JiayuanStore", "JiayuanTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "JiayuanKioskTests", dependencies: ["JiayuanKiosk", "JiayuanQR", "JiayuanTestSupport"]),
+        // Checks Package.resolved against the pins above. It names one product of each package that only our
+        // dependencies use, so SwiftPM counts every pinned package as used (no "not used by any target").
+        .testTarget(
+            name: "JiayuanPinTests",
+            dependencies: [
+                "JiayuanTestSupport",
+                .product(name: "Algorithms", package: "swift-algorithms"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "StructuredFieldValues", package: "swift-http-structured-headers"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOTransportServices", package: "swift-nio-transport-services"),
+                .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .testTarget(name: "JiayuanCLITests", dependencies: ["JiayuanTestSupport", "JiayuanKiosk", "JiayuanHub"]),
         .testTarget(
             name: "JiayuanPrintingTests",

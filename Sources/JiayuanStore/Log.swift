@@ -85,6 +85,16 @@ extension AppDatabase {
         }
     }
 
+    /// A member's events (check-ins, check-outs, refusals) at or after `since`, newest first, at most `limit`.
+    public func memberEvents(_ member: MemberID, since: Date, limit: Int = 200) throws -> [AttendanceEvent] {
+        try read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM event WHERE member = ? AND at >= ? ORDER BY seq DESC LIMIT ?"),
+                arguments: [Int64(member.number), Stamp.text(since), limit]
+            ).map(Self.decodeEvent)
+        }
+    }
+
     /// Accepted check-ins per UTC hour for `from <= at < to` (the start of each hour and the count).
     public func checkInsPerHour(from: Date, to: Date) throws -> [(Date, Int)] {
         try read { db in

@@ -249,6 +249,9 @@ extension AppDatabase {
                     ALTER TABLE pickup_code_new RENAME TO pickup_code;
                     """)
         }
+        migrator.registerMigration("v8: a member's visits by member") { db in
+            try db.execute(sql: "CREATE INDEX event_member ON event(member, seq) WHERE member IS NOT NULL")
+        }
         return migrator
     }
 }

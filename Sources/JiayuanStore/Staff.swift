@@ -18,14 +18,15 @@ public struct StaffAccount: Hashable, Sendable {
 /// An audit entry to write in the same transaction as the staff action it records (so an action is never
 /// kept without its entry, nor an entry without its action).
 public struct AuditNote: Sendable, Equatable {
-    public var staff: Int64
+    /// The staff account, or nil for the command line at the kiosk itself (root or the `jiayuan` user).
+    public var staff: Int64?
     public var action: String
     public var member: MemberID?
     public var detail: String
     public var at: Date
 
     /// An entry.
-    public init(staff: Int64, action: String, member: MemberID? = nil, detail: String = "", at: Date) {
+    public init(staff: Int64?, action: String, member: MemberID? = nil, detail: String = "", at: Date) {
         self.staff = staff
         self.action = action
         self.member = member

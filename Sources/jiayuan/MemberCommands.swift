@@ -15,7 +15,7 @@ extension MemberID: ExpressibleByArgument {
 struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member", abstract: "Register and look up members.",
-        subcommands: [Add.self, List.self, Show.self, Deactivate.self, Import.self])
+        subcommands: [Add.self, List.self, Show.self, Visits.self, Deactivate.self, Reactivate.self, Import.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register a member; prints the new member id.")
@@ -87,8 +87,41 @@ struct MemberCommand: ParsableCommand {
         func run() throws {
             let kiosk = try data.open()
             let id = member
-            try kiosk.database.deactivateMember(id)
+            try kiosk.database.deactivateMember(id, audit: AuditNote(staff: nil, action: "member.deactivate", member: id, at: Date()))
             print("\(id) deactivated")
+        }
+    }
+
+    struct Reactivate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a deactivated member active again (audited); their old cards stay void: issue a new one.")
+        @OptionGroup var data: DataOption
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
+
+        func run() throws {
+            let kiosk = try data.open()
+            try kiosk.database.reactivateMember(member, audit: AuditNote(staff: nil, action: "member.reactivate", member: member, at: Date()))
+            print("\(member) is active again; issue a new card with `jiayuan card issue \(member) --print`")
+        }
+    }
+
+    struct Visits: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A member's check-ins, check-outs and refusals of the last days, newest first, in local time.")
+        @OptionGroup var data: DataOption
+        @Argument(help: "Member id, e.g. M000123.") var member: MemberID
+        @Option(help: "How many days back (1 to 3660).") var days = 30
+
+        func validate() throws {
+            guard (1...3660).contains(days) else { throw ValidationError("--days is 1 to 3660") }
+        }
+
+        func run() throws {
+            let kiosk = try data.open()
+            guard try kiosk.database.member(member) != nil else { throw KioskError("no member \(member)") }
+            let lines = try kiosk.visits(of: member, days: days, limit: 10_000)
+            if lines.isEmpty { print("no visits of \(member) in the last \(days) days") }
+            for line in lines { print(line.text) }
         }
     }
 

@@ -49,7 +49,7 @@ struct MemberCardCLITests {
         #expect(try kiosk.card(id) == code, "card show prints the current card")
     }
 
-    @Test("a re-issued card revokes the old one; a deactivated member is refused")
+    @Test("a re-issued card revokes the old one; a deactivated member is refused; visits in words; reactivate keeps old cards void; audited")
     func reissueRevokesAndDeactivateRefuses() throws {
         let kiosk = try TestKiosk.demo()
         defer { kiosk.remove() }
@@ -78,6 +78,24 @@ struct MemberCardCLITests {
         #expect(inactive.status == 3, "\(inactive.summary)")
         #expect(inactive.reason == "inactive_member")
         #expect(try kiosk.run("member", "show", id).stdout.contains("inactive"))
+
+        // The visit history, newest first, in local time and words.
+        let visits = try kiosk.run("member", "visits", id, "--days", "3660")
+        #expect(visits.status == 0, "\(visits.stderr)")
+        let lines = visits.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(visits.stdout)")
+        #expect(lines.first?.contains("11:00") == true && lines.first?.contains("inactive_member") == true, "\(visits.stdout)")
+        #expect(lines.last?.contains("10:00") == true && lines.last?.contains("revoked") == true, "\(visits.stdout)")
+        #expect(lines.contains { $0.contains("10:01") && $0.contains("签到 in") })
+        #expect(try kiosk.run("member", "visits", id, "--days", "0").status == 64)
+
+        // Back again: active, but the old card stays void; the command line's actions are audited.
+        let back = try kiosk.run("member", "reactivate", id)
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(try kiosk.run("member", "reactivate", id).status == 1, "already active")
+        #expect(try kiosk.checkin(second, venue: "gym", at: at("12:00")).reason == "revoked")
+        let audit = try kiosk.run("staff", "audit").stdout
+        #expect(audit.contains("member.deactivate") && audit.contains("member.reactivate"), "\(audit)")
     }
 
     @Test("a child needs a guardian: refused without --guardian, registered with one")

@@ -247,6 +247,16 @@ struct StaffRouteTests {
             #expect(paid.status == .ok && String(buffer: paid.body).contains("marked paid"))
             let twice = try await post("/staff/floor/paid", ["csrf": csrf, "seq": String(fee.checkoutSeq)])
             #expect(twice.status == .badRequest && String(buffer: twice.body).contains("already marked paid"))
+            // The member page lists the visits, newest first, in local time and words.
+            let page = String(
+                buffer: try await client.execute(uri: "/staff/members/\(elder.0.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+                    .body)
+            let visits = try #require(page.range(of: "Visits, last 30 days")).upperBound
+            let history = String(page[visits...])
+            let leaving = try #require(history.range(of: "签出"), "the check-out by staff: \(history.prefix(600))")
+            let came = try #require(history.range(of: "签到"))
+            #expect(leaving.lowerBound < came.lowerBound, "newest first")
+            #expect(history.contains("2026-11-28 08:00") && history.contains("by staff"))
         }
         let vias = try await h.kiosk.database.writer.read { try String.fetchAll($0, sql: "SELECT via FROM event ORDER BY seq") }
         #expect(vias == ["scan", "staff", "staff"], "desk actions are recorded as staff-assisted")

@@ -13,16 +13,17 @@ command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
 built="$(bash kiosk/build-release.sh -q)"
 work="$(mktemp -d)"
 serve=""
-trap '[ -n "$serve" ] && kill "$serve" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'if [ -n "$serve" ]; then kill "$serve" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 # valgrind cannot read the DWARF of this binary; the symbol table is all it needs.
 strip --strip-debug -o "$work/jiayuan" "$built"
 bin="$work/jiayuan"
 data="$work/data"
 port=18599
+console=18600
 "$bin" init --demo --data "$data" --kiosk-id order-file >/dev/null
 
 valgrind --tool=callgrind --demangle=no --compress-strings=no --compress-pos=no --dump-instr=no \
-    --callgrind-out-file="$work/callgrind.out" "$bin" serve --data "$data" --port "$port" \
+    --callgrind-out-file="$work/callgrind.out" "$bin" serve --data "$data" --port "$port" --console-port "$console" \
     >"$work/serve.log" 2>&1 &
 serve=$!
 url="http://127.0.0.1:$port"
@@ -45,12 +46,14 @@ for venue in library gym veterans; do
     curl -s -X POST -H 'Content-Type: application/json' -d "{\"code\":\"$code\",\"venue\":\"$venue\"}" \
         "$url/api/checkin" >/dev/null
 done
-curl -s "$url/staff/login" >/dev/null
+# The staff console's own door: its sign-in page.
+curl -s "http://127.0.0.1:$console/staff/login" >/dev/null
 # Idle long enough for every timer (watchdog, uploads, the closing sweep, the date cache) to fire.
 sleep 35
 curl -s "$url/healthz" >/dev/null
 kill -TERM "$serve"
 wait "$serve" || true
+serve=""
 
 # Every function of the binary that ran, first-met first.
 nm --defined-only "$built" | awk '$2 ~ /^[tTwW]$/ {print $3}' | sort -u >"$work/defined"

@@ -71,7 +71,8 @@ struct MembersController: Sendable {
                 HTMLPreview.render(
                     Documents.memberCard(m, card: $0, config: kiosk.config), paper: PrintService(kiosk: kiosk).paper, inlineStyles: false)
             }
-            return MemberPage(member: m, cards: cards, preview: preview, csrf: context.csrf)
+            let visits = try kiosk.visits(of: id, days: 30, limit: 50)
+            return MemberPage(member: m, cards: cards, preview: preview, visits: visits, csrf: context.csrf)
         }
         guard let model else { throw ConsoleError.notFound }
         return try env.page("member", title: "\(model.name) \(model.id)", context: context, status: status, flash: flash, model)
@@ -220,9 +221,12 @@ struct MemberPage {
     let preview: String?
     let flagBoxes: [FlagBox]
     let bornValue: String
+    /// The last 30 days' check-ins, check-outs and refusals, newest first (at most 50).
+    let visits: [VisitLine]
+    let hasVisits: Bool
     let csrf: String
 
-    init(member m: Member, cards: [IssuedCard], preview: String?, csrf: String) {
+    init(member m: Member, cards: [IssuedCard], preview: String?, visits: [VisitLine], csrf: String) {
         id = m.id.description
         name = m.name
         group = "\(m.group.zh) \(m.group.en)"
@@ -240,6 +244,8 @@ struct MemberPage {
         }
         self.preview = preview
         flagBoxes = FlagBox.all(m.flags)
+        self.visits = visits
+        hasVisits = !visits.isEmpty
         self.csrf = csrf
     }
 }
