@@ -65,6 +65,8 @@ let package = Package(
         // The hub's only: the kiosk never links libpq.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "JiayuanPostgres", dependencies: ["CLibPQ"]),
+        // systemd's sd_notify (READY, WATCHDOG, STOPPING) without libsystemd: one datagram; the kiosk and the hub.
+        .target(name: "JiayuanSystemd"),
 
         // MARK: The kiosk's parts.
         // The kiosk's SQLite database (GRDB, WAL, migrations, the attendance log); the only target that sees GRDB's writer.
@@ -94,6 +96,7 @@ let package = Package(
             name: "JiayuanWeb",
             dependencies: [
                 "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanCUPS", "JiayuanScanning", "JiayuanPrinting", "JiayuanSync",
+                "JiayuanSystemd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -122,8 +125,9 @@ let package = Package(
         .target(
             name: "JiayuanHub",
             dependencies: [
-                "JiayuanDomain", "JiayuanWire", "JiayuanGzip", "JiayuanPostgres",
+                "JiayuanDomain", "JiayuanWire", "JiayuanGzip", "JiayuanPostgres", "JiayuanSystemd",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,14 +5,22 @@
 # the udev rules for the scanners found there (/usr/lib/jiayuan/scanner-rules), and start the services;
 # removing the package keeps /var/lib/jiayuan.
 #
-#   bash kiosk/build-deb.sh [--binary PATH] [--out DIR] [--version V]
+# With --hub it builds jiayuan-hub_<version>_<arch>.deb instead: the district hub's program (the release
+# build of `jiayuan-hub`, or --binary PATH), its unit, sysusers/tmpfiles entries, the TLS front's nginx
+# template and docs/hub.md; postinst makes the jiayuan-hub user, /var/lib/jiayuan-hub and
+# /etc/jiayuan-hub/hub.env, and enables (does not start) the unit. No kiosk file is in it, and no hub file
+# is in the kiosk's package.
+#
+#   bash kiosk/build-deb.sh [--hub] [--binary PATH] [--out DIR] [--version V]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=""
 out="."
 version="0.1.0"
+hub=0
 while [ $# -gt 0 ]; do
   case "$1" in
+    --hub) hub=1; shift ;;
     --binary) binary="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --version) version="$2"; shift 2 ;;
@@ -22,6 +30,10 @@ done
 arch="$(dpkg --print-architecture)"
 stage="$(mktemp -d /tmp/jiayuan-deb.XXXXXX)"
 trap 'rm -rf "$stage"' EXIT
+
+if [ "$hub" = 1 ]; then
+  exec bash kiosk/build-deb-hub.sh "$stage" "$binary" "$out" "$version" "$arch"
+fi
 
 args=(--root "$stage/root" --no-init)
 [ -n "$binary" ] && args+=(--binary "$binary")
@@ -40,7 +52,7 @@ Version: $version
 Architecture: $arch
 Maintainer: Jiayuan Kiosk developers <kiosk@jiayuan.invalid>
 Installed-Size: $size
-Depends: libc6, libstdc++6, libsqlite3-0, libqrencode4, libcups2, libcurl4, libpq5, zlib1g, tzdata, espeak-ng, systemd, curl
+Depends: libc6, libstdc++6, libsqlite3-0, libqrencode4, libcups2, libcurl4, zlib1g, tzdata, espeak-ng, systemd, curl
 Recommends: cups, cups-client, cage, chromium, fonts-noto-cjk
 Section: misc
 Priority: optional

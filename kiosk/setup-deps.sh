@@ -10,8 +10,9 @@ if [ "${1:-}" = "--tests" ]; then
   # cupsd and lpadmin run the private print server of the printing tests; chromium and its driver (with
   # CJK fonts) show the resident screen to the browser test, whose selenium runs in a venv (python3-venv);
   # postgresql runs the private PostgreSQL server the hub's tests use; cage is the display unit's compositor
-  # (its unit is verified with systemd-analyze); debootstrap makes the throw-away Debian root of the installer test.
-  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql cage debootstrap)
+  # (its unit is verified with systemd-analyze); debootstrap makes the throw-away Debian root of the installer test;
+  # nginx and openssl run the hub's TLS front test (a private nginx on a loopback port, a self-signed certificate).
+  packages+=(zbar-tools sqlite3 cups-daemon cups-client curl chromium chromium-driver fonts-noto-cjk python3-venv postgresql cage debootstrap nginx openssl)
 fi
 
 missing=()
@@ -25,7 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   echo "Installing: ${missing[*]}"
   apt-get update -qq
+  # No service starts during the install (nginx's default site would listen on port 80 of every address);
+  # the tests start their own private servers on loopback.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -53,7 +53,7 @@ alone='ConsoleProcessTests|ConnectionCapsProcessTests|ScannerReaderTests'
 swift test --skip-build --filter ConsoleProcessTests
 swift test --skip-build --filter ConnectionCapsProcessTests
 swift test --skip-build --filter ScannerReaderTests
-heavy='JiayuanCLITests|UploadFaultTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests'
+heavy='JiayuanCLITests|UploadFaultTests|HubFrontTests|HubSystemdTests|PowerLossTests|ScreenBrowserTests|StaffBrowserTests'
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "$heavy|$alone"
 # A brief fuzz of every parser fed from outside (docs/fuzzing.md): a sanitized build in .build-fuzz, then 15 s per

@@ -24,6 +24,8 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable {
         case timeout
         /// The connection broke while sending or receiving (reset, closed early).
         case transfer
+        /// The server's certificate could not be verified (unknown authority, wrong name, expired).
+        case untrusted
     }
 
     public var kind: Kind
@@ -44,17 +46,22 @@ public final class HTTPClient: @unchecked Sendable {
     /// Largest answer accepted; a bigger one is cut off and reported (a misbehaving server cannot exhaust
     /// the kiosk's memory).
     public let maxResponseBytes: Int
+    /// A PEM file of certificate authorities to verify HTTPS servers against (libcurl's `CAINFO`); nil: the system's.
+    public let caFile: String?
 
     private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Creates a client with its own connection cache.
-    public init(timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10), maxResponseBytes: Int = 4 << 20) {
+    public init(
+        timeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(10), maxResponseBytes: Int = 4 << 20, caFile: String? = nil
+    ) {
         _ = Self.globalInit
         guard let h = curl_easy_init() else { fatalError("libcurl could not allocate a handle (out of memory)") }
         handle = h
         self.timeout = timeout
         self.connectTimeout = connectTimeout
         self.maxResponseBytes = maxResponseBytes
+        self.caFile = caFile
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -99,31 +106,37 @@ public final class HTTPClient: @unchecked Sendable {
                 _ = jiayuan_curl_set_long(h, CURLOPT_TIMEOUT_MS, Int(timeout.milliseconds))
                 _ = jiayuan_curl_set_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout.milliseconds))
                 _ = jiayuan_curl_set_long(h, CURLOPT_FOLLOWLOCATION, 0)
+                // libcurl copies string options: the pointer need not outlive the call.
+                if let caFile { _ = caFile.withCString { jiayuan_curl_set_pointer(h, CURLOPT_CAINFO, $0) } }
                 _ = jiayuan_curl_set_pointer(h, CURLOPT_HTTPHEADER, list.map { UnsafeRawPointer($0) })
-                _ = jiayuan_curl_set_write_function(h, CURLOPT_WRITEFUNCTION, { data, size, count, user in
-                    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-                    let n = size * count
-                    if sink.body.count + n > sink.limit {
-                        sink.tooLarge = true
-                        return 0  // libcurl stops the transfer
-                    }
-                    if n > 0, let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n)) }
-                    return n
-                })
+                _ = jiayuan_curl_set_write_function(
+                    h, CURLOPT_WRITEFUNCTION,
+                    { data, size, count, user in
+                        let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                        let n = size * count
+                        if sink.body.count + n > sink.limit {
+                            sink.tooLarge = true
+                            return 0  // libcurl stops the transfer
+                        }
+                        if n > 0, let data { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n)) }
+                        return n
+                    })
                 _ = jiayuan_curl_set_pointer(h, CURLOPT_WRITEDATA, sinkPointer)
-                _ = jiayuan_curl_set_write_function(h, CURLOPT_HEADERFUNCTION, { data, size, count, user in
-                    let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
-                    let n = size * count
-                    guard n > 0, let data else { return n }
-                    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
-                    if line.hasPrefix("HTTP/") { sink.headers = [:] }  // a new response (after a redirect or 100)
-                    if let colon = line.firstIndex(of: ":") {
-                        let name = line[..<colon].lowercased()
-                        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-                        sink.headers[name] = value
-                    }
-                    return n
-                })
+                _ = jiayuan_curl_set_write_function(
+                    h, CURLOPT_HEADERFUNCTION,
+                    { data, size, count, user in
+                        let sink = Unmanaged<Sink>.fromOpaque(user!).takeUnretainedValue()
+                        let n = size * count
+                        guard n > 0, let data else { return n }
+                        let line = String(decoding: UnsafeRawBufferPointer(start: data, count: n), as: UTF8.self)
+                        if line.hasPrefix("HTTP/") { sink.headers = [:] }  // a new response (after a redirect or 100)
+                        if let colon = line.firstIndex(of: ":") {
+                            let name = line[..<colon].lowercased()
+                            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                            sink.headers[name] = value
+                        }
+                        return n
+                    })
                 _ = jiayuan_curl_set_pointer(h, CURLOPT_HEADERDATA, sinkPointer)
                 guard let body else {
                     _ = jiayuan_curl_set_long(h, CURLOPT_HTTPGET, 1)
@@ -147,8 +160,9 @@ public final class HTTPClient: @unchecked Sendable {
             let kind: HTTPClientError.Kind
             switch code {
             case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+            case CURLE_PEER_FAILED_VERIFICATION: kind = .untrusted
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SSL_CONNECT_ERROR,
-                CURLE_PEER_FAILED_VERIFICATION, CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+                CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_SSL_CACERT_BADFILE:
                 kind = .connect
             default: kind = .transfer
             }

@@ -74,6 +74,10 @@ public protocol HubStore: Sendable {
     /// Events held, for one kiosk or all.
     func eventCount(kiosk: String?) throws -> Int64
 
+    /// A trivial round trip to the database (`SELECT 1`), for `/healthz` and the watchdog: throws when it
+    /// does not answer.
+    func ping() throws
+
     /// Re-checks the whole stored chain of a kiosk; nil when sound.
     func verifyChain(kiosk: String) throws -> ChainCheck.Problem?
 

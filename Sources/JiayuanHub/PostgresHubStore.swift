@@ -67,7 +67,8 @@ public final class PostgresHubStore: HubStore {
     static func migrate(_ c: PGConnection) throws {
         try c.transaction { c in
             _ = try c.execute("SELECT pg_advisory_xact_lock(7270501)")
-            _ = try c.execute("CREATE TABLE IF NOT EXISTS hub_migration (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            _ = try c.execute(
+                "CREATE TABLE IF NOT EXISTS hub_migration (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
             let done = Set(try c.execute("SELECT version FROM hub_migration").rows.compactMap { $0[0].flatMap { Int($0) } })
             for (version, sql) in migrations where !done.contains(version) {
                 _ = try c.execute(sql)
@@ -80,7 +81,8 @@ public final class PostgresHubStore: HubStore {
     public static func dropSchema(url: String) throws {
         let c = try PGConnection(url: url)
         defer { c.close() }
-        _ = try c.execute("DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration CASCADE; DROP FUNCTION IF EXISTS hub_event_append_only()")
+        _ = try c.execute(
+            "DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration CASCADE; DROP FUNCTION IF EXISTS hub_event_append_only()")
     }
 
     /// UTC text of a timestamptz column, in the log's one spelling.
@@ -91,7 +93,9 @@ public final class PostgresHubStore: HubStore {
             try c.transaction { c in
                 let existing = try c.execute("SELECT centre FROM hub_kiosk WHERE id = $1 FOR UPDATE", [id])
                 if let current = existing.rows.first?[0] {
-                    guard replace else { throw HubError("kiosk \(id) already has a token (use --replace to issue a new one; the old one stops working)") }
+                    guard replace else {
+                        throw HubError("kiosk \(id) already has a token (use --replace to issue a new one; the old one stops working)")
+                    }
                     guard current == centre else { throw HubError("kiosk \(id) belongs to centre \(current), not \(centre)") }
                     _ = try c.execute("UPDATE hub_kiosk SET token_hash = $1 WHERE id = $2", [tokenHash, id])
                 } else {
@@ -110,7 +114,8 @@ public final class PostgresHubStore: HubStore {
             HubKiosk(
                 id: r.string(i, "id") ?? "", centre: r.string(i, "centre") ?? "", lastSeq: r.int64(i, "last_seq") ?? 0,
                 lastUploadAt: r.string(i, "last_upload_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) },
-                createdAt: r.string(i, "created_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) } ?? Date(timeIntervalSince1970: 0))
+                createdAt: r.string(i, "created_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) }
+                    ?? Date(timeIntervalSince1970: 0))
         }
     }
 
@@ -124,12 +129,14 @@ public final class PostgresHubStore: HubStore {
         try pool.withConnection { c in Self.kiosks(try c.execute("SELECT \(Self.kioskColumns) FROM hub_kiosk ORDER BY id")) }
     }
 
-    static let copyEvents = "COPY hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at) FROM STDIN"
+    static let copyEvents =
+        "COPY hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at) FROM STDIN"
 
     static func rows(kiosk: String, events: [WireEvent], receivedAt: String) -> [[String?]] {
         events.map { e in
             [
-                kiosk, String(e.seq), e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash, receivedAt,
+                kiosk, String(e.seq), e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash,
+                receivedAt,
             ]
         }
     }
@@ -175,7 +182,9 @@ public final class PostgresHubStore: HubStore {
 
     public func bulkLoad(kiosk: String, events: [WireEvent], at: Date) throws {
         try pool.withConnection { c in
-            try c.transaction { c in _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: events, receivedAt: ISOTime.format(at))) }
+            try c.transaction { c in
+                _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: events, receivedAt: ISOTime.format(at)))
+            }
         }
     }
 
@@ -191,7 +200,8 @@ public final class PostgresHubStore: HubStore {
                 """, [ISOTime.format(from), ISOTime.format(to), centre])
             return (0..<r.count).map { i in
                 HourlyVisits(
-                    hour: ISOTime.parse((r.string(i, "hour") ?? "") + ":00:00Z", defaultZone: ISOTime.utc) ?? from, centre: r.string(i, "centre") ?? "",
+                    hour: ISOTime.parse((r.string(i, "hour") ?? "") + ":00:00Z", defaultZone: ISOTime.utc) ?? from,
+                    centre: r.string(i, "centre") ?? "",
                     venue: r.string(i, "venue") ?? "", group: r.string(i, "grp") ?? "", visits: Int(r.int64(i, "n") ?? 0))
             }
         }
@@ -199,10 +209,15 @@ public final class PostgresHubStore: HubStore {
 
     public func eventCount(kiosk: String?) throws -> Int64 {
         try pool.withConnection { c in
-            let r = try kiosk.map { try c.execute("SELECT count(*) AS n FROM hub_event WHERE kiosk = $1", [$0]) }
+            let r =
+                try kiosk.map { try c.execute("SELECT count(*) AS n FROM hub_event WHERE kiosk = $1", [$0]) }
                 ?? c.execute("SELECT count(*) AS n FROM hub_event")
             return r.int64(0, "n") ?? 0
         }
+    }
+
+    public func ping() throws {
+        try pool.withConnection { c in _ = try c.execute("SELECT 1") }
     }
 
     public func verifyChain(kiosk: String) throws -> ChainCheck.Problem? {
@@ -218,7 +233,8 @@ public final class PostgresHubStore: HubStore {
                 for i in 0..<r.count {
                     let event = try AttendanceEvent(
                         wire: WireEvent(
-                            seq: r.int64(i, "seq") ?? 0, id: r.string(i, "id") ?? "", at: r.string(i, "at") ?? "", venue: r.string(i, "venue") ?? "",
+                            seq: r.int64(i, "seq") ?? 0, id: r.string(i, "id") ?? "", at: r.string(i, "at") ?? "",
+                            venue: r.string(i, "venue") ?? "",
                             member: r.string(i, "member"), group: r.string(i, "grp"), direction: r.string(i, "direction") ?? "",
                             outcome: r.string(i, "outcome") ?? "", reason: r.string(i, "reason"), via: r.string(i, "via") ?? "",
                             prevHash: r.string(i, "prev_hash") ?? "", hash: r.string(i, "hash") ?? ""))

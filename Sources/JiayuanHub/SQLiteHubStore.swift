@@ -70,7 +70,9 @@ public struct SQLiteHubStore: HubStore {
     public func addKiosk(id: String, centre: String, tokenHash: String, replace: Bool, at: Date) throws {
         try writer.write { db in
             if let existing = try String.fetchOne(db, sql: "SELECT centre FROM kiosk WHERE id = ?", arguments: [id]) {
-                guard replace else { throw HubError("kiosk \(id) already has a token (use --replace to issue a new one; the old one stops working)") }
+                guard replace else {
+                    throw HubError("kiosk \(id) already has a token (use --replace to issue a new one; the old one stops working)")
+                }
                 guard existing == centre else { throw HubError("kiosk \(id) belongs to centre \(existing), not \(centre)") }
                 try db.execute(sql: "UPDATE kiosk SET token_hash = ? WHERE id = ?", arguments: [tokenHash, id])
             } else {
@@ -82,7 +84,9 @@ public struct SQLiteHubStore: HubStore {
     }
 
     public func kiosk(tokenHash: String) throws -> HubKiosk? {
-        try writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM kiosk WHERE token_hash = ?", arguments: [tokenHash]).map(Self.kiosk) }
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM kiosk WHERE token_hash = ?", arguments: [tokenHash]).map(Self.kiosk)
+        }
     }
 
     public func kiosks() throws -> [HubKiosk] {
@@ -130,7 +134,8 @@ public struct SQLiteHubStore: HubStore {
                 """)
         for e in events {
             try insert.execute(arguments: [
-                kiosk, e.seq, e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash, receivedAt,
+                kiosk, e.seq, e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash,
+                receivedAt,
             ])
         }
     }
@@ -163,6 +168,10 @@ public struct SQLiteHubStore: HubStore {
             if let kiosk { return try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kiosk = ?", arguments: [kiosk]) ?? 0 }
             return try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event") ?? 0
         }
+    }
+
+    public func ping() throws {
+        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
     public func verifyChain(kiosk: String) throws -> ChainCheck.Problem? {

@@ -130,7 +130,7 @@ public enum Doctor {
         }
         var reachable = "hub \(hub) answers"
         var verdict: DoctorCheck.Verdict = state.backlog > 5000 ? .warning : .ok
-        let client = HTTPClient(timeout: .seconds(5), connectTimeout: .seconds(3))
+        let client = HTTPClient(timeout: .seconds(5), connectTimeout: .seconds(3), caFile: kiosk.config.upload.caFile)
         do {
             _ = try client.get(hub + "/healthz")
         } catch {

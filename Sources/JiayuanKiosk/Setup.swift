@@ -105,6 +105,7 @@ public enum DefaultConfig {
             # interval_seconds = 15     # how often to look for new events when everything is sent
             # timeout_seconds = 30      # a request without an answer is given up and retried
             # retry_max_seconds = 300   # the longest wait between retries (doubling from 1 s, with jitter)
+            # ca_file = "/etc/jiayuan/hub-ca.pem"   # the district's CA (PEM) when the hub's certificate is its own
 
             [services]
             # One meal order (送餐/订餐) in fen; free for low-income members.

@@ -16,6 +16,8 @@ public struct UploadSettings: Sendable {
     public var interval: Duration
     /// The longest wait between retries, in seconds.
     public var retryMax: Double
+    /// The PEM file of authorities the hub's certificate is checked against (nil: the system's).
+    public var caFile: String?
 
     /// The token from `--token-file FILE` (its first line), else `$JIAYUAN_UPLOAD_TOKEN`, else nil (the
     /// config's). Tokens never travel as arguments: they would show in `ps`.
@@ -51,6 +53,13 @@ public struct UploadSettings: Sendable {
         timeout = .seconds(config.timeoutSeconds)
         interval = .seconds(config.intervalSeconds)
         retryMax = Double(config.retryMaxSeconds)
+        if let caFile = config.caFile {
+            if let problem = UploadConfig.caFileProblem(caFile, hub: self.hub) { throw KioskError(problem) }
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw KioskError("cannot read the hub's certificate authority file \(caFile) (ca_file under [upload])")
+            }
+            self.caFile = caFile
+        }
     }
 }
 
@@ -90,7 +99,7 @@ public final class Uploader: Sendable {
         self.centreID = centreID
         self.settings = settings
         self.clock = clock
-        client = HTTPClient(timeout: settings.timeout, connectTimeout: min(settings.timeout, .seconds(10)))
+        client = HTTPClient(timeout: settings.timeout, connectTimeout: min(settings.timeout, .seconds(10)), caFile: settings.caFile)
     }
 
     /// A batch read and compressed, ready to send.
@@ -166,6 +175,10 @@ public final class Uploader: Sendable {
                 ],
                 body: batch.body)
         } catch {
+            if error.kind == .untrusted {
+                let advice = "set ca_file under [upload] to the district's certificate authority"
+                return try failed("the hub's certificate is not trusted (\(error.message)): \(advice)")
+            }
             return try failed("the hub did not answer (\(error.message))")
         }
         let answer = (try? JSONSerialization.jsonObject(with: Data(reply.body))) as? [String: Any] ?? [:]

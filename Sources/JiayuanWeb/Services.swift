@@ -4,6 +4,7 @@ import JiayuanKiosk
 import JiayuanScanning
 import JiayuanStore
 import JiayuanSync
+import JiayuanSystemd
 import JiayuanWire
 import Logging
 import ServiceLifecycle
@@ -176,9 +177,8 @@ struct WatchdogService: Service, CustomStringConvertible {
         self.coordinator = coordinator
         self.logger = logger
         self.door = door
-        socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
-        let usec = environment["WATCHDOG_USEC"].flatMap(Double.init) ?? 30_000_000
-        interval = max(0.5, usec / 1_000_000 / 2)
+        socketPath = SystemdNotify.socketPath(environment)
+        interval = SystemdNotify.watchdogInterval(environment)
     }
 
     /// Whether the door answers a request within one interval (true before it listens: it is starting).
@@ -236,25 +236,6 @@ struct WatchdogService: Service, CustomStringConvertible {
         if free < minimumFreeBytes { throw .diskFull }
     }
 
-    /// Sends one sd_notify datagram; an `@` prefix means the abstract namespace.
-    static func notify(_ path: String?, _ message: String) {
-        guard let path else { return }
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        var bytes = Array(path.utf8)
-        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
-        _ = message.withCString { text in
-            withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, length) }
-            }
-        }
-    }
+    /// Sends one sd_notify datagram (`SystemdNotify`, shared with the hub).
+    static func notify(_ path: String?, _ message: String) { SystemdNotify.send(path, message) }
 }

@@ -91,8 +91,7 @@ struct HubServe: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.zone = zone.timeZone
-        let app = buildHubApplication(store: try store.open(), options: options, logger: logger)
-        try await app.runService()
+        try await runHub(store: try store.open(), options: options, logger: logger)
     }
 }
 

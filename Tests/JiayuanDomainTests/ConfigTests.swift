@@ -43,6 +43,20 @@ struct ConfigTests {
         #expect(throws: ConfigError.self) { try KioskConfig.parse(base + "\n[upload]\nhub = \"ftp://x\"\n", file: "f") }
     }
 
+    @Test("[upload] ca_file: an absolute path, only for an https:// hub; otherwise a config error naming ca_file")
+    func uploadCAFile() throws {
+        let base = DefaultConfig.text(kioskID: "k", demo: true) + "\n[upload]\n"
+        let https = "hub = \"https://hub.example.org\"\n"
+        #expect(try KioskConfig.parse(base + https, file: "f").upload.caFile == nil)
+        #expect(
+            try KioskConfig.parse(base + https + "ca_file = \"/etc/jiayuan/hub-ca.pem\"\n", file: "f").upload.caFile
+                == "/etc/jiayuan/hub-ca.pem")
+        for bad in [https + "ca_file = \"hub-ca.pem\"\n", "hub = \"http://127.0.0.1:8090\"\nca_file = \"/etc/ca.pem\"\n"] {
+            let error = #expect(throws: ConfigError.self) { try KioskConfig.parse(base + bad, file: "f") }
+            #expect(error?.message.contains("ca_file") == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test("[[scanner]] usb_id: a vendor:product id, read lower-case; anything else is a config error with its line")
     func scannerUSBID() throws {
         let base = DefaultConfig.text(kioskID: "k", demo: true)

@@ -89,7 +89,11 @@ public final class FaultProxy: @unchecked Sendable {
             lock.withLock { faults.append(fault) }
             switch fault {
             case .fail500:
-                Self.send(client, Array("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 21\r\nContent-Type: text/plain\r\n\r\ninjected server error".utf8))
+                Self.send(
+                    client,
+                    Array(
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 21\r\nContent-Type: text/plain\r\n\r\ninjected server error"
+                            .utf8))
             case .stall(let seconds):
                 Thread.sleep(forTimeInterval: seconds)
                 return
@@ -158,14 +162,17 @@ public final class HubProcess: @unchecked Sendable {
     public let data: String
     public let database: String?
     public let logPath: String
+    /// Extra environment for the process (`NOTIFY_SOCKET`, `WATCHDOG_USEC`).
+    public let environment: [String: String]
     private var process: Process?
 
     /// The hub's base address.
     public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Starts a hub with its data in `data` (and `database`, a PostgreSQL URL, when given).
-    public init(data: String, database: String?, port: Int = Loopback.freePort()) throws {
+    public init(data: String, database: String?, port: Int = Loopback.freePort(), environment: [String: String] = [:]) throws {
         self.port = port
+        self.environment = environment
         self.data = data
         self.database = database
         logPath = data + "/hub-\(port).log"
@@ -180,7 +187,7 @@ public final class HubProcess: @unchecked Sendable {
     public func start() throws {
         let health = url + "/healthz"
         process = try Run.startJiayuan(
-            ["serve", "--port", String(port)] + storeArguments, log: logPath, poll: 0.05, binary: Run.hubBinary
+            ["serve", "--port", String(port)] + storeArguments, log: logPath, environment: environment, poll: 0.05, binary: Run.hubBinary
         ) {
             (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", health]).status) == 0
         }
@@ -198,6 +205,14 @@ public final class HubProcess: @unchecked Sendable {
         guard let p = process, p.isRunning else { return }
         p.terminate()
         p.waitUntilExit()
+    }
+
+    /// SIGTERM (as systemd stops it) and the exit status.
+    public func terminate() -> Int32? {
+        guard let p = process, p.isRunning else { return nil }
+        p.terminate()
+        p.waitUntilExit()
+        return p.terminationStatus
     }
 
     /// Issues a token for a kiosk.

@@ -4,10 +4,11 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHTTP
 import JiayuanKiosk
-import JiayuanWeb
-@testable import JiayuanStore
 import JiayuanTestSupport
+import JiayuanWeb
 import Testing
+
+@testable import JiayuanStore
 
 #if canImport(Glibc)
     import Glibc
@@ -235,39 +236,4 @@ struct PowerLossTests {
         kiosk.stop()
         try expectAllRecorded(answered, data: data.path)
     }
-}
-
-/// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
-final class NotifySocket: @unchecked Sendable {
-    let path: String
-    private let fd: Int32
-
-    init(path: String) throws {
-        self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, b) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
-        }
-        let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard ok == 0 else { throw KioskError("cannot bind \(path)") }
-        let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-    }
-
-    /// Every message received since the last call, joined.
-    func drain() -> String {
-        var out = ""
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return out }
-            out += String(decoding: buffer[0..<n], as: UTF8.self) + "\n"
-        }
-    }
-
-    func close() { Glibc.close(fd) }
 }

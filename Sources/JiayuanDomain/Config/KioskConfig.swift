@@ -156,7 +156,9 @@ public struct KioskConfig: Sendable {
                 message: "the staff console and the resident screen cannot share port \(port)")
         }
         let upload = try reader.table("upload")
-        try upload?.allow(["hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds", "allow_http"])
+        try upload?.allow([
+            "hub", "token", "batch_size", "interval_seconds", "timeout_seconds", "retry_max_seconds", "allow_http", "ca_file",
+        ])
         var uploadConfig = UploadConfig()
         if let upload {
             uploadConfig.allowHTTP = try upload.bool("allow_http") ?? false
@@ -175,6 +177,10 @@ public struct KioskConfig: Sendable {
             uploadConfig.intervalSeconds = try upload.integer("interval_seconds", in: 1...86400) ?? 15
             uploadConfig.timeoutSeconds = try upload.integer("timeout_seconds", in: 1...600) ?? 30
             uploadConfig.retryMaxSeconds = try upload.integer("retry_max_seconds", in: 1...3600) ?? 300
+            if let caFile = try upload.string("ca_file"), !caFile.isEmpty {
+                if let problem = UploadConfig.caFileProblem(caFile, hub: uploadConfig.hub) { throw upload.error("ca_file", problem) }
+                uploadConfig.caFile = caFile
+            }
         }
         let screen = try reader.table("screen")
         try screen?.allow(["voice", "demo"])
@@ -486,6 +492,9 @@ public struct UploadConfig: Hashable, Sendable {
 
     /// Accept `http://` to a hub on another machine (a closed network only: the token travels in clear text).
     public var allowHTTP = false
+    /// A PEM file of the certificate authorities the hub's certificate is checked against, instead of the
+    /// system's (a district's own CA, or the TLS front's self-signed certificate). nil: the system's.
+    public var caFile: String?
 
     /// No hub configured.
     public init() {}
@@ -496,6 +505,18 @@ public struct UploadConfig: Hashable, Sendable {
         if KioskConfig.isLoopbackHost(host) { return nil }
         return
             "use https:// for a hub on another machine (over http:// the kiosk token travels in clear text); set allow_http = true under [upload] only on a closed network"
+    }
+
+    /// Why `ca_file` cannot be used: it must be an absolute path, and only an `https://` hub has a
+    /// certificate to check.
+    public static func caFileProblem(_ caFile: String, hub: String?) -> String? {
+        guard caFile.hasPrefix("/"), !caFile.contains("\0") else {
+            return "ca_file must be the absolute path of a PEM file, like \"/etc/jiayuan/hub-ca.pem\", not \"\(caFile)\""
+        }
+        if let hub, !hub.lowercased().hasPrefix("https://") {
+            return "ca_file is only used for an https:// hub (\(hub) is not checked with a certificate)"
+        }
+        return nil
     }
 
     /// `http://` or `https://` followed by a host.
