@@ -75,11 +75,20 @@ if [ "$1" = "configure" ]; then
   /usr/lib/jiayuan/scanner-rules >/dev/null || true
   udevadm control --reload 2>/dev/null || true
   udevadm trigger --subsystem-match=input --subsystem-match=tty 2>/dev/null || true
+  # As install.sh: a raw retry-job queue for a USB receipt printer plugged in now (docs/install.md).
+  if command -v lpinfo >/dev/null 2>&1 && ! lpstat -p jiayuan-receipt >/dev/null 2>&1; then
+    uri="$(lpinfo -v 2>/dev/null | awk '$1 == "direct" && $2 ~ /^usb:\/\// { print $2; exit }' || true)"
+    if [ -n "$uri" ] && lpadmin -p jiayuan-receipt -E -v "$uri" -o printer-error-policy=retry-job \
+        -o printer-is-shared=false -D "Jiayuan receipt printer"; then
+      sed -i 's|^target = "file:prints"|target = "cups:jiayuan-receipt"|' /var/lib/jiayuan/jiayuan.toml
+    fi
+  fi
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable jiayuan.service jiayuan-backup.timer jiayuan-display.service >/dev/null
     systemctl restart jiayuan.service || true
     systemctl start jiayuan-backup.timer || true
+    systemctl restart jiayuan-display.service || true
   fi
 fi
 EOF

@@ -18,6 +18,8 @@ public struct DoctorCheck: Sendable {
     public var detail: String
     /// For the printer: its CUPS queue is stopped or refuses jobs (staff can start it again).
     public var stopped = false
+    /// For the printer: what is wrong in words, once in each language (for the console's alert).
+    public var words: Bilingual?
 }
 
 /// Health checks in plain words for front-desk staff.
@@ -178,9 +180,24 @@ public enum Doctor {
                 if !words.isEmpty { detail += " — " + words.map { "\($0.zh) \($0.en)" }.joined(separator: "; ") }
                 if !status.accepting { detail += " — not accepting jobs" }
                 detail += ", \(waiting)"
+                var zh: [String] = words.map(\.zh)
+                var en: [String] = words.map(\.en)
+                if status.state == .stopped {
+                    zh.insert("打印队列已停止", at: 0)
+                    en.insert("its queue is stopped", at: 0)
+                }
+                if !status.accepting {
+                    zh.append("不接收新任务")
+                    en.append("it refuses new jobs")
+                }
+                if backlog > 0 {
+                    zh.append("\(backlog) 张单据在等")
+                    en.append("\(backlog) waiting")
+                }
                 return DoctorCheck(
                     name: "printer", verdict: bad ? .problem : (backlog == 0 ? .ok : .warning), detail: detail,
-                    stopped: status.state == .stopped || !status.accepting)
+                    stopped: status.state == .stopped || !status.accepting,
+                    words: Bilingual(zh: zh.joined(separator: "，"), en: en.joined(separator: "; ")))
             }
         } catch {
             return DoctorCheck(name: "printer", verdict: .problem, detail: "\(KioskError.describe(error)), \(waiting)")

@@ -44,11 +44,11 @@ enum Alerts {
         }
         let printer = Doctor.printer(kiosk)
         if printer.verdict == .problem {
+            let words = printer.words ?? Bilingual(zh: printer.detail, en: printer.detail)
             lines.append(
                 Line(
-                    zh: "打印机有问题：\(printer.detail)。请检查纸和电源；打印任务会保留，修好后自动打印。",
-                    en:
-                        "The printer has a problem: \(printer.detail). Check the paper and the power; jobs are kept and print once it is fixed.",
+                    zh: "打印机有问题：\(words.zh)。请检查纸和电源；打印任务会保留，修好后自动打印。",
+                    en: "The printer has a problem: \(words.en). Check the paper and the power; jobs are kept and print once it is fixed.",
                     resume: printer.stopped, csrf: csrf))
         }
         if kiosk.config.upload.hub != nil, let upload = try? kiosk.database.uploadState(), upload.backlog > 0, let error = upload.lastError
