@@ -206,12 +206,13 @@ struct CheckInCLITests {
         #expect(try kiosk.eventCount() == 3)
     }
 
-    @Test("--at that is not a time exits 1 with one line on stderr")
+    @Test("--at that is not a time is a usage mistake: exit 64, says what a time looks like, records nothing")
     func badAtIsAnError() throws {
         let kiosk = try TestKiosk.demo()
         defer { kiosk.remove() }
         let r = try kiosk.run("checkin", try kiosk.card("M000001"), "--venue", "veterans", "--at", "yesterday")
-        #expect(isOneLineError(r), "exit \(r.status), stderr: \(r.stderr)")
+        #expect(r.status == 64, "exit \(r.status), stderr: \(r.stderr)")
+        #expect(r.stderr.contains("is not a time like 2026-11-28T08:05:00+08:00"), "\(r.stderr)")
         #expect(try kiosk.eventCount() == 0)
     }
 
