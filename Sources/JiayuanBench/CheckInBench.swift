@@ -22,7 +22,9 @@ public struct BenchFigures: Sendable {
 /// same durability settings (WAL, `synchronous=FULL`, one transaction per row) on the same disk.
 public enum CheckInBench {
     /// Runs `count` accepted check-ins and `count` bare inserts, interleaved in rounds so both see the same disk.
-    public static func run(count: Int, in directory: String, rounds: Int = 4) throws -> (engine: BenchFigures, bare: BenchFigures, context: BenchContext) {
+    public static func run(count: Int, in directory: String, rounds: Int = 4) throws -> (
+        engine: BenchFigures, bare: BenchFigures, context: BenchContext
+    ) {
         let base = directory + "/jiayuan-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: base)
         try FileManager.default.createDirectory(atPath: base + "/kiosk/keys", withIntermediateDirectories: true)
@@ -49,7 +51,9 @@ public enum CheckInBench {
         var codes: [String] = []
         for m in members {
             codes.append(
-                try kiosk.database.issueCard(member: m.id, keyID: 1, today: kiosk.today(at: start), validityDays: 365, at: start, sign: key.sign).code)
+                try kiosk.database.issueCard(
+                    member: m.id, keyID: 1, today: kiosk.today(at: start), validityDays: 365, at: start, sign: key.sign
+                ).code)
         }
         let service = try CheckInService(kiosk: kiosk)
 
@@ -114,7 +118,8 @@ public enum CheckInBench {
             let t0 = clock.now
             try bare.write { db in
                 try db.execute(
-                    sql: "INSERT INTO event (id, at, venue, direction, outcome, via, prev_hash, hash) VALUES (?, 'x', 'hall', 'in', 'accepted', 'scan', 'p', ?)",
+                    sql:
+                        "INSERT INTO event (id, at, venue, direction, outcome, via, prev_hash, hash) VALUES (?, 'x', 'hall', 'in', 'accepted', 'scan', 'p', ?)",
                     arguments: [UUID().uuidString, "nosync-\(i)"])
             }
             unsynced.append((clock.now - t0).seconds)

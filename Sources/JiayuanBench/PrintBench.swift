@@ -14,7 +14,8 @@ public enum PrintBench {
         let charge = DaycareCharge(kind: .fullDay, lunch: true, amountFen: 2600, free: false, checkedInAt: checkIn, checkedOutAt: checkOut)
         let member = MemberSummary(id: MemberID("M000123")!, displayName: "王*英", group: .elder)
         let decision = Decision(
-            outcome: .accepted, direction: .out, member: member, venue: venue.id, seq: 4242, at: checkOut, inside: 12, capacity: venue.capacity,
+            outcome: .accepted, direction: .out, member: member, venue: venue.id, seq: 4242, at: checkOut, inside: 12,
+            capacity: venue.capacity,
             message: Bilingual(zh: "", en: ""), charge: charge)
         return Documents.daycareReceipt(decision, charge: charge, venue: venue, config: config, paid: false)
     }
@@ -36,7 +37,9 @@ public enum PrintBench {
             case .title(let t): items.append(["type": "title", "text": t])
             case .big(let t): items.append(["type": "big", "text": t])
             case .text(let t, let align, let bold):
-                items.append(["type": "text", "text": t, "align": align == .center ? "center" : align == .right ? "right" : "left", "bold": bold])
+                items.append([
+                    "type": "text", "text": t, "align": align == .center ? "center" : align == .right ? "right" : "left", "bold": bold,
+                ])
             case .row(let l, let v): items.append(["type": "row", "label": l, "value": v])
             case .separator: items.append(["type": "separator"])
             case .qr(let d, let caption): items.append(["type": "qr", "data": d, "caption": caption ?? ""])

@@ -9,7 +9,8 @@ public enum SyntheticLog {
     /// Appends `count` events, 30 s apart and ending about now, cycling through `venues` and the member
     /// groups (one in four a denial). Returns the seq of the last one.
     @discardableResult
-    public static func append(to database: AppDatabase, count: Int, venues: [String], seed: UInt64 = 3, now: Date = Date()) throws -> Int64 {
+    public static func append(to database: AppDatabase, count: Int, venues: [String], seed: UInt64 = 3, now: Date = Date()) throws -> Int64
+    {
         precondition(!venues.isEmpty, "at least one venue")
         var rng = SeededRandom(seed: seed)
         let groups = MemberGroup.allCases

@@ -1,8 +1,9 @@
 import CCUPS
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 // The libcups plumbing behind CUPSClient: connections, IPP requests, response parsing and error mapping.
@@ -48,12 +49,16 @@ extension CUPSClient {
     /// Opens a connection to the server, runs `body` with it, and closes it.
     func withConnection<T>(_ body: (OpaquePointer) throws -> T) throws -> T {
         let milliseconds = Int32(max(1, min(timeout * 1000, Double(Int32.max))))
-        guard let http = httpConnect2(server.host, Int32(server.port), nil, AF_UNSPEC,
-                                      HTTP_ENCRYPTION_IF_REQUESTED, 1, milliseconds, nil) else {
+        guard
+            let http = httpConnect2(
+                server.host, Int32(server.port), nil, AF_UNSPEC,
+                HTTP_ENCRYPTION_IF_REQUESTED, 1, milliseconds, nil)
+        else {
             // libcups's own text here is often a stale errno ("Bad file descriptor"); find the real cause.
             let reason = connectFailureReason()
-            throw CUPSError(kind: .unreachable, message: "cannot reach the print server at \(server) (\(reason))",
-                            ippStatus: Int(cupsLastError().rawValue), detail: String(cString: cupsLastErrorString()))
+            throw CUPSError(
+                kind: .unreachable, message: "cannot reach the print server at \(server) (\(reason))",
+                ippStatus: Int(cupsLastError().rawValue), detail: String(cString: cupsLastErrorString()))
         }
         defer { httpClose(http) }
         httpSetTimeout(http, timeout, nil, nil)
@@ -123,8 +128,9 @@ extension CUPSClient {
             ippDelete(response)
         } else if cupsLastError() == IPP_STATUS_ERROR_NOT_FOUND {
             // An HTTP 404 rather than an IPP answer: whatever listens there is not a CUPS scheduler.
-            throw CUPSError(kind: .server, message: "the server at \(server) is not a CUPS print server (it answered \"Not Found\")",
-                            ippStatus: Int(IPP_STATUS_ERROR_NOT_FOUND.rawValue), detail: String(cString: cupsLastErrorString()))
+            throw CUPSError(
+                kind: .server, message: "the server at \(server) is not a CUPS print server (it answered \"Not Found\")",
+                ippStatus: Int(IPP_STATUS_ERROR_NOT_FOUND.rawValue), detail: String(cString: cupsLastErrorString()))
         }
         throw lastError(http, about: subject)
     }
@@ -133,15 +139,17 @@ extension CUPSClient {
         let request = IPPRequest(IPP_OP_GET_PRINTER_ATTRIBUTES)
         request.add(uri: "printer-uri", try printerURI(queue))
         request.addUser()
-        request.add(keywords: "requested-attributes",
-                    ["printer-state", "printer-state-reasons", "printer-state-message", "printer-is-accepting-jobs"])
+        request.add(
+            keywords: "requested-attributes",
+            ["printer-state", "printer-state-reasons", "printer-state-message", "printer-is-accepting-jobs"])
         let response = try perform(http, request, resource: "/", about: .queue(queue))
         defer { ippDelete(response) }
-        let state: CUPSPrinterStatus.State = switch integer(response, "printer-state") {
-        case 4: .processing
-        case 5: .stopped
-        default: .idle
-        }
+        let state: CUPSPrinterStatus.State =
+            switch integer(response, "printer-state") {
+            case 4: .processing
+            case 5: .stopped
+            default: .idle
+            }
         var accepting = true
         if let attribute = ippFindAttribute(response, "printer-is-accepting-jobs", IPP_TAG_BOOLEAN) {
             accepting = ippGetBoolean(attribute, 0) != 0
@@ -178,8 +186,9 @@ extension CUPSClient {
     /// The `printer-uri` for a queue on the connected server.
     func printerURI(_ queue: String) throws -> String {
         var buffer = [CChar](repeating: 0, count: Int(HTTP_MAX_URI))
-        let status = httpAssembleURI(HTTP_URI_CODING_ALL, &buffer, Int32(buffer.count), "ipp", nil, "localhost", 0,
-                                     "/printers/\(queue)")
+        let status = httpAssembleURI(
+            HTTP_URI_CODING_ALL, &buffer, Int32(buffer.count), "ipp", nil, "localhost", 0,
+            "/printers/\(queue)")
         guard status.rawValue >= HTTP_URI_STATUS_OK.rawValue else {
             throw CUPSError(kind: .invalidRequest, message: "\"\(queue)\" is not a valid printer queue name")
         }
@@ -199,45 +208,54 @@ extension CUPSClient {
         case .job(let id): what = "print job \(id)"
         }
         if connectionError == ETIMEDOUT || status == IPP_STATUS_ERROR_TIMEOUT {
-            return CUPSError(kind: .unreachable,
-                             message: "the print server at \(server) did not answer within \(Int(timeout.rounded(.up))) seconds",
-                             ippStatus: code, detail: detail)
+            return CUPSError(
+                kind: .unreachable,
+                message: "the print server at \(server) did not answer within \(Int(timeout.rounded(.up))) seconds",
+                ippStatus: code, detail: detail)
         }
         switch status {
         case IPP_STATUS_ERROR_NOT_FOUND:
             switch subject {
             case .queue(let name):
-                return CUPSError(kind: .queueNotFound, message: "the printer queue \"\(name)\" does not exist",
-                                 ippStatus: code, detail: detail)
+                return CUPSError(
+                    kind: .queueNotFound, message: "the printer queue \"\(name)\" does not exist",
+                    ippStatus: code, detail: detail)
             case .job(let id):
-                return CUPSError(kind: .jobNotFound, message: "print job \(id) does not exist on the print server at \(server)",
-                                 ippStatus: code, detail: detail)
+                return CUPSError(
+                    kind: .jobNotFound, message: "print job \(id) does not exist on the print server at \(server)",
+                    ippStatus: code, detail: detail)
             }
         case IPP_STATUS_ERROR_NOT_ACCEPTING_JOBS:
             return CUPSError(kind: .notAccepting, message: "\(what) is not accepting jobs", ippStatus: code, detail: detail)
         case IPP_STATUS_ERROR_FORBIDDEN, IPP_STATUS_ERROR_NOT_AUTHORIZED, IPP_STATUS_ERROR_NOT_AUTHENTICATED,
-             IPP_STATUS_ERROR_CUPS_AUTHENTICATION_CANCELED:
-            return CUPSError(kind: .notAllowed, message: "the print server at \(server) refused access to \(what) (\(detail))",
-                             ippStatus: code, detail: detail)
+            IPP_STATUS_ERROR_CUPS_AUTHENTICATION_CANCELED:
+            return CUPSError(
+                kind: .notAllowed, message: "the print server at \(server) refused access to \(what) (\(detail))",
+                ippStatus: code, detail: detail)
         case IPP_STATUS_ERROR_SERVICE_UNAVAILABLE:
-            return CUPSError(kind: .unreachable, message: "lost the connection to the print server at \(server) (\(detail))",
-                             ippStatus: code, detail: detail)
+            return CUPSError(
+                kind: .unreachable, message: "lost the connection to the print server at \(server) (\(detail))",
+                ippStatus: code, detail: detail)
         default:
             if connectionError != 0 {
                 let reason = String(cString: strerror(connectionError))
-                return CUPSError(kind: .unreachable, message: "lost the connection to the print server at \(server) (\(reason))",
-                                 ippStatus: code, detail: detail)
+                return CUPSError(
+                    kind: .unreachable, message: "lost the connection to the print server at \(server) (\(reason))",
+                    ippStatus: code, detail: detail)
             }
             let doing = action.map { " while \($0)" } ?? ""
-            return CUPSError(kind: .server, message: "the print server at \(server) reported an error for \(what)\(doing): \(detail)",
-                             ippStatus: code, detail: detail)
+            return CUPSError(
+                kind: .server, message: "the print server at \(server) reported an error for \(what)\(doing): \(detail)",
+                ippStatus: code, detail: detail)
         }
     }
 
     /// Queue names CUPS accepts: 1–127 bytes, no blanks, control characters, "/", "\", "?", "'", "\"" or "#".
     static func validate(queue: String) throws {
-        let forbidden: Set<UInt8> = [UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "?"), UInt8(ascii: "'"),
-                                     UInt8(ascii: "\""), UInt8(ascii: "#")]
+        let forbidden: Set<UInt8> = [
+            UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: "?"), UInt8(ascii: "'"),
+            UInt8(ascii: "\""), UInt8(ascii: "#"),
+        ]
         let bytes = Array(queue.utf8)
         guard !bytes.isEmpty, bytes.count <= 127, !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F || forbidden.contains($0) }) else {
             throw CUPSError(kind: .invalidRequest, message: "\"\(queue)\" is not a valid printer queue name")
@@ -246,9 +264,9 @@ extension CUPSClient {
 }
 
 #if os(Linux)
-let socketStream = Int32(SOCK_STREAM.rawValue)
+    let socketStream = Int32(SOCK_STREAM.rawValue)
 #else
-let socketStream = SOCK_STREAM
+    let socketStream = SOCK_STREAM
 #endif
 
 func isSuccess(_ status: ipp_status_t) -> Bool {
@@ -262,7 +280,8 @@ func integer(_ response: OpaquePointer, _ name: String) -> Int? {
 
 func string(_ response: OpaquePointer, _ name: String) -> String? {
     guard let attribute = ippFindAttribute(response, name, IPP_TAG_ZERO), ippGetCount(attribute) > 0,
-          let value = ippGetString(attribute, 0, nil) else { return nil }
+        let value = ippGetString(attribute, 0, nil)
+    else { return nil }
     return String(cString: value)
 }
 

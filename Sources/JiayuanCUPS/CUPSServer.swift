@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where a CUPS scheduler (cupsd) listens: a host and TCP port, or a Unix domain socket.
@@ -71,7 +71,8 @@ public struct CUPSServer: Sendable, Hashable, CustomStringConvertible {
 
     private static func parsePort(_ text: Substring) -> Int? {
         guard !text.isEmpty, text.count <= 5, text.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let port = Int(text), (1...65_535).contains(port) else { return nil }
+            let port = Int(text), (1...65_535).contains(port)
+        else { return nil }
         return port
     }
 

@@ -6,9 +6,9 @@
 import CZlib
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #elseif canImport(Foundation)
-import Foundation
+    import Foundation
 #endif
 
 /// Why a gzip stream could not be decompressed.
@@ -57,18 +57,18 @@ public enum Gzip {
     }
 
     #if canImport(FoundationEssentials) || canImport(Foundation)
-    /// `Data` flavour of `compress(_:level:)` for `[UInt8]`.
-    public static func compress(_ data: Data, level: Int32 = 1) -> Data {
-        Data(data.withUnsafeBytes { compress(raw: $0, level: level) })
-    }
-
-    /// `Data` flavour of `decompress(_:limit:)` for `[UInt8]`.
-    public static func decompress(_ data: Data, limit: Int) throws(GzipError) -> Data {
-        let result: Result<[UInt8], GzipError> = data.withUnsafeBytes { raw in
-            do throws(GzipError) { return .success(try decompress(raw: raw, limit: limit)) } catch { return .failure(error) }
+        /// `Data` flavour of `compress(_:level:)` for `[UInt8]`.
+        public static func compress(_ data: Data, level: Int32 = 1) -> Data {
+            Data(data.withUnsafeBytes { compress(raw: $0, level: level) })
         }
-        return Data(try result.get())
-    }
+
+        /// `Data` flavour of `decompress(_:limit:)` for `[UInt8]`.
+        public static func decompress(_ data: Data, limit: Int) throws(GzipError) -> Data {
+            let result: Result<[UInt8], GzipError> = data.withUnsafeBytes { raw in
+                do throws(GzipError) { return .success(try decompress(raw: raw, limit: limit)) } catch { return .failure(error) }
+            }
+            return Data(try result.get())
+        }
     #endif
 
     // MARK: - Implementation

@@ -43,7 +43,8 @@ public enum Backup {
         let needed = size + wal + 64 << 20
         if let free = DataDirectory.freeBytes(dir), free < needed {
             throw KioskError(
-                "not enough free space for a backup in \(dir): \(free >> 20) MB free, \(needed >> 20) MB needed (the database and a 64 MB margin); nothing was written")
+                "not enough free space for a backup in \(dir): \(free >> 20) MB free, \(needed >> 20) MB needed (the database and a 64 MB margin); nothing was written"
+            )
         }
         let final = dir + "/" + fileName(now)
         let partial = final + ".partial"
@@ -72,8 +73,11 @@ public enum Backup {
         let backups = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { name -> (String, Date)? in
             guard name.hasPrefix("jiayuan-"), name.hasSuffix("Z.sqlite") else { return nil }
             let stamp = name.dropFirst("jiayuan-".count).dropLast(".sqlite".count)
-            guard stamp.count == 16, let date = ISOTime.parse(String(stamp.prefix(4)) + "-" + stamp.dropFirst(4).prefix(2) + "-" + stamp.dropFirst(6).prefix(2)
-                + "T" + stamp.dropFirst(9).prefix(2) + ":" + stamp.dropFirst(11).prefix(2) + ":" + stamp.dropFirst(13).prefix(2) + "Z", defaultZone: ISOTime.utc)
+            guard stamp.count == 16,
+                let date = ISOTime.parse(
+                    String(stamp.prefix(4)) + "-" + stamp.dropFirst(4).prefix(2) + "-" + stamp.dropFirst(6).prefix(2)
+                        + "T" + stamp.dropFirst(9).prefix(2) + ":" + stamp.dropFirst(11).prefix(2) + ":" + stamp.dropFirst(13).prefix(2)
+                        + "Z", defaultZone: ISOTime.utc)
             else { return nil }
             return (dir + "/" + name, date)
         }.sorted { $0.1 > $1.1 }

@@ -39,8 +39,9 @@ public final class PGConnection: @unchecked Sendable {
         if PQstatus(c) != CONNECTION_OK {
             let why = Self.tidy(String(cString: PQerrorMessage(c)))
             PQfinish(c)
-            throw PGError(message: redactor.clean("Could not connect to PostgreSQL: \(why)"),
-                          sqlState: SQLState.unableToConnect)
+            throw PGError(
+                message: redactor.clean("Could not connect to PostgreSQL: \(why)"),
+                sqlState: SQLState.unableToConnect)
         }
         PQsetNoticeProcessor(c, { _, _ in }, nil)
         conn = c
@@ -87,8 +88,9 @@ public final class PGConnection: @unchecked Sendable {
             res = PQexec(c, sql)
         } else {
             for (i, p) in params.enumerated() where p?.utf8.contains(0) == true {
-                throw PGError(message: "Parameter $\(i + 1) contains a NUL character, which PostgreSQL text cannot hold.",
-                              sqlState: "22021")
+                throw PGError(
+                    message: "Parameter $\(i + 1) contains a NUL character, which PostgreSQL text cannot hold.",
+                    sqlState: "22021")
             }
             res = withOptionalCStringArray(params) { values in
                 PQexecParams(c, sql, Int32(params.count), nil, values, nil, nil, 0)
@@ -188,8 +190,9 @@ public final class PGConnection: @unchecked Sendable {
             } else {
                 let done = try execute("COMMIT")
                 if done.commandTag == "ROLLBACK" {
-                    throw PGError(message: "The transaction was rolled back because a statement in it failed.",
-                                  sqlState: "25P02")
+                    throw PGError(
+                        message: "The transaction was rolled back because a statement in it failed.",
+                        sqlState: "25P02")
                 }
             }
             return value
@@ -276,8 +279,9 @@ public final class PGConnection: @unchecked Sendable {
         var why = conn.map { Self.tidy(String(cString: PQerrorMessage($0))) } ?? ""
         if why.isEmpty, let res { why = Self.tidy(String(cString: PQresultErrorMessage(res))) }
         if why.isEmpty { why = "no reason given" }
-        return PGError(message: redactor.clean("Lost the connection to the PostgreSQL server: \(why)"),
-                       sqlState: SQLState.connectionFailure)
+        return PGError(
+            message: redactor.clean("Lost the connection to the PostgreSQL server: \(why)"),
+            sqlState: SQLState.connectionFailure)
     }
 
     private static func result(from res: OpaquePointer) -> PGResult {
@@ -298,9 +302,10 @@ public final class PGConnection: @unchecked Sendable {
             }
             rows.append(row)
         }
-        return PGResult(columns: columns, rows: rows,
-                        affectedRows: Int(String(cString: PQcmdTuples(res))) ?? 0,
-                        commandTag: String(cString: PQcmdStatus(res)))
+        return PGResult(
+            columns: columns, rows: rows,
+            affectedRows: Int(String(cString: PQcmdTuples(res))) ?? 0,
+            commandTag: String(cString: PQcmdStatus(res)))
     }
 
     /// Appends `value` in COPY text format: `\` → `\\`, tab → `\t`, newline → `\n`, CR → `\r`.

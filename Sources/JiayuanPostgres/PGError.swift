@@ -102,7 +102,8 @@ struct Redactor: Sendable {
         var it = Array(s.utf8)[...]
         while let b = it.popFirst() {
             if b == UInt8(ascii: "%"), it.count >= 2,
-               let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) {
+                let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16)
+            {
                 bytes.append(v); it = it.dropFirst(2)
             } else {
                 bytes.append(b)
@@ -111,4 +112,3 @@ struct Redactor: Sendable {
         return String(validating: bytes, as: UTF8.self)
     }
 }
-

@@ -48,7 +48,8 @@ public enum Documents {
     }
 
     /// The day-care fee receipt at check-out: times, half/full day, lunch, the amount from integer fen.
-    public static func daycareReceipt(_ d: Decision, charge: DaycareCharge, venue: Venue, config: KioskConfig, paid: Bool) -> PrintDocument {
+    public static func daycareReceipt(_ d: Decision, charge: DaycareCharge, venue: Venue, config: KioskConfig, paid: Bool) -> PrintDocument
+    {
         let zone = config.policy.zone(for: venue)
         var blocks = header(config)
         blocks += [

@@ -120,7 +120,8 @@ public struct PrintSpooler: Sendable {
     /// The file a job becomes in a `file:` directory.
     public static func fileName(_ job: PrintJob) -> String { String(format: "%06lld-", job.id) + job.kind + ".escpos" }
 
-    func spoolToFile(_ job: PrintJob, directory: String, now: Date, report: inout SpoolReport, rng: inout some RandomNumberGenerator) throws {
+    func spoolToFile(_ job: PrintJob, directory: String, now: Date, report: inout SpoolReport, rng: inout some RandomNumberGenerator) throws
+    {
         let path = directory + "/" + Self.fileName(job)
         if job.state == .submitting, FileManager.default.fileExists(atPath: path) {
             try database.updatePrintJob(job.id, state: .printed, at: now)
@@ -198,7 +199,8 @@ public struct PrintSpooler: Sendable {
             switch job.state {
             case .submitted where error.kind == .jobNotFound:
                 // CUPS no longer knows the job: whether it printed cannot be told; staff decide (`print reprint`).
-                try database.updatePrintJob(job.id, state: .failed, at: now, error: "the print server no longer knows this job; reprint it if it did not come out")
+                try database.updatePrintJob(
+                    job.id, state: .failed, at: now, error: "the print server no longer knows this job; reprint it if it did not come out")
                 report.failed.append(job.id)
                 return
             case .submitted:

@@ -148,10 +148,11 @@ extension AppDatabase {
             {
                 r.uniqueMembers[row["venue"]] = row["n"]
             }
-            r.uniqueMembersTotal = try Int.fetchOne(
-                db,
-                sql: "SELECT COUNT(DISTINCT member) FROM event WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in'",
-                arguments: args) ?? 0
+            r.uniqueMembersTotal =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(DISTINCT member) FROM event WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in'",
+                    arguments: args) ?? 0
             for row in try Row.fetchAll(
                 db,
                 sql: """

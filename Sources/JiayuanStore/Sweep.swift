@@ -78,8 +78,9 @@ extension AppDatabase {
             var out: [String: Int] = [:]
             for venue in venues {
                 let cutoff = venue.staleBefore(now, zone: policy.zone(for: venue)).map(Stamp.text) ?? ""
-                out[venue.id] = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM presence WHERE venue = ? AND since >= ?", arguments: [venue.id, cutoff]) ?? 0
+                out[venue.id] =
+                    try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM presence WHERE venue = ? AND since >= ?", arguments: [venue.id, cutoff]) ?? 0
             }
             return out
         }

@@ -100,8 +100,10 @@ extension AppDatabase {
                       last_attempt_at = ?, last_error = ?, conflict_seq = ?, conflict_reason = ? WHERE id = 1
                     """,
                 arguments: [acknowledgedThrough, Stamp.text(now), "the hub refused event \(seq): \(reason)", seq, reason])
-            let open = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM alert WHERE kind = 'upload_conflict' AND since_seq = ? AND resolved_at IS NULL", arguments: [seq]) ?? 0
+            let open =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM alert WHERE kind = 'upload_conflict' AND since_seq = ? AND resolved_at IS NULL",
+                    arguments: [seq]) ?? 0
             if open == 0 {
                 try db.execute(
                     sql: "INSERT INTO alert (kind, venue, member, since_seq, raised_at) VALUES ('upload_conflict', '', NULL, ?, ?)",
@@ -115,7 +117,8 @@ extension AppDatabase {
         try write { db in
             try db.execute(sql: "UPDATE upload_state SET conflict_seq = NULL, conflict_reason = NULL, last_error = NULL WHERE id = 1")
             try db.execute(
-                sql: "UPDATE alert SET resolved_at = ? WHERE kind = 'upload_conflict' AND resolved_at IS NULL", arguments: [Stamp.text(now)])
+                sql: "UPDATE alert SET resolved_at = ? WHERE kind = 'upload_conflict' AND resolved_at IS NULL", arguments: [Stamp.text(now)]
+            )
         }
     }
 }

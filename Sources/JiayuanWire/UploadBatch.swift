@@ -7,12 +7,13 @@
 // A strict, allocation-light parser working directly on the UTF-8 bytes, and the matching encoder.
 // No Foundation JSON machinery is involved.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#elseif canImport(Foundation)
-import Foundation
-#endif
 import JiayuanDomain
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#elseif canImport(Foundation)
+    import Foundation
+#endif
 
 /// One attendance event as it travels from kiosk to hub.
 public struct WireEvent: Hashable, Sendable {
@@ -116,13 +117,13 @@ extension UploadBatch {
     }
 
     #if canImport(FoundationEssentials) || canImport(Foundation)
-    /// Parses an upload body held in `Data` (same rules as the `[UInt8]` initializer).
-    public init(json data: Data, maxEvents: Int = UploadBatch.defaultMaxEvents) throws(WireError) {
-        let result: Result<UploadBatch, WireError> = data.withUnsafeBytes { raw in
-            Self.parse(raw.assumingMemoryBound(to: UInt8.self), maxEvents: maxEvents)
+        /// Parses an upload body held in `Data` (same rules as the `[UInt8]` initializer).
+        public init(json data: Data, maxEvents: Int = UploadBatch.defaultMaxEvents) throws(WireError) {
+            let result: Result<UploadBatch, WireError> = data.withUnsafeBytes { raw in
+                Self.parse(raw.assumingMemoryBound(to: UInt8.self), maxEvents: maxEvents)
+            }
+            self = try result.get()
         }
-        self = try result.get()
-    }
     #endif
 
     private static func parse(_ buffer: UnsafeBufferPointer<UInt8>, maxEvents: Int) -> Result<UploadBatch, WireError> {
@@ -766,7 +767,7 @@ extension UploadBatch {
 
     /// `json()` wrapped in `Data`.
     #if canImport(FoundationEssentials) || canImport(Foundation)
-    public func jsonData() -> Data { Data(json()) }
+        public func jsonData() -> Data { Data(json()) }
     #endif
 
     /// Exact size when no string needs escaping (the usual case), so `json()` never regrows.

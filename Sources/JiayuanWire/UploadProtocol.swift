@@ -54,7 +54,9 @@ extension WireEvent {
             }
             return v
         }
-        guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let se = n(17, 2) else { return false }
+        guard let y = n(0, 4), let mo = n(5, 2), let d = n(8, 2), let h = n(11, 2), let mi = n(14, 2), let se = n(17, 2) else {
+            return false
+        }
         guard y >= 1970, (1...12).contains(mo), h < 24, mi < 60, se < 60, d >= 1 else { return false }
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
         let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]
@@ -103,7 +105,8 @@ extension AttendanceEvent {
     public init(wire w: WireEvent) throws(WireError) {
         try w.validate()
         self.init(
-            seq: w.seq, id: w.id, at: ISOTime.parse(w.at, defaultZone: ISOTime.utc)!, venue: w.venue, member: w.member.flatMap(MemberID.init),
+            seq: w.seq, id: w.id, at: ISOTime.parse(w.at, defaultZone: ISOTime.utc)!, venue: w.venue,
+            member: w.member.flatMap(MemberID.init),
             group: w.group.flatMap(MemberGroup.init(rawValue:)), direction: Direction(rawValue: w.direction)!,
             outcome: Outcome(rawValue: w.outcome)!, reason: w.reason.flatMap(DenialReason.init(rawValue:)), via: Via(rawValue: w.via)!,
             prevHash: w.prevHash, hash: w.hash)
@@ -174,14 +177,19 @@ public enum HubChain {
             if event.hash != event.computedHash {
                 return Plan(
                     insert: insert,
-                    verdict: .conflict(seq: event.seq, reason: "the event's hash does not match its contents (changed after it was recorded)", acknowledgedThrough: through(event.seq)),
+                    verdict: .conflict(
+                        seq: event.seq, reason: "the event's hash does not match its contents (changed after it was recorded)",
+                        acknowledgedThrough: through(event.seq)),
                     newHead: current)
             }
             if event.seq <= head.seq {
                 if try storedHash(event.seq) != event.hash {
                     return Plan(
                         insert: [],
-                        verdict: .conflict(seq: event.seq, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: through(event.seq)),
+                        verdict: .conflict(
+                            seq: event.seq,
+                            reason: "the hub already holds a different event with this seq (the log was forked or rewritten)",
+                            acknowledgedThrough: through(event.seq)),
                         newHead: head)
                 }
                 continue
@@ -192,7 +200,9 @@ public enum HubChain {
             if event.prevHash != current.hash {
                 return Plan(
                     insert: insert,
-                    verdict: .conflict(seq: event.seq, reason: "prev_hash does not continue the chain (an event before it was changed or removed)", acknowledgedThrough: through(event.seq)),
+                    verdict: .conflict(
+                        seq: event.seq, reason: "prev_hash does not continue the chain (an event before it was changed or removed)",
+                        acknowledgedThrough: through(event.seq)),
                     newHead: current)
             }
             insert.append(event)

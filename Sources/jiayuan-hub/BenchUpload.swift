@@ -42,7 +42,8 @@ struct BenchUpload: ParsableCommand {
         for (name, url) in stores {
             // The baseline: the same rows straight into a fresh hub database.
             let baselineStore = try freshStore(name: name, url: url, path: root + "/baseline-\(name)")
-            try baselineStore.addKiosk(id: "bench-kiosk", centre: setup.config.centreID, tokenHash: HubToken.hash("x"), replace: false, at: Date())
+            try baselineStore.addKiosk(
+                id: "bench-kiosk", centre: setup.config.centreID, tokenHash: HubToken.hash("x"), replace: false, at: Date())
             let bulk = try clock.measure { try baselineStore.bulkLoad(kiosk: "bench-kiosk", events: rows, at: Date()) }
 
             // The real path: a hub process, the kiosk's uploader.
@@ -50,7 +51,8 @@ struct BenchUpload: ParsableCommand {
             let store = try freshStore(name: name, url: url, path: hubDir + "/hub.sqlite")
             var tokenRNG = SystemRandomNumberGenerator()
             let token = HubToken.generate(using: &tokenRNG)
-            try store.addKiosk(id: "bench-kiosk", centre: setup.config.centreID, tokenHash: HubToken.hash(token), replace: false, at: Date())
+            try store.addKiosk(
+                id: "bench-kiosk", centre: setup.config.centreID, tokenHash: HubToken.hash(token), replace: false, at: Date())
             try database.recordUploadAcknowledged(through: 0, at: Date())
             let port = Loopback.freePort()
             let hub = try startHub(data: hubDir, database: url, port: port)
@@ -78,7 +80,10 @@ struct BenchUpload: ParsableCommand {
             let uploadRate = Double(events) / upload.seconds
             let bulkRate = Double(events) / bulk.seconds
             print("  \(name):")
-            print(String(format: "    bulk load (%@)      %9.0f events/s  %6.1f s", name == "sqlite" ? "insert loop, 1 txn" : "COPY", bulkRate, bulk.seconds))
+            print(
+                String(
+                    format: "    bulk load (%@)      %9.0f events/s  %6.1f s", name == "sqlite" ? "insert loop, 1 txn" : "COPY", bulkRate,
+                    bulk.seconds))
             print(String(format: "    upload kiosk → hub        %9.0f events/s  %6.1f s", uploadRate, upload.seconds))
             print(String(format: "    ratio upload/bulk: %.2f×", uploadRate / bulkRate))
         }

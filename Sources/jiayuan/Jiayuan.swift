@@ -5,8 +5,8 @@ import JiayuanCUPS
 import JiayuanDomain
 import JiayuanKiosk
 import JiayuanPrinting
-import JiayuanWeb
 import JiayuanStore
+import JiayuanWeb
 
 /// The process entry point (docs/memory.md).
 ///

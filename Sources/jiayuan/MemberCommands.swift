@@ -74,7 +74,9 @@ struct MemberCommand: ParsableCommand {
             if !m.guardians.isEmpty { print("  guardians: \(m.guardians.map(\.description).joined(separator: ", "))") }
             print("  status: \(m.active ? "active" : "inactive")")
             for card in try kiosk.database.cards(of: id) {
-                print("  card #\(card.serial) key \(card.keyID) issued \(card.issued) valid until \(card.validUntil)\(card.revoked ? " (revoked)" : "")")
+                print(
+                    "  card #\(card.serial) key \(card.keyID) issued \(card.issued) valid until \(card.validUntil)\(card.revoked ? " (revoked)" : "")"
+                )
             }
         }
     }
@@ -100,7 +102,8 @@ struct MemberCommand: ParsableCommand {
 
         func run() throws {
             let kiosk = try data.open()
-            try kiosk.database.reactivateMember(member, audit: AuditNote(staff: nil, action: "member.reactivate", member: member, at: Date()))
+            try kiosk.database.reactivateMember(
+                member, audit: AuditNote(staff: nil, action: "member.reactivate", member: member, at: Date()))
             print("\(member) is active again; issue a new card with `jiayuan card issue \(member) --print`")
         }
     }

@@ -130,7 +130,8 @@ struct SlipCommand: ParsableCommand {
             let kiosk = try data.open()
             let m = try kiosk.member(text: member)
             guard m != nil || requestedBy != nil else { throw ValidationError("give --member or --requested-by") }
-            let (slip, doc) = try kiosk.issueSlip(.repair(member: m, requestedBy: requestedBy, address: address, problem: problem), at: Date())
+            let (slip, doc) = try kiosk.issueSlip(
+                .repair(member: m, requestedBy: requestedBy, address: address, problem: problem), at: Date())
             print("repair request \(slip.number), due by \(wallClock(slip.deadline!, kiosk.config.timeZone))")
             try printAndReport(PrintService(kiosk: kiosk), [(doc, slip.number)], printer: target.printer)
         }

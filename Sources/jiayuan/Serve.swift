@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import JiayuanDomain
 import JiayuanKiosk
-import JiayuanWeb
 import JiayuanStore
+import JiayuanWeb
 import Logging
 
 #if canImport(Glibc)

@@ -49,7 +49,8 @@ struct MemberCardCLITests {
         #expect(try kiosk.card(id) == code, "card show prints the current card")
     }
 
-    @Test("a re-issued card revokes the old one; a deactivated member is refused; visits in words; reactivate keeps old cards void; audited")
+    @Test(
+        "a re-issued card revokes the old one; a deactivated member is refused; visits in words; reactivate keeps old cards void; audited")
     func reissueRevokesAndDeactivateRefuses() throws {
         let kiosk = try TestKiosk.demo()
         defer { kiosk.remove() }

@@ -10,7 +10,9 @@ import Testing
 struct CardCodeTests {
     @Test("base32 follows RFC 4648 test vectors, upper case, no padding")
     func base32Vectors() {
-        let vectors = [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")]
+        let vectors = [
+            ("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI"),
+        ]
         for (plain, encoded) in vectors {
             #expect(Base32.encode(Array(plain.utf8)) == encoded)
             #expect(Base32.decode(encoded.utf8) == Array(plain.utf8))
@@ -54,7 +56,9 @@ struct CardCodeTests {
         let code = Fixtures.card(member: 7)
         let payload = try CardCode.verify(code, keys: Fixtures.keyring)
         #expect(payload.member == 7)
-        #expect(throws: CardReadError.unknownKey(2)) { try CardCode.verify(Fixtures.card(member: 7, key: Fixtures.otherDeskKey), keys: Fixtures.keyring) }
+        #expect(throws: CardReadError.unknownKey(2)) {
+            try CardCode.verify(Fixtures.card(member: 7, key: Fixtures.otherDeskKey), keys: Fixtures.keyring)
+        }
         // Change the member number in the payload: the signature no longer matches.
         var body = Base32.decode(code.dropFirst(4).utf8)!
         body[5] ^= 1
@@ -66,11 +70,13 @@ struct CardCodeTests {
         #expect(throws: CardReadError.badSignature) { try CardCode.verify(Fixtures.card(member: 7, key: impostor), keys: Fixtures.keyring) }
     }
 
-    @Test("damaged texts are invalid_code", arguments: [
-        "", "JY1:", "JY2:" + String(repeating: "A", count: 122), "JY1:" + String(repeating: "A", count: 121),
-        "JY1:" + String(repeating: "A", count: 123), "JY1:" + String(repeating: "1", count: 122),
-        "JY1:" + String(repeating: "A", count: 120) + "A=", "hello", "\u{0}\u{1}\u{7F}",
-    ])
+    @Test(
+        "damaged texts are invalid_code",
+        arguments: [
+            "", "JY1:", "JY2:" + String(repeating: "A", count: 122), "JY1:" + String(repeating: "A", count: 121),
+            "JY1:" + String(repeating: "A", count: 123), "JY1:" + String(repeating: "1", count: 122),
+            "JY1:" + String(repeating: "A", count: 120) + "A=", "hello", "\u{0}\u{1}\u{7F}",
+        ])
     func damaged(text: String) {
         #expect(throws: CardReadError.invalidCode) { try CardCode.verify(text, keys: Fixtures.keyring) }
     }

@@ -39,10 +39,12 @@ struct StaffRulesTests {
         #expect(!policy.sessionAlive(lastSeen: t0.addingTimeInterval(3600), at: t0), "a last-seen time in the future is not trusted")
     }
 
-    @Test("PINs: 6 to 12 digits, not one repeated digit, not a straight run", arguments: [
-        ("204719", true), ("20471", false), ("2047192047192", false), ("20471a", false), ("111111", false),
-        ("123456", false), ("987654", false), ("1234567890", true), ("３０４７１９", false),
-    ])
+    @Test(
+        "PINs: 6 to 12 digits, not one repeated digit, not a straight run",
+        arguments: [
+            ("204719", true), ("20471", false), ("2047192047192", false), ("20471a", false), ("111111", false),
+            ("123456", false), ("987654", false), ("1234567890", true), ("３０４７１９", false),
+        ])
     func pins(pin: String, ok: Bool) {
         #expect((StaffPIN.problem(pin) == nil) == ok)
     }

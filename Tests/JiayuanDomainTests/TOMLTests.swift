@@ -1,5 +1,6 @@
-@testable import JiayuanDomain
 import Testing
+
+@testable import JiayuanDomain
 
 @Suite("TOML reader")
 struct TOMLTests {
@@ -130,11 +131,15 @@ struct TOMLTests {
         expectError(edited(10, "capacity 30"), line: 10, "expected '=' after the key \"capacity\"")
         expectError(edited(10, "capacity ="), line: 10, "the key \"capacity\" has no value")
         expectError(edited(10, "capacity = 30 people"), line: 10, "unexpected \"people\" after the value of \"capacity\"")
-        expectError(edited(9, "hours = 06:00-21:00"), line: 9,
-                    "dates and times are not supported here; write them as a string like \"06:00\"")
-        expectError(edited(12, "          \"veteran\"   # trailing comment"), line: 11, "the list starting on this line is never closed with ']'")
+        expectError(
+            edited(9, "hours = 06:00-21:00"), line: 9,
+            "dates and times are not supported here; write them as a string like \"06:00\"")
+        expectError(
+            edited(12, "          \"veteran\"   # trailing comment"), line: 11, "the list starting on this line is never closed with ']'")
         expectError(edited(7, "id = \"gym"), line: 7, "missing its closing quote")
-        expectError(edited(8, "name = { zh = \"我型我塑健身房\", en = Gym }"), line: 8, "Gym is not a valid value; text must be put in quotes, like \"Gym\"")
+        expectError(
+            edited(8, "name = { zh = \"我型我塑健身房\", en = Gym }"), line: 8,
+            "Gym is not a valid value; text must be put in quotes, like \"Gym\"")
         expectError(edited(4, "[checkin"), line: 4, "expected ']' to close the table header [checkin]")
         expectError(edited(13, "[venue]"), line: 13, "list of tables started with [[venue]] on line 6")
     }
@@ -149,7 +154,8 @@ struct TOMLTests {
     }
 
     @Test func comments() {
-        let t = parse("""
+        let t = parse(
+            """
             # full line
             a = "x # not a comment" # real comment
             b = 'y#z'#tight
@@ -201,7 +207,8 @@ struct TOMLTests {
     // MARK: Keys
 
     @Test func bareAndQuotedKeys() {
-        let t = parse(#"""
+        let t = parse(
+            #"""
             bare_key-1 = 1
             1234 = 2
             "quoted key" = 3
@@ -222,7 +229,8 @@ struct TOMLTests {
     }
 
     @Test func dottedKeysCreateSubTables() {
-        let t = parse("""
+        let t = parse(
+            """
             title = "x"
             site.name = "Jiayuan"
             site . "door" . id = 3
@@ -241,7 +249,8 @@ struct TOMLTests {
     }
 
     @Test func dottedKeysInsideSections() {
-        let t = parse("""
+        let t = parse(
+            """
             [fruit]
             apple.color = "red"
             apple.taste.sweet = true
@@ -270,7 +279,8 @@ struct TOMLTests {
     // MARK: Tables
 
     @Test func tableHeaders() {
-        let t = parse("""
+        let t = parse(
+            """
             top = 0
 
             [a.b]
@@ -300,7 +310,8 @@ struct TOMLTests {
     }
 
     @Test func arraysOfTables() {
-        let t = parse("""
+        let t = parse(
+            """
             [[fruit]]
             name = "apple"
             [fruit.physical]
@@ -428,7 +439,8 @@ struct TOMLTests {
     // MARK: Strings
 
     @Test func basicStringEscapes() {
-        let t = parse(#"""
+        let t = parse(
+            #"""
             s = "b\bt\tn\nf\fr\rq\"s\\u\u00E9U\U0001F600"
             tab = "a	b"
             cjk = "我型我塑"
@@ -456,7 +468,8 @@ struct TOMLTests {
     }
 
     @Test func literalStrings() {
-        let t = parse(#"""
+        let t = parse(
+            #"""
             path = 'C:\data\new'
             quoted = 'Tom "Dubs" Preston'
             regex = '<\i\c*\s*>'
@@ -470,7 +483,8 @@ struct TOMLTests {
     }
 
     @Test func multiLineBasicStrings() {
-        let t = parse(#"""
+        let t = parse(
+            #"""
             a = """
             Roses are red
             Violets are blue"""
@@ -510,7 +524,8 @@ struct TOMLTests {
     }
 
     @Test func multiLineLiteralStrings() {
-        let t = parse(#"""
+        let t = parse(
+            #"""
             a = '''
             first
               C:\x \n
@@ -532,7 +547,8 @@ struct TOMLTests {
     // MARK: Numbers and booleans
 
     @Test func integers() {
-        let t = parse("""
+        let t = parse(
+            """
             a = 42
             b = +17
             c = -5
@@ -588,7 +604,8 @@ struct TOMLTests {
     }
 
     @Test func floats() {
-        let t = parse("""
+        let t = parse(
+            """
             a = 1.5
             b = -0.5
             c = 1e3
@@ -670,7 +687,8 @@ struct TOMLTests {
     // MARK: Arrays
 
     @Test func arrays() {
-        let t = parse("""
+        let t = parse(
+            """
             ints = [1, 2, 3]
             mixed = [ 1, 2.5, "x", true, [1, 2], { k = 'v' } ]
             empty = []
@@ -729,7 +747,7 @@ struct TOMLTests {
         expectError("a = [1,,2]", line: 1, "two commas in a row")
         expectError("a = [1, # comment\n \"x\u{01}\"]", line: 2, "(U+0001)")
         expectError("a = [\"ok\",\n\"bad]", line: 2, "missing its closing quote")
-        expectError(String(repeating: "[", count: 50) + "x", line: 1, "expected a key name but found '['") // a header, not a value
+        expectError(String(repeating: "[", count: 50) + "x", line: 1, "expected a key name but found '['")  // a header, not a value
         expectError("a = " + String(repeating: "[", count: 200), line: 1, "nested too deeply")
         expectError("a = " + String(repeating: "{ b = ", count: 200), line: 1, "nested too deeply")
     }
@@ -737,7 +755,8 @@ struct TOMLTests {
     // MARK: Inline tables
 
     @Test func inlineTables() {
-        let t = parse("""
+        let t = parse(
+            """
             point = { x = 1, y = 2 }
             empty = {}
             spaced = {   }
@@ -777,7 +796,9 @@ struct TOMLTests {
     }
 
     @Test func lookAlikeCharactersFromChineseKeyboards() {
-        expectError("capacity \u{FF1D} 30", line: 1, "expected '=' after the key \"capacity\" (use the ordinary '=' instead of the full-width '\u{FF1D}')")
+        expectError(
+            "capacity \u{FF1D} 30", line: 1,
+            "expected '=' after the key \"capacity\" (use the ordinary '=' instead of the full-width '\u{FF1D}')")
         expectError("capacity\u{FF1D}30", line: 1, "unexpected '\u{FF1D}' after the key \"capacity\" (use the ordinary '='")
         expectError("capacity\u{3000}= 30", line: 1, "(a full-width space; use an ordinary space)")
         expectError("a = [\"x\"\u{FF0C} \"y\"]", line: 1, "but found '\u{FF0C}' (use the ordinary ','")

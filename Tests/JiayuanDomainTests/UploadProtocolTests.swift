@@ -58,7 +58,11 @@ struct UploadProtocolTests {
         let map = Dictionary(uniqueKeysWithValues: held.map { ($0.seq, $0.hash) })
         let plan = HubChain.plan(batch: fork, head: HubChain.Head(seq: 5, hash: held[4].hash)) { map[$0] }
         #expect(plan.insert.isEmpty)
-        #expect(plan.verdict == .conflict(seq: 3, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)", acknowledgedThrough: 2))
+        #expect(
+            plan.verdict
+                == .conflict(
+                    seq: 3, reason: "the hub already holds a different event with this seq (the log was forked or rewritten)",
+                    acknowledgedThrough: 2))
     }
 
     @Test("an event whose prev_hash does not continue the held chain is a conflict")
@@ -138,7 +142,10 @@ struct UploadProtocolTests {
     @Test("only real UTC times in the one spelling pass")
     func stamps() throws {
         var w = WireEvent(events(1)[0])
-        for bad in ["2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T10:00:00", "2026-11-29t10:00:00Z", "２026-11-29T10:00:00Z"] {
+        for bad in [
+            "2026-02-30T10:00:00Z", "2026-13-01T10:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T10:00:00", "2026-11-29t10:00:00Z",
+            "２026-11-29T10:00:00Z",
+        ] {
             w.at = bad
             #expect(throws: WireError.self, "\(bad)") { try w.validate() }
         }

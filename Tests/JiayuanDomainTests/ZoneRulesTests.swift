@@ -14,16 +14,20 @@ private func tzif(_ name: String) throws -> [UInt8] {
 struct ZoneRulesTests {
     @Test(
         "zones with one offset since 2000 and no daylight saving are fixed",
-        arguments: [("Asia/Shanghai", 28800), ("Asia/Urumqi", 21600), ("Asia/Kolkata", 19800), ("UTC", 0),
-            ("Asia/Tokyo", 32400), ("Asia/Kathmandu", 20700)])
+        arguments: [
+            ("Asia/Shanghai", 28800), ("Asia/Urumqi", 21600), ("Asia/Kolkata", 19800), ("UTC", 0),
+            ("Asia/Tokyo", 32400), ("Asia/Kathmandu", 20700),
+        ])
     func fixed(zone: String, offset: Int) throws {
         #expect(ZoneRules.fixedOffset(tzif: try tzif(zone)) == offset)
     }
 
     @Test(
         "zones with daylight saving, or a change of offset since 2000, are not",
-        arguments: ["Europe/Berlin", "America/New_York", "America/Sao_Paulo", "Asia/Pyongyang", "Europe/Moscow",
-            "Asia/Tehran"])
+        arguments: [
+            "Europe/Berlin", "America/New_York", "America/Sao_Paulo", "Asia/Pyongyang", "Europe/Moscow",
+            "Asia/Tehran",
+        ])
     func notFixed(zone: String) throws {
         #expect(ZoneRules.fixedOffset(tzif: try tzif(zone)) == nil)
     }

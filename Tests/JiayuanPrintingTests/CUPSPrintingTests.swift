@@ -156,7 +156,8 @@ struct CUPSPrintingTests {
         try cups.setFailure("media-empty")
         var jobs: [PrintJob] = []
         for i in 0..<3 {
-            jobs.append(try h.printing.enqueue(Documents.testPage(target: "paper \(i)", at: Date(), config: h.kiosk.config), number: "P\(i)"))
+            jobs.append(
+                try h.printing.enqueue(Documents.testPage(target: "paper \(i)", at: Date(), config: h.kiosk.config), number: "P\(i)"))
         }
         // The first job fails for want of paper: CUPS stops the queue; every job waits.
         var stopped = false

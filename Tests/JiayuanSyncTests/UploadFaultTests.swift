@@ -3,9 +3,10 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHub
 import JiayuanKiosk
-@testable import JiayuanStore
 import JiayuanTestSupport
 import Testing
+
+@testable import JiayuanStore
 
 #if canImport(Glibc)
     import Glibc

@@ -14,7 +14,8 @@ public struct PrivateCUPS: Sendable {
     public static func running(sourceLocation: SourceLocation = #_sourceLocation) throws -> PrivateCUPS {
         let env = ProcessInfo.processInfo.environment
         let server = try #require(
-            env["JIAYUAN_TEST_CUPS_SERVER"], "run the suite through kiosk/test.sh, which starts a private cupsd", sourceLocation: sourceLocation)
+            env["JIAYUAN_TEST_CUPS_SERVER"], "run the suite through kiosk/test.sh, which starts a private cupsd",
+            sourceLocation: sourceLocation)
         let dir = try #require(env["JIAYUAN_TEST_CUPS_DIR"], "run the suite through kiosk/test.sh", sourceLocation: sourceLocation)
         return PrivateCUPS(server: server, dir: dir)
     }
@@ -77,7 +78,9 @@ public func zbarDecode(_ path: String, extraArguments: [String] = [], sourceLoca
 }
 
 /// Writes image `bytes` to a temporary file with `suffix` and decodes it with zbarimg.
-public func zbarDecode(image bytes: [UInt8], suffix: String, extraArguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation)
+public func zbarDecode(
+    image bytes: [UInt8], suffix: String, extraArguments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation
+)
     throws -> String
 {
     let path = NSTemporaryDirectory() + "/jiayuan-qr-\(UUID().uuidString).\(suffix)"

@@ -3,11 +3,11 @@ import Hummingbird
 import HummingbirdTesting
 import JiayuanDomain
 import JiayuanKiosk
-@testable import JiayuanStore
 import JiayuanTestSupport
 import Logging
 import Testing
 
+@testable import JiayuanStore
 @testable import JiayuanWeb
 
 /// A demo kiosk and its router, for route tests.

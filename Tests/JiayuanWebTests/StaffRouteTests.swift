@@ -5,12 +5,12 @@ import HummingbirdTesting
 import JiayuanCUPS
 import JiayuanDomain
 import JiayuanKiosk
-@testable import JiayuanStore
 import JiayuanTestSupport
 import Logging
 import NIOCore
 import Testing
 
+@testable import JiayuanStore
 @testable import JiayuanWeb
 
 @Suite("Staff console", .blocking)
@@ -249,8 +249,10 @@ struct StaffRouteTests {
             #expect(twice.status == .badRequest && String(buffer: twice.body).contains("already marked paid"))
             // The member page lists the visits, newest first, in local time and words.
             let page = String(
-                buffer: try await client.execute(uri: "/staff/members/\(elder.0.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"])
-                    .body)
+                buffer: try await client.execute(
+                    uri: "/staff/members/\(elder.0.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"]
+                )
+                .body)
             let visits = try #require(page.range(of: "Visits, last 30 days")).upperBound
             let history = String(page[visits...])
             let leaving = try #require(history.range(of: "签出"), "the check-out by staff: \(history.prefix(600))")

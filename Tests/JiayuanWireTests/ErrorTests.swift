@@ -116,7 +116,9 @@ let badBodies: [BadBody] = [
     BadBody("member number", bodyText([eventText(set: ["member": "5"])]), "\"member\" must be a string or null, found a number"),
     BadBody("group object", bodyText([eventText(set: ["group": "{}"])]), "\"group\" must be a string or null, found an object"),
     BadBody("reason misspelt null", bodyText([eventText(set: ["reason": "nul"])]), "\"reason\" must be a string or null, found 'n'"),
-    BadBody("reason null followed by junk", bodyText([eventText(set: ["reason": "nullx"])]), "expected ',' or '}' after the value of \"reason\""),
+    BadBody(
+        "reason null followed by junk", bodyText([eventText(set: ["reason": "nullx"])]), "expected ',' or '}' after the value of \"reason\""
+    ),
     BadBody("kiosk null", #"{"kiosk":null,"centre":"C","events":[]}"#, "\"kiosk\" must be a string, found null"),
     BadBody("centre number", #"{"kiosk":"K","centre":1,"events":[]}"#, "\"centre\" must be a string, found a number"),
     BadBody("events object", #"{"kiosk":"K","centre":"C","events":{}}"#, "\"events\" must be an array, found an object"),
@@ -133,7 +135,8 @@ let badBodies: [BadBody] = [
     BadBody("high surrogate then high surrogate", bodyText([eventText(set: ["venue": #""\uD83D\uD83D""#])]), "lone surrogate"),
     BadBody("bad hex digit", bodyText([eventText(set: ["venue": #""\u12G4""#])]), "\\u must be followed by 4 hex digits"),
     BadBody("short \\u escape", #"{"kiosk":"\u12"#, "incomplete \\u escape"),
-    BadBody("raw tab in string", bodyText([eventText(set: ["venue": "\"a\tb\""])]), "control character U+0009 must be escaped in \"venue\""),
+    BadBody(
+        "raw tab in string", bodyText([eventText(set: ["venue": "\"a\tb\""])]), "control character U+0009 must be escaped in \"venue\""),
     BadBody("raw newline in string", bodyText([eventText(set: ["id": "\"a\nb\""])]), "control character U+000A must be escaped in \"id\""),
     BadBody("raw NUL in string", bodyWithRawVenue([0x61, 0x00]), "control character U+0000"),
     BadBody("raw control char after an escape", bodyText([eventText(set: ["venue": "\"\\n\u{1}\""])]), "control character U+0001"),
@@ -148,7 +151,9 @@ let badBodies: [BadBody] = [
     BadBody("invalid UTF-8 after an escape", bodyWithRawVenue([0x5C, 0x6E, 0xFE]), "invalid UTF-8"),
     BadBody("invalid UTF-8 in a key", [0x7B, 0x22, 0xE6, 0x22, 0x3A, 0x31, 0x7D], "invalid UTF-8 in a field name"),
     // Limits
-    BadBody("too many events", bodyText([eventText(), eventText(), eventText()]), "too many events (at most 2 per batch) (at byte", maxEvents: 2),
+    BadBody(
+        "too many events", bodyText([eventText(), eventText(), eventText()]), "too many events (at most 2 per batch) (at byte", maxEvents: 2
+    ),
     BadBody("no events allowed", bodyText([eventText()]), "too many events", maxEvents: 0),
 ]
 
@@ -223,7 +228,8 @@ struct ErrorTests {
     func randomCorruption() throws {
         var rng = SeededGenerator(seed: 0xC0_FFEE)
         let full = Fixtures.randomBatch(&rng, maxEvents: 3).json()
-        let interesting: [UInt8] = Array(#"{}[]",:\u0123456789-+.eEnulltrfase "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xE6, 0xED, 0xF0, 0xFF]
+        let interesting: [UInt8] =
+            Array(#"{}[]",:\u0123456789-+.eEnulltrfase "#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xE6, 0xED, 0xF0, 0xFF]
         for _ in 0..<3_000 {
             var mutated = full
             for _ in 0..<(1 + Int(rng.next() % 3)) {

@@ -23,12 +23,13 @@ struct RoundTripTests {
         event.group = nil
         event.reason = "card_revoked"
         let text = String(decoding: UploadBatch(kiosk: "K", centre: "C", events: [event]).json(), as: UTF8.self)
-        #expect(text == """
-            {"kiosk":"K","centre":"C","events":[{"seq":1,"id":"3f0c6a1e-7b2d-4c8e-9f10-a1b2c3d4e5f6",\
-            "at":"2026-11-29T02:45:32Z","venue":"gym","member":null,"group":null,"direction":"in",\
-            "outcome":"accepted","reason":"card_revoked","via":"scan","prev_hash":"\(Fixtures.hash0)",\
-            "hash":"\(Fixtures.hash1)"}]}
-            """)
+        #expect(
+            text == """
+                {"kiosk":"K","centre":"C","events":[{"seq":1,"id":"3f0c6a1e-7b2d-4c8e-9f10-a1b2c3d4e5f6",\
+                "at":"2026-11-29T02:45:32Z","venue":"gym","member":null,"group":null,"direction":"in",\
+                "outcome":"accepted","reason":"card_revoked","via":"scan","prev_hash":"\(Fixtures.hash0)",\
+                "hash":"\(Fixtures.hash1)"}]}
+                """)
     }
 
     @Test("encoder escapes quote, backslash, control characters and DEL; other UTF-8 verbatim")

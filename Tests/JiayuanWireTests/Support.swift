@@ -31,9 +31,10 @@ enum Fixtures {
 
     /// Pieces random strings are made of: ASCII, Chinese, emoji (surrogate pairs when \u-escaped),
     /// quotes, backslashes, slashes and every control character including DEL.
-    static let pieces: [String] = [
-        "a", "Z", "0", " ", "gym", "活动室", "乒乓球", "长者", "中", "é", "😀", "𠀋", "\"", "\\", "/", "\u{7F}", "\u{0}",
-    ] + (0..<32).map { String(UnicodeScalar(UInt8($0))) }
+    static let pieces: [String] =
+        [
+            "a", "Z", "0", " ", "gym", "活动室", "乒乓球", "长者", "中", "é", "😀", "𠀋", "\"", "\\", "/", "\u{7F}", "\u{0}",
+        ] + (0..<32).map { String(UnicodeScalar(UInt8($0))) }
 
     static func randomString(_ rng: inout SeededGenerator, maxPieces: Int = 8) -> String {
         let n = Int(rng.next() % UInt64(maxPieces + 1))
@@ -47,11 +48,12 @@ enum Fixtures {
     }
 
     static func randomEvent(_ rng: inout SeededGenerator) -> WireEvent {
-        let seq: Int64 = switch rng.next() % 4 {
-        case 0: 1
-        case 1: Int64.max
-        default: Int64(rng.next() % UInt64(Int64.max)) + 1
-        }
+        let seq: Int64 =
+            switch rng.next() % 4 {
+            case 0: 1
+            case 1: Int64.max
+            default: Int64(rng.next() % UInt64(Int64.max)) + 1
+            }
         return WireEvent(
             seq: seq, id: randomString(&rng), at: randomString(&rng), venue: randomString(&rng),
             member: randomOptional(&rng), group: randomOptional(&rng), direction: randomString(&rng),
@@ -133,16 +135,19 @@ struct ScrambledWriter {
         object([
             ("kiosk", { $0.string(b.kiosk) }),
             ("centre", { $0.string(b.centre) }),
-            ("events", { w in
-                w.out += "["
-                w.ws()
-                for (i, e) in b.events.enumerated() {
-                    if i > 0 { w.out += ","; w.ws() }
-                    w.event(e)
+            (
+                "events",
+                { w in
+                    w.out += "["
                     w.ws()
+                    for (i, e) in b.events.enumerated() {
+                        if i > 0 { w.out += ","; w.ws() }
+                        w.event(e)
+                        w.ws()
+                    }
+                    w.out += "]"
                 }
-                w.out += "]"
-            }),
+            ),
         ])
         ws()
     }

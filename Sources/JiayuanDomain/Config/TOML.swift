@@ -356,7 +356,9 @@ private struct TOMLParser {
         if let c = peek(), c.value > 127 {
             let hint = Self.fullWidthHint(c)
             if !hint.isEmpty, !key.isEmpty { throw error("unexpected '\(c)' after the key \"\(key)\"\(hint)") }
-            throw error("the key name contains \"\(c)\", which is not allowed; use only the letters A-Z, digits, '_' and '-', or put the key name in quotes\(hint)")
+            throw error(
+                "the key name contains \"\(c)\", which is not allowed; use only the letters A-Z, digits, '_' and '-', or put the key name in quotes\(hint)"
+            )
         }
         if key.isEmpty {
             if previous.isEmpty {
@@ -407,13 +409,18 @@ private struct TOMLParser {
             case .table(let table) where table.kind == .dotted:
                 node = table
             case .table:
-                throw error("cannot set \"\(full)\" here: the table \"\(shown)\" is already defined by a [header] on line \(slot.line); put the key under that header", line: line)
+                throw error(
+                    "cannot set \"\(full)\" here: the table \"\(shown)\" is already defined by a [header] on line \(slot.line); put the key under that header",
+                    line: line)
             case .tables:
                 throw error("cannot set \"\(full)\": \"\(shown)\" is a list of tables started on line \(slot.line)", line: line)
             case .value(.table):
-                throw error("cannot set \"\(full)\": the table \"\(shown)\" was written in full with { ... } on line \(slot.line) and cannot be added to", line: line)
+                throw error(
+                    "cannot set \"\(full)\": the table \"\(shown)\" was written in full with { ... } on line \(slot.line) and cannot be added to",
+                    line: line)
             case .value(let value):
-                throw error("cannot set \"\(full)\": the key \"\(shown)\" is already set to \(value.typeName) on line \(slot.line)", line: line)
+                throw error(
+                    "cannot set \"\(full)\": the key \"\(shown)\" is already set to \(value.typeName) on line \(slot.line)", line: line)
             }
         }
         return (node, path[path.count - 1])
@@ -440,7 +447,8 @@ private struct TOMLParser {
         }
         pos += isArray ? 2 : 1
         try expectEndOfLine(context: "after the table header \(open)\(name)\(close)")
-        current = isArray
+        current =
+            isArray
             ? try openArrayTable(path, line: headerLine)
             : try openTable(path, line: headerLine)
     }
@@ -460,9 +468,13 @@ private struct TOMLParser {
             case .tables(let tables):
                 node = tables[tables.count - 1]
             case .value(.table):
-                throw error("cannot use the header \(header): the table \"\(shown)\" was written in full with { ... } on line \(slot.line) and cannot be added to", line: line)
+                throw error(
+                    "cannot use the header \(header): the table \"\(shown)\" was written in full with { ... } on line \(slot.line) and cannot be added to",
+                    line: line)
             case .value(let value):
-                throw error("cannot use the header \(header): the key \"\(shown)\" is already set to \(value.typeName) on line \(slot.line)", line: line)
+                throw error(
+                    "cannot use the header \(header): the key \"\(shown)\" is already set to \(value.typeName) on line \(slot.line)",
+                    line: line)
             }
         }
         return node
@@ -487,14 +499,19 @@ private struct TOMLParser {
             case .header:
                 throw error("the table \(header) is defined twice (first on line \(table.line))", line: line)
             case .dotted:
-                throw error("the table \(header) was already defined on line \(slot.line) by keys like \"\(last).something = ...\", so it cannot also have its own header", line: line)
+                throw error(
+                    "the table \(header) was already defined on line \(slot.line) by keys like \"\(last).something = ...\", so it cannot also have its own header",
+                    line: line)
             }
         case .tables:
-            throw error("\"\(name)\" is a list of tables started with [[\(name)]] on line \(slot.line); write [[\(name)]] to add another entry", line: line)
+            throw error(
+                "\"\(name)\" is a list of tables started with [[\(name)]] on line \(slot.line); write [[\(name)]] to add another entry",
+                line: line)
         case .value(.table):
             throw error("the table \(header) was already written in full with { ... } on line \(slot.line)", line: line)
         case .value(let value):
-            throw error("cannot use the header \(header): the key \"\(name)\" is already set to \(value.typeName) on line \(slot.line)", line: line)
+            throw error(
+                "cannot use the header \(header): the key \"\(name)\" is already set to \(value.typeName) on line \(slot.line)", line: line)
         }
     }
 
@@ -547,7 +564,9 @@ private struct TOMLParser {
     }
 
     private func controlCharacterError(_ c: Unicode.Scalar) -> TOMLError {
-        error("the text contains an invisible control character (\(Self.codePoint(c))), which is not allowed; use an escape like \\t or \\n instead")
+        error(
+            "the text contains an invisible control character (\(Self.codePoint(c))), which is not allowed; use an escape like \\t or \\n instead"
+        )
     }
 
     /// `"..."` with escapes, on one line.
@@ -600,7 +619,8 @@ private struct TOMLParser {
         case "u": return try parseUnicodeEscape(digits: 4, letter: "u")
         case "U": return try parseUnicodeEscape(digits: 8, letter: "U")
         default:
-            throw error("unknown escape \"\\\(c)\" in text; to write a backslash use \"\\\\\", or put the text in single quotes like 'C:\\data'")
+            throw error(
+                "unknown escape \"\\\(c)\" in text; to write a backslash use \"\\\\\", or put the text in single quotes like 'C:\\data'")
         }
     }
 
@@ -763,7 +783,8 @@ private struct TOMLParser {
         try enterNesting()
         defer { depth -= 1 }
         let node = TOMLNode(line: startLine, kind: .dotted)
-        let unclosed = error("the table { ... } starting on this line is missing its closing '}' (it must be written on one line)", line: startLine)
+        let unclosed = error(
+            "the table { ... } starting on this line is missing its closing '}' (it must be written on one line)", line: startLine)
         skipSpaces()
         if peek() == "}" {
             pos += 1

@@ -244,6 +244,7 @@ struct FloorLive {
                 amount: f.free ? "免费 free" : "¥" + formatYuan(fen: f.amountFen),
                 paid: f.paidAt.map { "已付 paid \(env.clock($0))" }, payable: f.paidAt == nil && !f.free && f.amountFen > 0, csrf: csrf)
         }
-        return FloorLive(venues: venues, fees: fees, alerts: try Alerts.current(env, csrf: csrf), updated: env.clock(now), hasFees: !fees.isEmpty)
+        return FloorLive(
+            venues: venues, fees: fees, alerts: try Alerts.current(env, csrf: csrf), updated: env.clock(now), hasFees: !fees.isEmpty)
     }
 }
