@@ -19,8 +19,8 @@ public struct SpoolReport: Sendable, Equatable {
     public var resumeFailed: [String: String] = [:]
 }
 
-/// When the spooler last tried to start each stopped queue again: a queue stopped by a printer that is still
-/// out of paper is tried again every `PrinterRecovery.interval`, not on every pass.
+/// When the spooler last looked at each queue with work waiting: it asks CUPS whether the queue is stopped,
+/// and starts it again, at most every `PrinterRecovery.interval`, not on every pass.
 public final class PrinterRecovery: @unchecked Sendable {
     /// How often a stopped queue is started again while jobs wait.
     public static let interval: TimeInterval = 15
@@ -29,7 +29,8 @@ public final class PrinterRecovery: @unchecked Sendable {
     private let lock = NSLock()
     private var lastTry: [String: Date] = [:]
 
-    /// Whether `queue` may be tried now; if so, the try is noted.
+    /// Whether `queue` may be looked at now (its last look is `interval` ago, or the clock went back); if so,
+    /// the look is noted.
     func due(_ queue: String, now: Date) -> Bool {
         lock.withLock {
             if let last = lastTry[queue], now.timeIntervalSince(last) < Self.interval, now >= last { return false }
@@ -106,9 +107,10 @@ public struct PrintSpooler: Sendable {
     /// the next try waits; once the printer answers, every waiting job prints once.
     func recover(_ queue: String, now: Date, report: inout SpoolReport) {
         guard let server = cupsServer else { return }
+        // The throttle first: a pass every second asks CUPS about the queue at most once per interval.
+        guard PrinterRecovery.shared.due(server.description + "/" + queue, now: now) else { return }
         let client = CUPSClient(server: server, timeout: 10)
         guard let status = try? client.printerStatus(queue: queue), status.state == .stopped || !status.accepting else { return }
-        guard PrinterRecovery.shared.due(server.description + "/" + queue, now: now) else { return }
         do {
             try client.resumePrinter(queue: queue)
             report.resumed.append(queue)

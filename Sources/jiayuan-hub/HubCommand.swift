@@ -27,20 +27,9 @@ struct HubCommand: AsyncParsableCommand {
         } catch {
             if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
             if exitCode(for: error) != .failure { exit(withError: error) }
-            FileHandle.standardError.write(Data("jiayuan-hub: \(HubFailure.describe(error))\n".utf8))
+            FileHandle.standardError.write(Data("jiayuan-hub: \(KioskError.describe(error))\n".utf8))
             Foundation.exit(1)
         }
-    }
-}
-
-/// A plain-words failure of a hub command (exit 1).
-struct HubFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-
-    /// One line for any error.
-    static func describe(_ error: any Error) -> String {
-        String(describing: error)
     }
 }
 

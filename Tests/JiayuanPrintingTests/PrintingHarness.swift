@@ -21,11 +21,8 @@ struct PrintingHarness {
         var rng = SeededRandom(seed: 5)
         demo = try data.initialize(kioskID: "print-test", demo: true, now: now, rng: &rng).demoMembers
         if printer != nil || cupsServer != nil {
-            var text = try String(contentsOfFile: data.configPath, encoding: .utf8)
-            if let printer { text = text.replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"\(printer)\"") }
-            if let cupsServer {
-                text = text.replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cupsServer)\"")
-            }
+            let text = demoConfig(
+                try String(contentsOfFile: data.configPath, encoding: .utf8), printerTarget: printer, cupsServer: cupsServer)
             try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
         }
         let clock = Clock(now)

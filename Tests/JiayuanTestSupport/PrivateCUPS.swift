@@ -88,3 +88,14 @@ public func zbarDecode(
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try zbarDecode(path, extraArguments: extraArguments, sourceLocation: sourceLocation)
 }
+
+/// The demo config (`jiayuan init --demo`) with its printer lines changed: `target` (e.g. `cups:QUEUE`) in
+/// place of `file:prints`, and `cups_server` set instead of its commented-out default. Nil leaves a line.
+public func demoConfig(_ text: String, printerTarget target: String?, cupsServer: String?) -> String {
+    var text = text
+    if let target { text = text.replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"\(target)\"") }
+    if let cupsServer {
+        text = text.replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cupsServer)\"")
+    }
+    return text
+}

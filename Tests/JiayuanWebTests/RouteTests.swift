@@ -28,9 +28,8 @@ struct ServerHarness: @unchecked Sendable {
         // harness would hold a thread of the cooperative pool for a second.
         demo = try data.initialize(kioskID: "route-test", demo: true, now: now, rng: &rng).demoMembers
         if let cups {
-            let text = try String(contentsOfFile: data.configPath, encoding: .utf8)
-                .replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"cups:\(cups.queue)\"")
-                .replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cups.server)\"")
+            let text = demoConfig(
+                try String(contentsOfFile: data.configPath, encoding: .utf8), printerTarget: "cups:\(cups.queue)", cupsServer: cups.server)
             try text.write(toFile: data.configPath, atomically: true, encoding: .utf8)
         }
         kiosk = try Kiosk.open(data, clock: { now })

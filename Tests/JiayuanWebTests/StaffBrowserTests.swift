@@ -33,14 +33,14 @@ struct StaffBrowserTests {
         #expect(try Run.jiayuan(["init", "--demo", "--data", data]).status == 0)
         // Open all day, no minimum stay (the elder leaves the day care a moment after arriving), printing
         // through the private cupsd.
-        var config = try String(contentsOfFile: data + "/jiayuan.toml", encoding: .utf8)
+        var config = demoConfig(
+            try String(contentsOfFile: data + "/jiayuan.toml", encoding: .utf8), printerTarget: "cups:\(cups.queue)",
+            cupsServer: cups.server)
         config = config.split(separator: "\n", omittingEmptySubsequences: false).map { line in
             line.hasPrefix("hours = ") ? "hours = \"24h\"" : String(line)
         }.joined(separator: "\n")
             .replacingOccurrences(of: "minimum_stay_seconds = 60", with: "minimum_stay_seconds = 0")
             .replacingOccurrences(of: "debounce_seconds = 5", with: "debounce_seconds = 0")
-            .replacingOccurrences(of: "target = \"file:prints\"", with: "target = \"cups:\(cups.queue)\"")
-            .replacingOccurrences(of: "# cups_server = \"localhost:631\"", with: "cups_server = \"\(cups.server)\"")
         try config.write(toFile: data + "/jiayuan.toml", atomically: true, encoding: .utf8)
         // The card the browser "scans" (typed in as a scanner types it).
         let scanned = "M000001"
