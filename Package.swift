@@ -150,6 +150,7 @@ let package = Package(
             name: "jiayuan-hub",
             dependencies: [
                 "JiayuanDomain", "JiayuanWire", "JiayuanHub", "JiayuanHTTP", "JiayuanStore", "JiayuanKiosk", "JiayuanSync", "JiayuanBench",
+                "JiayuanGzip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -193,10 +193,10 @@ public struct HubController: Sendable {
     }
 
     func loadStats(from: CivilDate, to: CivilDate, centre: String?) async throws -> HubStats {
-        let (start, end) = HubStats.range(from: from, to: to, zone: options.zone)
         let store = self.store
-        let hourly = try await onLane { try store.hourlyVisits(from: start, to: end, centre: centre) }
-        return HubStats(from: from, to: to, centre: centre, hourly: hourly, zone: options.zone)
+        let zone = options.zone
+        let daily = try await onLane { try store.dailyVisits(from: from, to: to, centre: centre, zone: zone) }
+        return HubStats(from: from, to: to, centre: centre, daily: daily)
     }
 
     @Sendable func stats(_ request: Request, context: HubRequestContext) async throws -> Response {

@@ -11,6 +11,8 @@ public struct HubStats: Hashable, Sendable {
         public var venue: String
         public var group: String
         public var visits: Int
+        /// Distinct members among the visits (per centre, added up over centres).
+        public var members: Int = 0
     }
 
     public var from: CivilDate
@@ -40,6 +42,20 @@ public struct HubStats: Hashable, Sendable {
         .sorted { ($0.day, $0.venue, $0.group) < ($1.day, $1.venue, $1.group) }
     }
 
+    /// The figures of a store's daily rows.
+    public init(from: CivilDate, to: CivilDate, centre: String?, daily: [DailyVisits]) {
+        self.from = from
+        self.to = to
+        self.centre = centre
+        rows = HubRollup.answer(
+            daily.map {
+                var d = $0; d.centre = centre; return d
+            }, centre: centre
+        ).map {
+            Row(day: $0.day, venue: $0.venue, group: $0.group, visits: $0.visits, members: $0.members)
+        }
+    }
+
     /// Visits per day, all venues and groups.
     public var perDay: [(CivilDate, Int)] {
         var out: [CivilDate: Int] = [:]
@@ -66,6 +82,7 @@ public struct HubStats: Hashable, Sendable {
                 o.field("venue", r.venue)
                 o.field("group", r.group)
                 o.field("visits", Int64(r.visits))
+                o.field("members", Int64(r.members))
             }
             out += w.output
         }

@@ -71,6 +71,11 @@ public protocol HubStore: Sendable {
     /// Accepted check-ins per UTC hour, centre, venue and group, for `from <= at < to`.
     func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits]
 
+    /// Visits and distinct members per local day (in `zone`), centre, venue and group for days `from...to`,
+    /// all centres added up when `centre` is nil; voided visits are not counted. PostgreSQL answers from its
+    /// daily rollup (kept in the same transaction as each batch), SQLite from the events; both agree.
+    func dailyVisits(from: CivilDate, to: CivilDate, centre: String?, zone: TimeZone) throws -> [DailyVisits]
+
     /// Events held, for one kiosk or all.
     func eventCount(kiosk: String?) throws -> Int64
 
@@ -101,14 +106,15 @@ public enum HubToken {
 }
 
 /// Opens the store a `--database` value names: nothing (the SQLite file `hub.sqlite` in `dataDirectory`),
-/// `sqlite:PATH` or a path, or `postgres://…` / `postgresql://…`.
-public func openHubStore(database: String?, dataDirectory: String) throws -> any HubStore {
+/// `sqlite:PATH` or a path, or `postgres://…` / `postgresql://…`. `zone` is the district's zone for the
+/// PostgreSQL rollup's days (a different zone than the rollup's rebuilds it); nil keeps the rollup's.
+public func openHubStore(database: String?, dataDirectory: String, zone: TimeZone? = nil) throws -> any HubStore {
     guard let database, !database.isEmpty else {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         return try SQLiteHubStore(path: dataDirectory + "/hub.sqlite")
     }
     if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-        return try PostgresHubStore(url: database)
+        return try PostgresHubStore(url: database, zone: zone)
     }
     let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
     return try SQLiteHubStore(path: path)

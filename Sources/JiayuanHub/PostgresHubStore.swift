@@ -8,11 +8,53 @@ import JiayuanWire
 public final class PostgresHubStore: HubStore {
     public var kind: String { "postgresql" }
     let pool: PGPool
+    /// The zone of the rollup's days (`hub_setting` 'rollup_zone').
+    let zone: TimeZone
+    let months = MonthMark()
 
-    /// Connects (failing now, in plain words, when the server cannot be reached) and migrates the schema.
-    public init(url: String, connections: Int = 4) throws {
+    /// Connects (failing now, in plain words, when the server cannot be reached), migrates the schema and
+    /// makes this month's partitions and the next two. `zone` is the district's zone for the rollup's days:
+    /// when it differs from the rollup's, the rollup is rebuilt from the events; nil keeps the rollup's.
+    public init(url: String, connections: Int = 4, zone: TimeZone? = nil) throws {
         pool = try PGPool(url: url, size: connections)
-        try pool.withConnection { c in try Self.migrate(c) }
+        self.zone = try pool.withConnection { c in
+            try Self.migrate(c)
+            return try Self.settleZone(c, wanted: zone)
+        }
+        try ensurePartitions(now: Date())
+    }
+
+    /// The rollup's zone, rebuilt in `wanted` when that differs (under the migration lock).
+    static func settleZone(_ c: PGConnection, wanted: TimeZone?) throws -> TimeZone {
+        try c.transaction { c in
+            _ = try c.execute("SELECT pg_advisory_xact_lock(7270501)")
+            let stored = try c.execute("SELECT value FROM hub_setting WHERE key = 'rollup_zone'").rows.first?[0] ?? nil
+            let name = wanted?.identifier ?? stored ?? HubOptions().zone.identifier
+            if stored != name { try PostgresSchema.rebuildRollup(c, zone: name) }
+            guard let zone = TimeZone(identifier: name) else { throw HubError("the hub's rollup zone \(name) is not a known time zone") }
+            return zone
+        }
+    }
+
+    /// Makes this UTC month's partitions and the next two, and those of the months `events` fall in (a
+    /// backlog from months ago) back to ten years before now; each month once per process. An event dated
+    /// further out (a kiosk whose clock is wrong) is kept by the default partition.
+    func ensurePartitions(now: Date, events: [WireEvent] = []) throws {
+        let current = MonthMark.index(LocalTime(now, in: ISOTime.utc).date)
+        var wanted = Set(current...(current + 2))
+        for e in events {
+            guard e.at.count >= 7, let year = Int(e.at.prefix(4)), let month = Int(e.at.dropFirst(5).prefix(2)) else { continue }
+            let index = year * 12 + month - 1
+            if index >= current - 120 && index <= current + 2 { wanted.insert(index) }
+        }
+        let missing = wanted.filter(months.needs).sorted()
+        guard !missing.isEmpty else { return }
+        try pool.withConnection { c in
+            try c.execute(
+                "SELECT hub_ensure_month(m) FROM unnest($1::date[]) m",
+                [PostgresSchema.array(missing.map { MonthMark.firstDay($0).description })])
+        }
+        for m in missing { months.done(m) }
     }
 
     static let migrations: [(Int, String)] = [
@@ -59,18 +101,27 @@ public final class PostgresHubStore: HubStore {
               PRIMARY KEY (kiosk, idempotency_key)
             );
             """
-        )
+        ),
+        (
+            2,
+            """
+            ALTER TABLE hub_event ADD COLUMN corrects bigint;
+            ALTER TABLE hub_event DROP CONSTRAINT hub_event_outcome_check;
+            ALTER TABLE hub_event ADD CONSTRAINT hub_event_outcome_check CHECK (outcome IN ('accepted', 'denied', 'void'));
+            """
+        ),
+        (3, PostgresSchema.partitionedEvents),
     ]
 
     /// Applies the migrations not yet applied (shipped ones are never edited), under an advisory lock so
     /// two hubs starting together do not race.
-    static func migrate(_ c: PGConnection) throws {
+    static func migrate(_ c: PGConnection, through last: Int = .max) throws {
         try c.transaction { c in
             _ = try c.execute("SELECT pg_advisory_xact_lock(7270501)")
             _ = try c.execute(
                 "CREATE TABLE IF NOT EXISTS hub_migration (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
             let done = Set(try c.execute("SELECT version FROM hub_migration").rows.compactMap { $0[0].flatMap { Int($0) } })
-            for (version, sql) in migrations where !done.contains(version) {
+            for (version, sql) in migrations where !done.contains(version) && version <= last {
                 _ = try c.execute(sql)
                 _ = try c.execute("INSERT INTO hub_migration (version) VALUES ($1)", [String(version)])
             }
@@ -82,7 +133,10 @@ public final class PostgresHubStore: HubStore {
         let c = try PGConnection(url: url)
         defer { c.close() }
         _ = try c.execute(
-            "DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration CASCADE; DROP FUNCTION IF EXISTS hub_event_append_only()")
+            """
+            DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration, hub_rollup, hub_rollup_member, hub_setting, hub_export CASCADE;
+            DROP FUNCTION IF EXISTS hub_event_append_only(); DROP FUNCTION IF EXISTS hub_ensure_month(date)
+            """)
     }
 
     /// UTC text of a timestamptz column, in the log's one spelling.
@@ -142,10 +196,27 @@ public final class PostgresHubStore: HubStore {
     }
 
     public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+        try ensurePartitions(now: at, events: events)
+        // Two kiosks of one centre may lock rollup rows in different orders: PostgreSQL then aborts one
+        // transaction (deadlock), which is simply run again.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try receiveOnce(kiosk: kiosk, events: events, idempotencyKey: idempotencyKey, at: at)
+            } catch let error as PGError where (error.sqlState == "40P01" || error.sqlState == "40001") && attempt < 5 {
+                continue
+            }
+        }
+    }
+
+    func receiveOnce(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
         try pool.withConnection { c in
             try c.transaction { c in
-                let head = try c.execute("SELECT last_seq, last_hash FROM hub_kiosk WHERE id = $1 FOR UPDATE", [kiosk])
-                guard head.count == 1, let seq = head.int64(0, "last_seq"), let hash = head.string(0, "last_hash") else {
+                let head = try c.execute("SELECT last_seq, last_hash, centre FROM hub_kiosk WHERE id = $1 FOR UPDATE", [kiosk])
+                guard head.count == 1, let seq = head.int64(0, "last_seq"), let hash = head.string(0, "last_hash"),
+                    let centre = head.string(0, "centre")
+                else {
                     throw HubError("unknown kiosk \(kiosk)")
                 }
                 // The hashes already held for the part of the batch the hub has seen, in one query.
@@ -160,6 +231,7 @@ public final class PostgresHubStore: HubStore {
                 let now = ISOTime.format(at)
                 if !plan.insert.isEmpty {
                     _ = try c.copyIn(Self.copyEvents, rows: Self.rows(kiosk: kiosk, events: plan.insert, receivedAt: now))
+                    try addToRollup(c, centre: centre, events: plan.insert)
                 }
                 // The new head and the batch's key in one round trip.
                 _ = try c.execute(

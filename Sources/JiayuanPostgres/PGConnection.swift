@@ -168,6 +168,48 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs `COPY … TO STDOUT` and hands each piece of data (a row, in the COPY's format) to `chunk` as it
+    /// arrives, without holding the whole result in memory.
+    /// - Returns: the number of rows the server copied.
+    /// - Throws: ``PGError``, or what `chunk` threw (the rest of the data is then read and discarded).
+    @discardableResult
+    public func copyOut(_ copySQL: String, _ chunk: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let c = try live()
+        let start = PQexec(c, copySQL)
+        let startStatus = start.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        if startStatus != PGRES_COPY_OUT {
+            defer { PQclear(start) }
+            _ = try consume(start, sql: copySQL)
+            throw PGError(message: "copyOut needs a COPY … TO STDOUT statement; this one is not: \(Self.shortened(copySQL))")
+        }
+        PQclear(start)
+        var thrown: (any Error)?
+        while true {
+            var buf: UnsafeMutablePointer<CChar>?
+            let n = PQgetCopyData(c, &buf, 0)
+            guard n > 0, let buf else { break }
+            if thrown == nil {
+                do { try chunk(UnsafeRawBufferPointer(start: buf, count: Int(n))) } catch { thrown = error }
+            }
+            PQfreemem(buf)
+        }
+        var outcome: Result<Int, PGError>?
+        while let r = PQgetResult(c) {
+            if outcome == nil {
+                outcome =
+                    PQresultStatus(r) == PGRES_COMMAND_OK ? .success(Int(String(cString: PQcmdTuples(r))) ?? 0) : .failure(error(from: r))
+            }
+            PQclear(r)
+            if PQstatus(c) != CONNECTION_OK { break }
+        }
+        if let thrown { throw thrown }
+        switch outcome {
+        case .success(let n)?: return n
+        case .failure(let e)?: throw e
+        case nil: throw connectionError(nil)
+        }
+    }
+
     /// Runs `body` in a transaction: `BEGIN`, then `COMMIT` when `body` returns, or `ROLLBACK` when it throws
     /// (the connection is then usable again). Inside another transaction it uses a savepoint instead.
     /// - Throws: what `body` threw, or ``PGError`` — also when a statement inside failed but `body` caught that

@@ -11,7 +11,9 @@ struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jiayuan-hub",
         abstract: "家园 hub: receives the kiosks' attendance logs (SQLite by default, PostgreSQL with --database postgres://…).",
-        subcommands: [HubServe.self, HubTokenCommand.self, HubStatsCommand.self, HubBench.self])
+        subcommands: [
+            HubServe.self, HubTokenCommand.self, HubStatsCommand.self, HubExportCommand.self, HubPruneCommand.self, HubBench.self,
+        ])
 
     static func main() async {
         // The hub keeps tokens' hashes and every kiosk's log: files it creates are for its own user.
@@ -47,10 +49,10 @@ struct HubStoreOptions: ParsableArguments {
         }
     }
 
-    func open() throws -> any HubStore {
+    func open(zone: TimeZone? = nil) throws -> any HubStore {
         let environment = ProcessInfo.processInfo.environment
         let dir = data ?? environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"
-        return try openHubStore(database: database ?? environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir)
+        return try openHubStore(database: database ?? environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir, zone: zone)
     }
 }
 
@@ -80,7 +82,7 @@ struct HubServe: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.zone = zone.timeZone
-        try await runHub(store: try store.open(), options: options, logger: logger)
+        try await runHub(store: try store.open(zone: options.zone), options: options, logger: logger)
     }
 }
 
@@ -146,14 +148,13 @@ struct HubStatsCommand: ParsableCommand {
     func run() throws {
         let first = CivilDate(iso: from)!
         let last = CivilDate(iso: to ?? from)!
-        let (start, end) = HubStats.range(from: first, to: last, zone: zone.timeZone)
-        let hourly = try store.open().hourlyVisits(from: start, to: end, centre: centre)
-        print(HubStats(from: first, to: last, centre: centre, hourly: hourly, zone: zone.timeZone).json)
+        let daily = try store.open().dailyVisits(from: first, to: last, centre: centre, zone: zone.timeZone)
+        print(HubStats(from: first, to: last, centre: centre, daily: daily).json)
     }
 }
 
 /// `jiayuan-hub bench …`: the hub's speed.
 struct HubBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure the hub's speed.", subcommands: [BenchUpload.self])
+        commandName: "bench", abstract: "Measure the hub's speed.", subcommands: [BenchUpload.self, BenchFleet.self, BenchStats.self])
 }

@@ -1,0 +1,86 @@
+import Foundation
+import JiayuanDomain
+import JiayuanPostgres
+import JiayuanWire
+
+/// The UTC months (year × 12 + month) whose partitions this process knows exist.
+final class MonthMark: @unchecked Sendable {
+    private let lock = NSLock()
+    private var known: Set<Int> = []
+
+    func needs(_ index: Int) -> Bool { lock.withLock { !known.contains(index) } }
+    func done(_ index: Int) { lock.withLock { _ = known.insert(index) } }
+
+    /// A month's index, and its first day.
+    static func index(_ day: CivilDate) -> Int { day.year * 12 + day.month - 1 }
+    static func firstDay(_ index: Int) -> CivilDate { CivilDate(year: index / 12, month: index % 12 + 1, day: 1) }
+}
+
+extension PostgresHubStore {
+    /// Adds a batch's new events to the daily rollup, in the batch's transaction and in one statement: the
+    /// members new to a row are inserted (a member already counted that day is skipped), then each row's
+    /// visits and new members are added. Rows and members go in sorted order, so that two kiosks of one
+    /// centre take the row locks in the same order.
+    func addToRollup(_ c: PGConnection, centre: String, events: [WireEvent]) throws {
+        let (visits, members) = HubRollup.delta(events, zone: zone)
+        guard !visits.isEmpty else { return }
+        let keys = visits.keys.sorted()
+        var memberKeys: [(HubRollup.Key, String)] = []
+        for k in keys { for m in (members[k] ?? []).sorted() { memberKeys.append((k, m)) } }
+        try c.execute(
+            """
+            WITH m AS (
+              INSERT INTO hub_rollup_member (centre, day, venue, grp, member)
+              SELECT $1, * FROM unnest($6::date[], $7::text[], $8::text[], $9::text[])
+              ON CONFLICT DO NOTHING
+              RETURNING day, venue, grp
+            ), n AS (SELECT day, venue, grp, count(*) AS members FROM m GROUP BY 1, 2, 3)
+            INSERT INTO hub_rollup AS r (centre, day, venue, grp, visits, members)
+            SELECT $1, v.day, v.venue, v.grp, v.visits, COALESCE(n.members, 0)
+            FROM unnest($2::date[], $3::text[], $4::text[], $5::bigint[]) AS v(day, venue, grp, visits)
+            LEFT JOIN n USING (day, venue, grp)
+            ORDER BY v.day, v.venue, v.grp
+            ON CONFLICT (centre, day, venue, grp) DO UPDATE SET visits = r.visits + EXCLUDED.visits, members = r.members + EXCLUDED.members
+            """,
+            [
+                centre,
+                PostgresSchema.array(keys.map(\.day.description)), PostgresSchema.array(keys.map(\.venue)),
+                PostgresSchema.array(keys.map(\.group)), PostgresSchema.array(keys.map { String(visits[$0]!) }),
+                PostgresSchema.array(memberKeys.map(\.0.day.description)), PostgresSchema.array(memberKeys.map(\.0.venue)),
+                PostgresSchema.array(memberKeys.map(\.0.group)), PostgresSchema.array(memberKeys.map(\.1)),
+            ])
+    }
+
+    public func dailyVisits(from: CivilDate, to: CivilDate, centre: String?, zone asked: TimeZone) throws -> [DailyVisits] {
+        try pool.withConnection { c in
+            let r: PGResult
+            if asked.identifier == zone.identifier {
+                r = try c.execute(
+                    """
+                    SELECT day::text AS day, venue, grp, sum(visits) AS visits, sum(members) AS members FROM hub_rollup
+                    WHERE day BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR centre = $3)
+                    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                    """, [from.description, to.description, centre])
+            } else {
+                // Another zone than the rollup's: counted from the events (slow on a large hub).
+                let (start, end) = HubStats.range(from: from, to: to, zone: asked)
+                r = try c.execute(
+                    """
+                    SELECT day::text AS day, venue, grp, sum(visits) AS visits, sum(members) AS members FROM (
+                      SELECT (e.at AT TIME ZONE $4)::date AS day, k.centre, e.venue, COALESCE(e.grp, '') AS grp,
+                             count(*) AS visits, count(DISTINCT e.member) AS members
+                      FROM hub_event e JOIN hub_kiosk k ON k.id = e.kiosk
+                      WHERE e.at >= $1 AND e.at < $2 AND ($3::text IS NULL OR k.centre = $3) AND \(PostgresSchema.countedVisit("e"))
+                      GROUP BY 1, 2, 3, 4) per_centre
+                    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                    """, [ISOTime.format(start), ISOTime.format(end), centre, asked.identifier])
+            }
+            return (0..<r.count).compactMap { i in
+                guard let day = r.string(i, "day").flatMap(CivilDate.init(iso:)) else { return nil }
+                return DailyVisits(
+                    day: day, centre: centre, venue: r.string(i, "venue") ?? "", group: r.string(i, "grp") ?? "",
+                    visits: Int(r.int64(i, "visits") ?? 0), members: Int(r.int64(i, "members") ?? 0))
+            }
+        }
+    }
+}
