@@ -363,8 +363,10 @@ struct StaffRouteTests {
         try await app.test(.live) { client in
             let session = try await logIn(client, name: "李强", pin: "204719")
             let page = String(
-                buffer: try await client.execute(uri: "/staff/members/\(member.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"])
-                    .body)
+                buffer: try await client.execute(
+                    uri: "/staff/members/\(member.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"]
+                )
+                .body)
             #expect(page.contains("name=\"seq\" value=\"\(seq)\""), "the check-in has its void form")
             let csrf = try #require(csrfToken(in: page))
             let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
