@@ -21,7 +21,14 @@ extension PostgresHubStore {
     /// members new to a row are inserted (a member already counted that day is skipped), then each row's
     /// visits and new members are added. Rows and members go in sorted order, so that two kiosks of one
     /// centre take the row locks in the same order.
-    func addToRollup(_ c: PGConnection, centre: String, events: [WireEvent]) throws {
+    func addToRollup(_ c: PGConnection, kiosk: String, centre: String, events: [WireEvent]) throws {
+        try addVisits(c, centre: centre, events: events)
+        let voids = events.filter { $0.outcome == "void" }.compactMap { e in e.corrects.map { (seq: e.seq, corrects: $0) } }
+        if !voids.isEmpty { try applyVoids(c, kiosk: kiosk, centre: centre, voids: voids.sorted { $0.corrects < $1.corrects }) }
+    }
+
+    /// Counts a batch's check-ins.
+    func addVisits(_ c: PGConnection, centre: String, events: [WireEvent]) throws {
         let (visits, members) = HubRollup.delta(events, zone: zone)
         guard !visits.isEmpty else { return }
         let keys = visits.keys.sorted()
@@ -49,6 +56,41 @@ extension PostgresHubStore {
                 PostgresSchema.array(memberKeys.map(\.0.day.description)), PostgresSchema.array(memberKeys.map(\.0.venue)),
                 PostgresSchema.array(memberKeys.map(\.0.group)), PostgresSchema.array(memberKeys.map(\.1)),
             ])
+    }
+
+    /// Takes voided check-ins out of the rollup (issue 17): each voided seq is recorded in `hub_void` (a
+    /// second void of the same check-in violates its key, as the unique index did before partitioning), the
+    /// original's row loses the visit, and the member leaves the row unless another counted visit of the
+    /// same day, venue and group remains in the events.
+    func applyVoids(_ c: PGConnection, kiosk: String, centre: String, voids: [(seq: Int64, corrects: Int64)]) throws {
+        try c.execute(
+            "INSERT INTO hub_void (kiosk, corrects, seq) SELECT $1, * FROM unnest($2::bigint[], $3::bigint[])",
+            [kiosk, PostgresSchema.array(voids.map { String($0.corrects) }), PostgresSchema.array(voids.map { String($0.seq) })])
+        for v in voids {
+            let r = try c.execute(
+                "SELECT \(Self.utc("at")) AS at, venue, member, grp, outcome, direction FROM hub_event WHERE kiosk = $1 AND seq = $2",
+                [kiosk, String(v.corrects)])
+            guard r.count == 1, HubRollup.isVisit(outcome: r.string(0, "outcome") ?? "", direction: r.string(0, "direction") ?? ""),
+                let key = HubRollup.key(
+                    at: r.string(0, "at") ?? "", venue: r.string(0, "venue") ?? "", group: r.string(0, "grp"), zone: zone)
+            else { continue }
+            let row = [centre, key.day.description, key.venue, key.group]
+            try c.execute("UPDATE hub_rollup SET visits = visits - 1 WHERE centre = $1 AND day = $2::date AND venue = $3 AND grp = $4", row)
+            guard let member = r.string(0, "member") else { continue }
+            let (start, end) = HubStats.range(from: key.day, to: key.day, zone: zone)
+            try c.execute(
+                """
+                WITH gone AS (
+                  DELETE FROM hub_rollup_member
+                  WHERE centre = $1 AND day = $2::date AND venue = $3 AND grp = $4 AND member = $5 AND NOT EXISTS (
+                    SELECT 1 FROM hub_event e JOIN hub_kiosk k ON k.id = e.kiosk
+                    WHERE k.centre = $1 AND e.at >= $6 AND e.at < $7 AND e.venue = $3 AND COALESCE(e.grp, '') = $4 AND e.member = $5
+                      AND \(PostgresSchema.countedVisit("e")))
+                  RETURNING 1)
+                UPDATE hub_rollup SET members = members - (SELECT count(*) FROM gone)
+                WHERE centre = $1 AND day = $2::date AND venue = $3 AND grp = $4
+                """, row + [member, ISOTime.format(start), ISOTime.format(end)])
+        }
     }
 
     public func dailyVisits(from: CivilDate, to: CivilDate, centre: String?, zone asked: TimeZone) throws -> [DailyVisits] {

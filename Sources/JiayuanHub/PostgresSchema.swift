@@ -18,6 +18,8 @@ enum PostgresSchema {
     static let partitionedEvents = """
         ALTER TABLE hub_event RENAME TO hub_event_unpartitioned;
         ALTER TABLE hub_event_unpartitioned RENAME CONSTRAINT hub_event_pkey TO hub_event_unpartitioned_pkey;
+        ALTER TABLE hub_event_unpartitioned RENAME CONSTRAINT hub_event_corrects_check TO hub_event_unpartitioned_corrects_check;
+        DROP INDEX hub_event_corrects;
         DROP TRIGGER hub_event_append_only ON hub_event_unpartitioned;
         DROP INDEX IF EXISTS hub_event_at;
         CREATE TABLE hub_event (
@@ -35,14 +37,21 @@ enum PostgresSchema {
           prev_hash text NOT NULL CHECK (length(prev_hash) = 64),
           hash text NOT NULL CHECK (length(hash) = 64),
           received_at timestamptz NOT NULL,
-          corrects bigint,
+          corrects bigint CONSTRAINT hub_event_corrects_check
+            CHECK ((outcome = 'void') = (corrects IS NOT NULL) AND (corrects IS NULL OR corrects < seq)),
           PRIMARY KEY (kiosk, seq, at)
         ) PARTITION BY RANGE (at);
         CREATE TABLE hub_event_default PARTITION OF hub_event DEFAULT;
         CREATE TRIGGER hub_event_append_only BEFORE UPDATE OR DELETE ON hub_event
           FOR EACH ROW EXECUTE FUNCTION hub_event_append_only();
-        -- Corrections are rare: a small partial index finds the event that voided a visit.
-        CREATE INDEX hub_event_void_of ON hub_event (kiosk, corrects) WHERE corrects IS NOT NULL;
+        -- A check-in is voided at most once. A unique index on a partitioned table must hold the partition
+        -- key, so the voided seqs are kept in a table of their own, written in the same transaction as the void.
+        CREATE TABLE hub_void (
+          kiosk text NOT NULL,
+          corrects bigint NOT NULL,
+          seq bigint NOT NULL,
+          PRIMARY KEY (kiosk, corrects)
+        );
 
         -- Daily figures per centre, venue and group, in the district's zone (hub_setting 'rollup_zone').
         CREATE TABLE hub_rollup (
@@ -109,6 +118,7 @@ enum PostgresSchema {
         INSERT INTO hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at, corrects)
           SELECT kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at, corrects
           FROM hub_event_unpartitioned;
+        INSERT INTO hub_void (kiosk, corrects, seq) SELECT kiosk, corrects, seq FROM hub_event_unpartitioned WHERE corrects IS NOT NULL;
         DROP TABLE hub_event_unpartitioned;
         """
 
@@ -140,7 +150,7 @@ enum PostgresSchema {
     static func countedVisit(_ e: String) -> String {
         """
         \(e).outcome = 'accepted' AND \(e).direction = 'in' AND NOT EXISTS (
-          SELECT 1 FROM hub_event v WHERE v.kiosk = \(e).kiosk AND v.corrects = \(e).seq AND v.outcome = 'void')
+          SELECT 1 FROM hub_void v WHERE v.kiosk = \(e).kiosk AND v.corrects = \(e).seq)
         """
     }
 

@@ -14,6 +14,7 @@ extension SQLiteHubStore {
                     SELECT e.at AS at, k.centre AS centre, e.venue AS venue, e."group" AS grp, e.member AS member
                     FROM event e JOIN kiosk k ON k.id = e.kiosk
                     WHERE e.at >= ?1 AND e.at < ?2 AND e.outcome = 'accepted' AND e.direction = 'in' AND (?3 IS NULL OR k.centre = ?3)
+                      AND NOT EXISTS (SELECT 1 FROM event v WHERE v.kiosk = e.kiosk AND v.corrects = e.seq)
                     """,
                 arguments: [ISOTime.format(start), ISOTime.format(end), centre])
             var visits: [String: [HubRollup.Key: Int]] = [:]

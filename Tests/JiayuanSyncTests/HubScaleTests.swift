@@ -15,6 +15,8 @@ struct Visit {
     var group: MemberGroup
     var direction: Direction = .in
     var denied = false
+    /// A correction voiding this seq (issue 17).
+    var voids: Int64? = nil
 }
 
 /// Chains `visits` after `head`.
@@ -23,8 +25,10 @@ func log(_ visits: [Visit], after head: HubChain.Head = .empty) -> [AttendanceEv
     return visits.enumerated().map { i, v in
         let e = AttendanceEvent(
             seq: head.seq + Int64(i + 1), id: UUID().uuidString.lowercased(), at: ISOTime.parse(v.at, defaultZone: ISOTime.utc)!,
-            venue: v.venue, member: v.member.flatMap { MemberID(number: $0) }, group: v.group, direction: v.direction,
-            outcome: v.denied ? .denied : .accepted, reason: v.denied ? .closed : nil, via: .scan, prevHash: prev)
+            venue: v.venue, member: v.member.flatMap { MemberID(number: $0) }, group: v.group,
+            direction: v.voids == nil ? v.direction : .in,
+            outcome: v.voids != nil ? .void : v.denied ? .denied : .accepted, reason: v.denied && v.voids == nil ? .closed : nil,
+            via: v.voids == nil ? .scan : .staff, prevHash: prev, corrects: v.voids)
         prev = e.hash
         return e
     }
@@ -56,7 +60,8 @@ func expectedFigures(_ logs: [(centre: String, events: [AttendanceEvent])], from
     var visits: [K: Int] = [:]
     var members: [K: Set<String>] = [:]
     for (c, events) in logs where centre == nil || c == centre {
-        for e in events where e.outcome == .accepted && e.direction == .in {
+        let voided = Set(events.compactMap(\.corrects))
+        for e in events where e.outcome == .accepted && e.direction == .in && !voided.contains(e.seq) {
             let day = LocalTime(e.at, in: zone).date
             guard day >= from && day <= to else { continue }
             let k = K(centre: c, day: day, venue: e.venue, group: e.group?.rawValue ?? "")
@@ -150,11 +155,80 @@ struct HubScaleTests {
         }
     }
 
+    @Test("a correction takes the voided check-in out of both stores' figures, in the same transaction; a second void is refused")
+    func correctionsLeaveTheFigures() throws {
+        let dir = TemporaryDirectory("hub-voids")
+        defer { dir.remove() }
+        let url = try TestPostgres.freshDatabase("jy_scale_voids")
+        var stores: [any HubStore] = [try openHubStore(database: nil, dataDirectory: dir.path)]
+        if let url { stores.append(try PostgresHubStore(url: url, zone: shanghai)) }
+        // Member 1 visits the gym twice on 2026-09-02 (local), member 2 once; member 3 once on 09-03.
+        let first = log([
+            Visit(at: "2026-09-02T01:00:00Z", venue: "gym", member: 1, group: .elder),
+            Visit(at: "2026-09-02T02:00:00Z", venue: "gym", member: 1, group: .elder),
+            Visit(at: "2026-09-02T03:00:00Z", venue: "gym", member: 2, group: .elder),
+            Visit(at: "2026-09-03T03:00:00Z", venue: "library", member: 3, group: .child),
+        ])
+        // Voids of seq 1 (member 1 still visited that day) and seq 3 (member 2's only visit) in a later batch;
+        // then a check-in and its void in the same batch.
+        let voids = log(
+            [
+                Visit(at: "2026-09-04T01:00:00Z", venue: "gym", member: 1, group: .elder, voids: 1),
+                Visit(at: "2026-09-04T01:05:00Z", venue: "gym", member: 2, group: .elder, voids: 3),
+            ], after: HubChain.Head(seq: 4, hash: first.last!.hash))
+        let both = log(
+            [
+                Visit(at: "2026-09-03T05:00:00Z", venue: "library", member: 4, group: .child),
+                Visit(at: "2026-09-03T05:01:00Z", venue: "library", member: 4, group: .child, voids: 7),
+            ], after: HubChain.Head(seq: 6, hash: voids.last!.hash))
+        let all = first + voids + both
+        let from = CivilDate(iso: "2026-09-01")!, to = CivilDate(iso: "2026-09-05")!
+        for store in stores {
+            try store.addKiosk(id: "kiosk-a", centre: "centre-1", tokenHash: HubToken.hash("a"), replace: false, at: Date())
+            for batch in [first, voids, both] {
+                #expect(
+                    try store.receive(kiosk: "kiosk-a", events: batch.map(WireEvent.init), idempotencyKey: nil, at: Date())
+                        == .acknowledged(through: batch.last!.seq))
+            }
+            let figures = lines(try store.dailyVisits(from: from, to: to, centre: nil, zone: shanghai))
+            #expect(figures == ["2026-09-02 gym elder 1 1", "2026-09-03 library child 1 1"], "\(store.kind)")
+            #expect(figures == expectedFigures([("centre-1", all)], from: from, to: to, centre: nil, zone: shanghai))
+            #expect(try store.verifyChain(kiosk: "kiosk-a") == nil)
+        }
+        if let url, let postgres = stores.last as? PostgresHubStore {
+            // A second void of seq 2 after a first one: refused, nothing stored, the figures unchanged.
+            let again = log(
+                [
+                    Visit(at: "2026-09-05T01:00:00Z", venue: "gym", member: 1, group: .elder, voids: 2),
+                    Visit(at: "2026-09-05T01:01:00Z", venue: "gym", member: 1, group: .elder, voids: 2),
+                ], after: HubChain.Head(seq: 8, hash: both.last!.hash))
+            #expect(throws: (any Error).self) {
+                try postgres.receive(kiosk: "kiosk-a", events: again.map(WireEvent.init), idempotencyKey: nil, at: Date())
+            }
+            #expect(try postgres.eventCount(kiosk: "kiosk-a") == 8)
+            #expect(
+                lines(try postgres.dailyVisits(from: from, to: to, centre: nil, zone: shanghai)) == [
+                    "2026-09-02 gym elder 1 1", "2026-09-03 library child 1 1",
+                ])
+            // The rollup rebuilt from the events (another zone, then back) gives the same figures.
+            _ = try PostgresHubStore(url: url, zone: ISOTime.utc)
+            let rebuilt = try PostgresHubStore(url: url, zone: shanghai)
+            #expect(
+                lines(try rebuilt.dailyVisits(from: from, to: to, centre: nil, zone: shanghai)) == [
+                    "2026-09-02 gym elder 1 1", "2026-09-03 library child 1 1",
+                ])
+        }
+    }
+
     @Test("migration 3 moves an unpartitioned hub's events into month partitions: chain, count, figures and append-only kept")
     func migrationKeepsEverything() throws {
         guard let url = try TestPostgres.freshDatabase("jy_scale_migrate") else { return }
         try PostgresSchema.migrate(url: url, through: 2)
-        let events = log(mixedVisits(300, first: "2026-07-20T00:00:00Z", days: 70, seed: 9))
+        // An unpartitioned hub's log, with one check-in voided (hub_event_corrects becomes hub_void).
+        var visits = mixedVisits(299, first: "2026-07-20T00:00:00Z", days: 70, seed: 9)
+        let voided = Int64(visits.firstIndex { !$0.denied && $0.direction == .in }! + 1)
+        visits.append(Visit(at: "2026-09-28T00:00:00Z", venue: "gym", member: 1, group: .elder, voids: voided))
+        let events = log(visits)
         let head = events.last!
         #expect(
             try psql(
