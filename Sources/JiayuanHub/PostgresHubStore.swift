@@ -138,7 +138,7 @@ public final class PostgresHubStore: HubStore {
         defer { c.close() }
         _ = try c.execute(
             """
-            DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration, hub_rollup, hub_rollup_member, hub_setting, hub_export, hub_void CASCADE;
+            DROP TABLE IF EXISTS hub_batch, hub_event, hub_kiosk, hub_migration, hub_rollup, hub_rollup_member, hub_setting, hub_export, hub_void, hub_rollup_district CASCADE;
             DROP FUNCTION IF EXISTS hub_event_append_only(); DROP FUNCTION IF EXISTS hub_ensure_month(date)
             """)
     }

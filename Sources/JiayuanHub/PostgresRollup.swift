@@ -41,12 +41,18 @@ extension PostgresHubStore {
               SELECT $1, * FROM unnest($6::date[], $7::text[], $8::text[], $9::text[])
               ON CONFLICT DO NOTHING
               RETURNING day, venue, grp
-            ), n AS (SELECT day, venue, grp, count(*) AS members FROM m GROUP BY 1, 2, 3)
+            ), n AS (SELECT day, venue, grp, count(*) AS members FROM m GROUP BY 1, 2, 3),
+            v AS MATERIALIZED (
+              SELECT v.day, v.venue, v.grp, v.visits, COALESCE(n.members, 0) AS members
+              FROM unnest($2::date[], $3::text[], $4::text[], $5::bigint[]) AS v(day, venue, grp, visits)
+              LEFT JOIN n USING (day, venue, grp)
+            ), d AS (
+              INSERT INTO hub_rollup_district AS r (shard, day, venue, grp, visits, members)
+              SELECT $10, * FROM v ORDER BY day, venue, grp
+              ON CONFLICT (day, venue, grp, shard) DO UPDATE SET visits = r.visits + EXCLUDED.visits, members = r.members + EXCLUDED.members
+            )
             INSERT INTO hub_rollup AS r (centre, day, venue, grp, visits, members)
-            SELECT $1, v.day, v.venue, v.grp, v.visits, COALESCE(n.members, 0)
-            FROM unnest($2::date[], $3::text[], $4::text[], $5::bigint[]) AS v(day, venue, grp, visits)
-            LEFT JOIN n USING (day, venue, grp)
-            ORDER BY v.day, v.venue, v.grp
+            SELECT $1, * FROM v ORDER BY day, venue, grp
             ON CONFLICT (centre, day, venue, grp) DO UPDATE SET visits = r.visits + EXCLUDED.visits, members = r.members + EXCLUDED.members
             """,
             [
@@ -55,7 +61,17 @@ extension PostgresHubStore {
                 PostgresSchema.array(keys.map(\.group)), PostgresSchema.array(keys.map { String(visits[$0]!) }),
                 PostgresSchema.array(memberKeys.map(\.0.day.description)), PostgresSchema.array(memberKeys.map(\.0.venue)),
                 PostgresSchema.array(memberKeys.map(\.0.group)), PostgresSchema.array(memberKeys.map(\.1)),
+                String(Self.shard(centre)),
             ])
+    }
+
+    /// The district row a centre adds into: the district's figures are spread over 16 rows per day, venue
+    /// and group, so that batches of different centres rarely wait for one another's row lock. Any spread
+    /// gives the same sums; FNV-1a of the centre keeps one centre on one row.
+    static func shard(_ centre: String) -> Int {
+        var h: UInt32 = 2_166_136_261
+        for b in centre.utf8 { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return Int(h % 16)
     }
 
     /// Takes voided check-ins out of the rollup (issue 17): each voided seq is recorded in `hub_void` (a
@@ -76,6 +92,11 @@ extension PostgresHubStore {
             else { continue }
             let row = [centre, key.day.description, key.venue, key.group]
             try c.execute("UPDATE hub_rollup SET visits = visits - 1 WHERE centre = $1 AND day = $2::date AND venue = $3 AND grp = $4", row)
+            try c.execute(
+                """
+                INSERT INTO hub_rollup_district AS r (shard, day, venue, grp, visits, members) VALUES ($1, $2::date, $3, $4, -1, 0)
+                ON CONFLICT (day, venue, grp, shard) DO UPDATE SET visits = r.visits - 1
+                """, [String(Self.shard(centre)), key.day.description, key.venue, key.group])
             guard let member = r.string(0, "member") else { continue }
             let (start, end) = HubStats.range(from: key.day, to: key.day, zone: zone)
             try c.execute(
@@ -86,10 +107,13 @@ extension PostgresHubStore {
                     SELECT 1 FROM hub_event e JOIN hub_kiosk k ON k.id = e.kiosk
                     WHERE k.centre = $1 AND e.at >= $6 AND e.at < $7 AND e.venue = $3 AND COALESCE(e.grp, '') = $4 AND e.member = $5
                       AND \(PostgresSchema.countedVisit("e")))
-                  RETURNING 1)
+                  RETURNING 1),
+                district AS (
+                  UPDATE hub_rollup_district SET members = members - (SELECT count(*) FROM gone)
+                  WHERE shard = $8 AND day = $2::date AND venue = $3 AND grp = $4)
                 UPDATE hub_rollup SET members = members - (SELECT count(*) FROM gone)
                 WHERE centre = $1 AND day = $2::date AND venue = $3 AND grp = $4
-                """, row + [member, ISOTime.format(start), ISOTime.format(end)])
+                """, row + [member, ISOTime.format(start), ISOTime.format(end), String(Self.shard(centre))])
         }
     }
 
@@ -97,12 +121,17 @@ extension PostgresHubStore {
         try pool.withConnection { c in
             let r: PGResult
             if asked.identifier == zone.identifier {
+                // One centre's rows, or the district's (16 a day, venue and group, whatever the centres).
                 r = try c.execute(
-                    """
-                    SELECT day::text AS day, venue, grp, sum(visits) AS visits, sum(members) AS members FROM hub_rollup
-                    WHERE day BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR centre = $3)
-                    GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-                    """, [from.description, to.description, centre])
+                    centre == nil
+                        ? """
+                        SELECT day::text AS day, venue, grp, sum(visits) AS visits, sum(members) AS members FROM hub_rollup_district
+                        WHERE day BETWEEN $1::date AND $2::date GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                        """
+                        : """
+                        SELECT day::text AS day, venue, grp, visits, members FROM hub_rollup
+                        WHERE centre = $3 AND day BETWEEN $1::date AND $2::date ORDER BY 1, 2, 3
+                        """, [from.description, to.description] + (centre.map { [$0] } ?? []))
             } else {
                 // Another zone than the rollup's: counted from the events (slow on a large hub).
                 let (start, end) = HubStats.range(from: from, to: to, zone: asked)

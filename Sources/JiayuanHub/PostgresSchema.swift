@@ -63,7 +63,17 @@ enum PostgresSchema {
           members bigint NOT NULL CHECK (members >= 0),
           PRIMARY KEY (centre, day, venue, grp)
         );
-        CREATE INDEX hub_rollup_day ON hub_rollup (day) INCLUDE (venue, grp, visits, members);
+        -- The district's figures (all centres added up), spread over 16 rows a day, venue and group (`shard`)
+        -- so that batches of different centres rarely wait for one another.
+        CREATE TABLE hub_rollup_district (
+          shard smallint NOT NULL,
+          day date NOT NULL,
+          venue text NOT NULL,
+          grp text NOT NULL,
+          visits bigint NOT NULL,
+          members bigint NOT NULL,
+          PRIMARY KEY (day, venue, grp, shard)
+        );
         -- Who was counted on a rollup row (so a batch adds only members new to that day), by local month.
         CREATE TABLE hub_rollup_member (
           centre text NOT NULL,
@@ -125,7 +135,7 @@ enum PostgresSchema {
     /// The rollup rebuilt from the events in `zone` (after migration 3, when the district's zone changes, and
     /// after a benchmark's bulk load). Voided visits are not counted.
     static func rebuildRollup(_ c: PGConnection, zone: String) throws {
-        try c.execute("DELETE FROM hub_rollup; DELETE FROM hub_rollup_member")
+        try c.execute("DELETE FROM hub_rollup; DELETE FROM hub_rollup_member; DELETE FROM hub_rollup_district")
         try c.execute(
             """
             INSERT INTO hub_rollup_member (centre, day, venue, grp, member)
@@ -141,6 +151,11 @@ enum PostgresSchema {
             WHERE \(countedVisit("e"))
             GROUP BY 1, 2, 3, 4
             """, [zone])
+        try c.execute(
+            """
+            INSERT INTO hub_rollup_district (shard, day, venue, grp, visits, members)
+            SELECT 0, day, venue, grp, sum(visits), sum(members) FROM hub_rollup GROUP BY 2, 3, 4
+            """)
         try c.execute(
             "INSERT INTO hub_setting (key, value) VALUES ('rollup_zone', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             [zone])
