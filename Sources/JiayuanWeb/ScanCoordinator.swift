@@ -38,6 +38,8 @@ public actor ScanCoordinator {
     let voice: VoiceCache?
     let logger: Logger
     private var pending: [String: (code: String, expires: Date, scanner: String)] = [:]
+    /// Guardians' cards waiting for the children to be ticked, by token (household check-in).
+    var households: [String: (code: String, venue: String, expires: Date, scanner: String)] = [:]
     public private(set) var outOfService: OutOfService?
 
     /// A coordinator for `kiosk`.
@@ -52,7 +54,7 @@ public actor ScanCoordinator {
     /// A scanned text from scanner `scanner`, bound to `venue` or not.
     public func scan(_ code: String, scanner: String, venue: String?) async {
         if let venue {
-            _ = try? await checkIn(code: code, venue: venue, source: scanner)
+            _ = try? await submit(code: code, venue: venue, source: scanner)
             return
         }
         let reading = service.reader.read(code)
@@ -65,7 +67,7 @@ public actor ScanCoordinator {
                 try kiosk.database.pickupVenue(code: slip, venues: kiosk.config.venues, at: now, policy: kiosk.config.policy)
             }
             let venue = found ?? kiosk.config.venues.first(where: \.guardianCode)?.id ?? kiosk.config.venues[0].id
-            _ = try? await checkIn(code: code, venue: venue, source: scanner)
+            _ = try? await submit(code: code, venue: venue, source: scanner)
             return
         }
         if case .unreadable(let error) = reading {
@@ -74,7 +76,8 @@ public actor ScanCoordinator {
             return
         }
         let now = kiosk.clock()
-        let previews: [Decision]
+        var previews: [Decision]
+        var household: Set<String> = []
         let blind: Bool
         do {
             let venues = kiosk.config.venues
@@ -86,6 +89,8 @@ public actor ScanCoordinator {
                 let member = previews.lazy.compactMap(\.member).first
                 return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false)
             }
+            household = try await Self.householdVenues(reading, database: kiosk.database, venues: venues)
+            previews = previews.map { household.contains($0.venue) ? Self.allowed($0) : $0 }
         } catch {
             await fail(error)
             return
@@ -99,7 +104,7 @@ public actor ScanCoordinator {
             return
         }
         if possible.count == 1 {
-            _ = try? await checkIn(code: code, venue: possible[0].venue, source: scanner)
+            _ = try? await submit(code: code, venue: possible[0].venue, source: scanner)
             return
         }
         pruneExpired(now)
@@ -115,6 +120,7 @@ public actor ScanCoordinator {
                 "inside": insideNow, "capacity": venue.capacity,
                 "allowed": preview.accepted || preview.direction == .out, "direction": preview.direction.rawValue,
             ]
+            if household.contains(venue.id) { item["household"] = true }
             if let reason = preview.reason {
                 item["reason"] = reason.rawValue
                 item["message"] = ["zh": preview.message.zh, "en": preview.message.en]
@@ -129,12 +135,12 @@ public actor ScanCoordinator {
     }
 
     /// The member chose `venue` on screen after the scan that issued `token`.
-    public func choose(token: String, venue: String) async throws -> Decision {
+    public func choose(token: String, venue: String) async throws -> ScanAnswer {
         pruneExpired(kiosk.clock())
         guard let entry = pending.removeValue(forKey: token) else {
             throw KioskError("this choice has expired; please scan the card again")
         }
-        return try await checkIn(code: entry.code, venue: venue, source: entry.scanner)
+        return try await submit(code: entry.code, venue: venue, source: entry.scanner)
     }
 
     /// Decides and records one check-in, then tells the screen, speaks, and queues receipts.
@@ -252,6 +258,7 @@ public actor ScanCoordinator {
 
     func pruneExpired(_ now: Date) {
         pending = pending.filter { $0.value.expires > now }
+        households = households.filter { $0.value.expires > now }
     }
 
     static func json(_ object: Any) -> String { JSONWriter.serialize(object) }
