@@ -399,14 +399,19 @@
     if (currentOos() || !d || !d.guardian || !Array.isArray(d.children)) return;
     stopSounds();
     const offered = d.children.filter((c) => c.eligible);
-    S.kids = { token: d.token, ticked: new Set(offered.map((c) => c.id)), busy: false };
+    const inside = d.children.filter((c) => c.inside);
+    S.kids = { token: d.token, ticked: new Set(offered.map((c) => c.id)), busy: false, code: '' };
     setBi($('kids-h'), T.hello, { name: d.guardian.display_name || '' });
     const items = d.children.map((c) => (c.eligible ? kidItem(c) : kidOff(c)));
     $('kids-list').replaceChildren(...items);
     $('kids-msg').replaceChildren();
     $('kids-p').hidden = !offered.length;
     $('kids-ok').hidden = !offered.length;
-    if (!offered.length) setBi($('kids-msg'), T.kidsNoneAllowed);
+    $('kids-list').hidden = false;
+    $('kids-pad').hidden = true;
+    $('pad-ok').hidden = true;
+    $('kids-collect').hidden = !inside.length;
+    if (!offered.length && !inside.length) setBi($('kids-msg'), T.kidsNoneAllowed);
     go('kids');
     startCountdown();
     focusHeading('kids-h');
@@ -451,6 +456,69 @@
     const why = c.inside ? T.kidsInside : (T.reasons[c.reason] || (c.message && (c.message.zh || c.message.en) ? c.message : T.reasons.other));
     li.append(el('strong', null, c.display_name || c.id), ' ', bi(why));
     return li;
+  }
+
+  // ---- Collecting children: the guardian types the pickup code on the pad ----------------------------
+  const CODE_KEYS = 'ACDEFGHJKMNPQRTUVWXY34679';
+
+  function buildPad() {
+    const keys = CODE_KEYS.split('').map((k) => {
+      const b = el('button', 'btn key', k);
+      b.type = 'button';
+      b.dataset.key = k;
+      b.addEventListener('click', () => padKey(k));
+      return b;
+    });
+    const del = el('button', 'btn del');
+    del.type = 'button';
+    del.append(bi(T.padDelete));
+    del.addEventListener('click', () => padKey(null));
+    $('pad-keys').replaceChildren(...keys, del);
+  }
+
+  function showPad() {
+    if (!S.kids) return;
+    S.kids.code = '';
+    $('kids-list').hidden = true;
+    $('kids-p').hidden = true;
+    $('kids-ok').hidden = true;
+    $('kids-collect').hidden = true;
+    $('kids-pad').hidden = false;
+    $('pad-ok').hidden = false;
+    $('kids-msg').replaceChildren();
+    drawPad();
+    focusHeading('pad-h');
+    announce(T.padTitle);
+  }
+
+  // A key of the pad: a character added (at most 8), or the last one deleted (null).
+  function padKey(k) {
+    if (!S.kids || S.kids.busy) return;
+    S.kids.code = k ? (S.kids.code + k).slice(0, 8) : S.kids.code.slice(0, -1);
+    $('kids-msg').replaceChildren();
+    drawPad();
+  }
+  function drawPad() { $('pad-code').textContent = (S.kids && S.kids.code) || ''; }
+
+  async function collectKids() {
+    if (!S.kids || S.kids.busy) return;
+    if (!S.kids.code) { setBi($('kids-msg'), T.padEmpty); announce(T.padEmpty); return; }
+    S.kids.busy = true;
+    try {
+      const r = await fetch('/api/pickup', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: S.kids.token, code: S.kids.code }),
+      });
+      const d = await r.json().catch(() => null);
+      if (d && Array.isArray(d.decisions)) showHousehold(d);
+      else if (r.status === 429) { /* the invalid event (pickup_locked) tells the guardian to ask staff */ }
+      else if (S.screen === 'kids') showResult(localFailure(T.chooseFailed));
+    } catch (e) {
+      if (S.screen === 'kids') showResult(localFailure(T.chooseFailed));
+    } finally {
+      if (S.kids) S.kids.busy = false;
+    }
   }
 
   async function confirmKids() {
@@ -734,6 +802,9 @@
     $('cancel').addEventListener('click', () => goIdle(true));
     $('kids-cancel').addEventListener('click', () => goIdle(true));
     $('kids-ok').addEventListener('click', confirmKids);
+    $('kids-collect').addEventListener('click', showPad);
+    $('pad-ok').addEventListener('click', collectKids);
+    buildPad();
     $('more').addEventListener('click', extendTime);
     $('done').addEventListener('click', () => goIdle(true));
     $('demo').addEventListener('click', demoScan);

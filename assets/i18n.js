@@ -66,6 +66,11 @@ window.I18N = {
   kidsOut: { zh: '已接走 {n} 位孩子', en: '{n} collected' },
   kidsInMark: { zh: '已签到', en: 'Checked in' },
   kidsOutMark: { zh: '已接走', en: 'Collected' },
+  kidsCollect: { zh: '接孩子（输入接送码）', en: 'Collect children (type the code)' },
+  padTitle: { zh: '请输入接送条上的接送码', en: 'Type the pickup code from the slip' },
+  padDelete: { zh: '删除', en: 'Delete' },
+  padCollect: { zh: '确认接走', en: 'Collect' },
+  padEmpty: { zh: '请先输入接送码', en: 'Please type the pickup code first' },
 
   // (3) Result — titles; the sentence itself is decision.message from the server
   welcome: { zh: '欢迎', en: 'Welcome' },

@@ -34,6 +34,7 @@ struct APIController {
         router.post("/api/checkin", use: checkIn)
         router.post("/api/choose", use: choose)
         router.post("/api/children", use: chooseChildren)
+        router.post("/api/pickup", use: collectChildren)
         router.get("/api/state", use: state)
         router.get("/api/occupancy", use: occupancy)
         router.get("/api/stream", use: stream)
@@ -188,6 +189,29 @@ extension APIController {
                 }
                 return .only(ids)
             }
+        }
+    }
+
+    struct PickupBody: Decodable {
+        var token: String
+        var code: String
+    }
+
+    /// The guardian typed the pickup code on the screen's pad.
+    @Sendable func collectChildren(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let body = try? await request.decode(as: PickupBody.self, context: context), body.code.count <= 32 else {
+            return errorResponse("send JSON like {\"token\": \"…\", \"code\": \"K7QM3A\"}", status: .badRequest)
+        }
+        do {
+            return jsonResponse(try await coordinator.collectChildren(token: body.token, code: body.code).json)
+        } catch let error as KioskError {
+            return errorResponse(error.message, status: .gone)
+        } catch let locked as PickupLocked {
+            var response = errorResponse("collecting children by code is stopped for now; please ask staff", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(locked.secondsLeft(at: kiosk.clock()))
+            return response
+        } catch {
+            return errorResponse("the kiosk cannot record check-ins right now", status: .serviceUnavailable)
         }
     }
 

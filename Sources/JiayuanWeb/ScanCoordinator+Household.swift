@@ -67,6 +67,19 @@ extension ScanCoordinator {
         return try await submit(code: entry.code, venue: entry.venue, source: entry.scanner, children: .only(children))
     }
 
+    /// The guardian typed the pickup code on the screen's pad after the scan that issued `token`: the pick-up of
+    /// the children of that code the card holder is a registered guardian of. One try per scan; wrong codes count
+    /// toward the venue's lock.
+    public func collectChildren(token: String, code: String) async throws -> ScanAnswer {
+        pruneExpired(kiosk.clock())
+        guard let entry = households.removeValue(forKey: token) else {
+            throw KioskError("this choice has expired; please scan the card again")
+        }
+        let typed = PickupCode.normalized(code)
+        guard !typed.isEmpty else { throw KioskError("type the pickup code") }
+        return try await submit(code: entry.code, venue: entry.venue, source: entry.scanner, guardianCode: typed)
+    }
+
     /// The guardian-code venues where the card's holder brings children (a registered guardian's card).
     static func householdVenues(_ reading: ScanReading, database: AppDatabase, venues: [Venue]) async throws -> Set<String> {
         guard case .card(let payload) = reading, venues.contains(where: \.guardianCode) else { return [] }

@@ -22,12 +22,15 @@ struct HouseholdBrowserTests {
         let data = dir.path + "/data"
         let out = dir.path + "/screenshots"
         #expect(try Run.jiayuan(["init", "--demo", "--data", data]).status == 0)
-        // Every venue open around the clock, so the club takes children whatever the time of day.
+        // Every venue open around the clock, so the club takes children whatever the time of day; a minimum stay
+        // of 1 s, so the slip may collect the children a moment after the drop-off (60 s by default).
         let configPath = data + "/jiayuan.toml"
         let config = try String(contentsOfFile: configPath, encoding: .utf8)
-        try config.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasPrefix("hours = ") ? "hours = \"24h\"" : String(line)
-        }.joined(separator: "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        let edited = config.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("hours = ") ? "hours = \"24h\"" : line.hasPrefix("minimum_stay_seconds") ? "minimum_stay_seconds = 1" : String(line)
+        }.joined(separator: "\n")
+        #expect(edited.contains("minimum_stay_seconds = 1"))
+        try edited.write(toFile: configPath, atomically: true, encoding: .utf8)
 
         func cli(_ args: [String]) throws -> String {
             let r = try Run.jiayuan(args + ["--data", data])

@@ -102,4 +102,64 @@ struct HouseholdRouteTests {
         }
         #expect(try h.kiosk.database.openAlerts().contains { $0.kind == "pickup_locked" })
     }
+
+    @Test("the screen's path: the guardian's scan offers the club, the choice lists the children, /api/children drops them off, /api/pickup with the typed code collects them")
+    func screenPath() async throws {
+        let h = try GuessingHarness()
+        defer { h.remove() }
+        let (guardian, children) = try Self.family(h)
+        let reader = ScreenEventReader(await h.events.subscribe())
+        let next = reader.next
+        await h.coordinator.scan(guardian.code, scanner: "lobby", venue: nil)
+        let scan = try await next("scan")
+        let kids = try #require((scan["venues"] as? [[String: Any]])?.first { $0["id"] as? String == "kids" })
+        #expect(kids["allowed"] as? Bool == true && kids["household"] as? Bool == true)
+        let scanToken = try #require(scan["token"] as? String)
+        try await h.app.test(.live) { client in
+            let (s1, chose) = try await Self.post(client, #"{"token":"\#(scanToken)","venue":"kids"}"#, uri: "/api/choose")
+            #expect(s1 == .ok && chose["choose_children"] != nil, "\(chose)")
+            let offer = try await next("children")
+            let token = try #require(offer["token"] as? String)
+            let offered = (offer["children"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(Set(offered) == Set(children.map(\.description)))
+            let ids = children.map { "\"\($0)\"" }.joined(separator: ",")
+            let (s2, dropped) = try await Self.post(client, #"{"token":"\#(token)","children":[\#(ids)]}"#, uri: "/api/children")
+            #expect(s2 == .ok)
+            let code = try #require(dropped["pickup_code"] as? String)
+            let broadcast = try await next("household")
+            #expect(broadcast["pickup_code"] as? String == code)
+            let (again, _) = try await Self.post(client, #"{"token":"\#(token)","children":[\#(ids)]}"#, uri: "/api/children")
+            #expect(again == .gone, "a token is used once")
+
+            h.clock.advance(3 * 3600)
+            await h.coordinator.scan(guardian.code, scanner: "lobby", venue: nil)
+            // The club now lists the children as inside; the pad sends the code typed.
+            let scan2 = try await next("scan")
+            let token2 = try #require(scan2["token"] as? String)
+            _ = try await Self.post(client, #"{"token":"\#(token2)","venue":"kids"}"#, uri: "/api/choose")
+            let offer2 = try await next("children")
+            #expect((offer2["children"] as? [[String: Any]] ?? []).allSatisfy { $0["inside"] as? Bool == true })
+            let padToken = try #require(offer2["token"] as? String)
+            let (s3, out) = try await Self.post(
+                client, #"{"token":"\#(padToken)","code":"\#(code.lowercased())"}"#, uri: "/api/pickup")
+            #expect(s3 == .ok)
+            #expect(Self.field(out, "direction") == children.map { _ in "out" })
+            #expect(Self.field(out, "outcome") == children.map { _ in "accepted" })
+        }
+    }
+}
+
+/// The screen's event stream read one named event at a time (only one reader at a time uses it).
+final class ScreenEventReader: @unchecked Sendable {
+    private var iterator: AsyncStream<ScreenEvent>.Iterator
+
+    init(_ stream: AsyncStream<ScreenEvent>) { iterator = stream.makeAsyncIterator() }
+
+    /// The next event named `name` (others skipped), as a JSON object.
+    @Sendable func next(_ name: String) async throws -> [String: Any] {
+        while let e = await iterator.next() {
+            if e.name == name { return try #require(try JSONSerialization.jsonObject(with: Data(e.data.utf8)) as? [String: Any]) }
+        }
+        throw KioskError("the stream ended before a \(name) event")
+    }
 }
