@@ -27,7 +27,8 @@ struct HouseholdBrowserTests {
         let configPath = data + "/jiayuan.toml"
         let config = try String(contentsOfFile: configPath, encoding: .utf8)
         let edited = config.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasPrefix("hours = ") ? "hours = \"24h\"" : line.hasPrefix("minimum_stay_seconds") ? "minimum_stay_seconds = 1" : String(line)
+            line.hasPrefix("hours = ")
+                ? "hours = \"24h\"" : line.hasPrefix("minimum_stay_seconds") ? "minimum_stay_seconds = 1" : String(line)
         }.joined(separator: "\n")
         #expect(edited.contains("minimum_stay_seconds = 1"))
         try edited.write(toFile: configPath, atomically: true, encoding: .utf8)

@@ -103,7 +103,9 @@ struct HouseholdRouteTests {
         #expect(try h.kiosk.database.openAlerts().contains { $0.kind == "pickup_locked" })
     }
 
-    @Test("the screen's path: the guardian's scan offers the club, the choice lists the children, /api/children drops them off, /api/pickup with the typed code collects them")
+    @Test(
+        "the screen's path: the guardian's scan offers the club, the choice lists the children, /api/children drops them off, /api/pickup with the typed code collects them"
+    )
     func screenPath() async throws {
         let h = try GuessingHarness()
         defer { h.remove() }
