@@ -288,6 +288,8 @@ extension AppDatabase {
                       BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
                     ALTER TABLE daycare_fee ADD COLUMN waived_by INTEGER REFERENCES event(seq);
                     ALTER TABLE daycare_fee ADD COLUMN waived_reason TEXT;
+                    """)
+        }
         // Issue 16: a guardian's drop-off brings several children in under one pickup code. Each child keeps its
         // own pickup_code row (so every check-out path settles it as before), tied to its drop-off; a code
         // without a drop-off still names one child only.
