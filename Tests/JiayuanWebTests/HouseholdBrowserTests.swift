@@ -7,8 +7,8 @@ import Testing
 /// Household check-in on the resident screen in headless Chromium (issue 16): `jiayuan serve` with the demo
 /// data and its FIFO scanner, driven by `Tests/browser/household_e2e.py`. A guardian's card goes into the FIFO,
 /// the children's club is chosen, one of three children unticked, the drop-off confirmed; the pickup slip the
-/// spooler printed is read back (ESC/POS) and its QR decoded with zbarimg; the slip's text into the FIFO
-/// collects the two children. axe-core finds no violation on the new screens.
+/// spooler printed is read back (ESC/POS) and its QR decoded with zbarimg; the guardian's card opens the code
+/// pad (the code typed, then Cancel); the slip's text into the FIFO collects the two children. axe-core finds no violation on the new screens.
 @Suite("Household check-in in headless Chromium", .blocking)
 struct HouseholdBrowserTests {
     @Test("guardian card → choose the club → untick one child → confirm → code and slip; the slip's QR collects the others")
@@ -110,12 +110,12 @@ struct HouseholdBrowserTests {
             python,
             [
                 script, "--phase", "pickup", "--url", "http://127.0.0.1:\(port)", "--fifo", data + "/scan.fifo", "--code",
-                qr.first ?? "", "--expect", "\(children[0]),\(children[1])", "--out", out,
+                qr.first ?? "", "--expect", "\(children[0]),\(children[1])", "--out", out, "--card", card, "--pad-code", shownCode,
             ], environment: ["PYTHONUNBUFFERED": "1"])
         let secondLog = "household_e2e.py pickup:\n\(second.stdout)\n\(second.stderr)\n--- serve ---\n" + serveLog()
         #expect(second.status == 0, "\(secondLog)")
 
-        let names = ["kids.png", "household.png", "household-out.png"]
+        let names = ["kids.png", "household.png", "pad.png", "household-out.png"]
         for name in names { #expect(ScreenBrowserTests.isPNG(out + "/" + name), "\(name) is missing or not a PNG") }
         var destinations = [Run.packageRoot + "/.build/test-artefacts/screenshots"]
         if ProcessInfo.processInfo.environment["JIAYUAN_UPDATE_SCREENSHOTS"] == "1" {

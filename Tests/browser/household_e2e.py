@@ -12,7 +12,8 @@ dropoff: the guardian's card goes into the (unbound) FIFO scanner; the choose sc
 club; a tap shows the children, every one ticked (axe: 0 violations, screenshot kids.png); one child is
 unticked and Confirm tapped; the result lists the children let in and shows the pickup code (axe: 0
 violations, screenshot household.png). Prints `household_e2e: CODE <code>` and `household_e2e: IN <ids>`.
-pickup: the slip's text goes into the FIFO; the result says goodbye and lists the children collected
+pickup: with --card, the guardian's card opens the pad, the code is typed (axe: 0 violations, screenshot
+pad.png) and Cancel tapped; then the slip's text goes into the FIFO; the result says goodbye and lists the children collected
 (axe: 0 violations, screenshot household-out.png). Exit 0 on success, 1 with a reason otherwise.
 """
 import argparse
@@ -95,7 +96,34 @@ def dropoff(d, args):
     print("household_e2e: IN", ",".join(listed_ids), flush=True)
 
 
+def pad(d, args):
+    """The guardian's card again: the club lists the children as inside and offers the pad; the code is typed
+    (axe: 0 violations, screenshot pad.png), then Cancel leaves without collecting anyone."""
+    se.write_fifo(args.fifo, args.card + "\n")
+    wait_for(d, "the choose screen", lambda d: visible_screen(d) == "choose", 15)
+    tap(d, d.find_element(By.CSS_SELECTOR, "#vbtns button.vbtn[data-venue='kids']"))
+    wait_for(d, "the children screen with the collect button",
+             lambda d: visible_screen(d) == "kids" and d.find_element(By.ID, "kids-collect").is_displayed(), 15)
+    inside = d.execute_script("return [...document.querySelectorAll('#kids-list li.off')].map(li => li.dataset.child)")
+    if sorted(inside) != sorted(args.expect):
+        raise Failure(f"the children screen lists {inside} as inside, expected {args.expect}")
+    tap(d, d.find_element(By.ID, "kids-collect"))
+    wait_for(d, "the pad", lambda d: d.find_element(By.ID, "kids-pad").is_displayed(), 5)
+    keys = d.find_elements(By.CSS_SELECTOR, "#pad-keys button.key")
+    if len(keys) != 25 or any(k.size["height"] < 96 for k in keys):
+        raise Failure(f"the pad has {len(keys)} keys; each must be at least 96 px tall")
+    for ch in args.pad_code:
+        tap(d, d.find_element(By.CSS_SELECTOR, f"#pad-keys button[data-key='{ch}']"))
+    wait_for(d, "the typed code", lambda d: d.find_element(By.ID, "pad-code").text.strip() == args.pad_code, 5)
+    audit_clean(d, "pad", args.axe_script)
+    se.screenshot(d, args.out, "pad.png")
+    tap(d, d.find_element(By.ID, "kids-cancel"))
+    wait_for(d, "the idle screen after Cancel", lambda d: visible_screen(d) == "idle", 10)
+
+
 def pickup(d, args):
+    if args.card:
+        pad(d, args)
     se.write_fifo(args.fifo, args.code + "\n")
     log("wrote the pickup slip into", args.fifo)
     wait_for(d, "the pick-up result", lambda d: visible_screen(d) == "result" and result_children(d), 15)
@@ -120,6 +148,8 @@ def main():
     p.add_argument("--fifo", required=True)
     p.add_argument("--code", required=True, help="the guardian's card (dropoff) or the slip's text (pickup)")
     p.add_argument("--untick", help="the child to untick (dropoff)")
+    p.add_argument("--card", help="pickup: the guardian's card, to open the pad first (then Cancel)")
+    p.add_argument("--pad-code", default="", help="pickup: the code to type on the pad")
     p.add_argument("--expect", type=lambda s: [x for x in s.split(",") if x], default=[], help="children collected (pickup)")
     p.add_argument("--out", required=True)
     p.add_argument("--chromium", default="/usr/bin/chromium")
