@@ -89,7 +89,9 @@ public actor ScanCoordinator {
                 let member = previews.lazy.compactMap(\.member).first
                 return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false)
             }
+            // A guardian (whose card is good: refused only as no child) may go on to choose the children there.
             household = try await Self.householdVenues(reading, database: kiosk.database, venues: venues)
+                .intersection(previews.filter { $0.reason == .notEligible }.map(\.venue))
             previews = previews.map { household.contains($0.venue) ? Self.allowed($0) : $0 }
         } catch {
             await fail(error)

@@ -12,7 +12,7 @@ import Testing
 @testable import JiayuanWeb
 
 /// `POST /api/checkin` with a guardian's card (issue 16), on a real loopback server.
-@Suite("Household check-in through the API", .blocking)
+@Suite("Household check-in through the API", .blocking, .timeLimit(.minutes(2)))
 struct HouseholdRouteTests {
     /// A demo guardian with two or more children, and their cards.
     static func family(_ h: GuessingHarness) throws -> (guardian: IssuedCard, children: [MemberID]) {
@@ -147,6 +147,25 @@ struct HouseholdRouteTests {
             #expect(s3 == .ok)
             #expect(Self.field(out, "direction") == children.map { _ in "out" })
             #expect(Self.field(out, "outcome") == children.map { _ in "accepted" })
+        }
+    }
+
+    @Test("a guardian whose card was revoked is not offered the club: the scan says revoked, and the API refuses each child")
+    func revokedGuardian() async throws {
+        let h = try GuessingHarness()
+        defer { h.remove() }
+        let (guardian, children) = try Self.family(h)
+        let holder = try #require(h.demo.first { $0.1.code == guardian.code }).0.id
+        _ = try h.kiosk.database.revokeCards(member: holder, keyID: 1, today: h.kiosk.today(), at: h.clock.read())
+        let reader = ScreenEventReader(await h.events.subscribe())
+        await h.coordinator.scan(guardian.code, scanner: "lobby", venue: nil)
+        let invalid = try await reader.next("invalid")
+        #expect(invalid["reason"] as? String == "revoked")
+        try await h.app.test(.live) { client in
+            let (status, o) = try await Self.post(client, #"{"code":"\#(guardian.code)","venue":"kids","children":"all"}"#)
+            #expect(status == .ok)
+            #expect(Self.field(o, "reason") == children.map { _ in "revoked" })
+            #expect(o["pickup_code"] is NSNull)
         }
     }
 }
