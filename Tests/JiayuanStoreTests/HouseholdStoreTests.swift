@@ -154,4 +154,32 @@ struct HouseholdStoreTests {
         }
         #expect(dup == 0)
     }
+
+    @Test("v10-household keeps the day's single-child codes (still one child per code) and adds the drop-off columns")
+    func migrationKeepsCodes() throws {
+        let dir = TemporaryDirectory("migration")
+        defer { dir.remove() }
+        let queue = try DatabaseQueue(path: dir.path + "/old.sqlite")
+        try AppDatabase.migrator.migrate(queue, upTo: "v9-corrections")
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash)
+                    VALUES (1, 'e1', '2026-11-28T01:00:00Z', 'kids', 30, 'child', 'in', 'accepted', NULL, 'scan', ?, ?)
+                    """, arguments: [String(repeating: "0", count: 64), String(repeating: "a", count: 64)])
+            try db.execute(
+                sql: "INSERT INTO pickup_code (day, code, venue, member, checkin_seq) VALUES ('2026-11-28', 'K7Q', 'kids', 30, 1)")
+        }
+        try AppDatabase.migrator.migrate(queue)
+        let row = try queue.read { try Row.fetchOne($0, sql: "SELECT code, member, dropoff, collected_by FROM pickup_code") }
+        #expect(row?["code"] as String? == "K7Q" && row?["member"] as Int64? == 30)
+        #expect(row?["dropoff"] as Int64? == nil && row?["collected_by"] as Int64? == nil)
+        // A code without a drop-off still names one child only.
+        #expect(throws: DatabaseError.self) {
+            try queue.write {
+                try $0.execute(
+                    sql: "INSERT INTO pickup_code (day, code, venue, member, checkin_seq) VALUES ('2026-11-28', 'K7Q', 'kids', 31, 1)")
+            }
+        }
+    }
 }
