@@ -80,16 +80,17 @@ extension ScanCoordinator {
         return try await submit(code: entry.code, venue: entry.venue, source: entry.scanner, guardianCode: typed)
     }
 
-    /// The guardian-code venues where the card's holder brings children (a registered guardian's card).
-    static func householdVenues(_ reading: ScanReading, database: AppDatabase, venues: [Venue]) async throws -> Set<String> {
-        guard case .card(let payload) = reading, venues.contains(where: \.guardianCode) else { return [] }
-        guard let holder = MemberID(number: payload.member) else { return [] }
-        let isGuardian = try await offload { try database.isGuardian(holder) }
-        return isGuardian ? Set(venues.filter(\.guardianCode).map(\.id)) : []
+    /// The guardian-code venues where the card's holder brings children (a registered guardian's card); runs on
+    /// the database lane.
+    nonisolated static func householdVenues(_ reading: ScanReading, database: AppDatabase, venues: [Venue]) throws -> Set<String> {
+        guard case .card(let payload) = reading, venues.contains(where: \.guardianCode), let holder = MemberID(number: payload.member),
+            try database.isGuardian(holder)
+        else { return [] }
+        return Set(venues.filter(\.guardianCode).map(\.id))
     }
 
     /// A preview made a button: the guardian may go on to choose the children there.
-    static func allowed(_ d: Decision) -> Decision {
+    nonisolated static func allowed(_ d: Decision) -> Decision {
         guard !d.accepted, d.direction == .in else { return d }
         var d = d
         d.outcome = .accepted

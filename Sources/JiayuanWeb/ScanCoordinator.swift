@@ -77,21 +77,21 @@ public actor ScanCoordinator {
         }
         let now = kiosk.clock()
         var previews: [Decision]
-        var household: Set<String> = []
+        let household: Set<String>
         let blind: Bool
         do {
             let venues = kiosk.config.venues
             let engine = kiosk.engine
             let database = kiosk.database
-            // One trip to the database lane: the previews, and whether their member needs the voice.
-            (previews, blind) = try await offload {
+            // One trip to the database lane: the previews, whether their member needs the voice, and where a
+            // guardian (whose card is good: refused only as no child) may go on to choose the children.
+            (previews, blind, household) = try await offload {
                 let previews = try database.previewCheckIn(reading, venues: venues, at: now, engine: engine)
                 let member = previews.lazy.compactMap(\.member).first
-                return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false)
+                let household = try Self.householdVenues(reading, database: database, venues: venues)
+                    .intersection(previews.filter { $0.reason == .notEligible }.map(\.venue))
+                return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false, household)
             }
-            // A guardian (whose card is good: refused only as no child) may go on to choose the children there.
-            household = try await Self.householdVenues(reading, database: kiosk.database, venues: venues)
-                .intersection(previews.filter { $0.reason == .notEligible }.map(\.venue))
             previews = previews.map { household.contains($0.venue) ? Self.allowed($0) : $0 }
         } catch {
             await fail(error)
