@@ -67,6 +67,13 @@ cp -R assets "$R/usr/share/jiayuan/assets"
 find "$R/usr/share/jiayuan/assets" -type d -exec chmod 0755 {} + -o -type f -exec chmod 0644 {} +
 install -D -m 0644 kiosk/jiayuan.toml.example "$R/usr/share/jiayuan/jiayuan.toml.example"
 install -D -m 0644 README.md "$R/usr/share/doc/jiayuan/README.md"
+# The guides the technician and the desk read on the machine itself, with their screenshots.
+for doc in install.md staff-guide.md security.md; do
+  install -D -m 0644 "docs/$doc" "$R/usr/share/doc/jiayuan/$doc"
+done
+for shot in docs/screenshots/staff-*.png; do
+  install -D -m 0644 "$shot" "$R/usr/share/doc/jiayuan/screenshots/$(basename "$shot")"
+done
 for unit in jiayuan.service jiayuan-display.service jiayuan-backup.service jiayuan-backup.timer; do
   install -D -m 0644 "systemd/$unit" "$R/usr/lib/systemd/system/$unit"
 done

@@ -60,6 +60,18 @@ public final class PostgresHubStore: HubStore {
             );
             """
         ),
+        (
+            2,
+            // Issue 17: corrections (`outcome` void, `corrects` = the voided check-in's seq of the same kiosk).
+            """
+            ALTER TABLE hub_event ADD COLUMN corrects bigint;
+            ALTER TABLE hub_event DROP CONSTRAINT hub_event_outcome_check;
+            ALTER TABLE hub_event ADD CONSTRAINT hub_event_outcome_check CHECK (outcome IN ('accepted', 'denied', 'void'));
+            ALTER TABLE hub_event ADD CONSTRAINT hub_event_corrects_check
+              CHECK ((outcome = 'void') = (corrects IS NOT NULL) AND (corrects IS NULL OR corrects < seq));
+            CREATE UNIQUE INDEX hub_event_corrects ON hub_event (kiosk, corrects) WHERE corrects IS NOT NULL;
+            """
+        ),
         // The backlog each kiosk reports with its batches (issue 15). Numbered 4: 2 and 3 are other changes'.
         (
             4,
@@ -142,13 +154,13 @@ public final class PostgresHubStore: HubStore {
     }
 
     static let copyEvents =
-        "COPY hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at) FROM STDIN"
+        "COPY hub_event (kiosk, seq, id, at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, received_at, corrects) FROM STDIN"
 
     static func rows(kiosk: String, events: [WireEvent], receivedAt: String) -> [[String?]] {
         events.map { e in
             [
                 kiosk, String(e.seq), e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash,
-                receivedAt,
+                receivedAt, e.corrects.map { String($0) },
             ]
         }
     }
@@ -216,6 +228,7 @@ public final class PostgresHubStore: HubStore {
                        COALESCE(e.grp, '') AS grp, count(*) AS n
                 FROM hub_event e JOIN hub_kiosk k ON k.id = e.kiosk
                 WHERE e.at >= $1 AND e.at < $2 AND e.outcome = 'accepted' AND e.direction = 'in' AND ($3::text IS NULL OR k.centre = $3)
+                  AND NOT EXISTS (SELECT 1 FROM hub_event v WHERE v.kiosk = e.kiosk AND v.corrects = e.seq)
                 GROUP BY 1, 2, 3, 4 ORDER BY 1
                 """, [ISOTime.format(from), ISOTime.format(to), centre])
             return (0..<r.count).map { i in
@@ -246,7 +259,7 @@ public final class PostgresHubStore: HubStore {
             while true {
                 let r = try c.execute(
                     """
-                    SELECT seq, id, \(Self.utc("at")) AS at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash
+                    SELECT seq, id, \(Self.utc("at")) AS at, venue, member, grp, direction, outcome, reason, via, prev_hash, hash, corrects
                     FROM hub_event WHERE kiosk = $1 AND seq > $2 ORDER BY seq LIMIT 10000
                     """, [kiosk, String(previous.seq)])
                 if r.count == 0 { return nil }
@@ -257,7 +270,7 @@ public final class PostgresHubStore: HubStore {
                             venue: r.string(i, "venue") ?? "",
                             member: r.string(i, "member"), group: r.string(i, "grp"), direction: r.string(i, "direction") ?? "",
                             outcome: r.string(i, "outcome") ?? "", reason: r.string(i, "reason"), via: r.string(i, "via") ?? "",
-                            prevHash: r.string(i, "prev_hash") ?? "", hash: r.string(i, "hash") ?? ""))
+                            prevHash: r.string(i, "prev_hash") ?? "", hash: r.string(i, "hash") ?? "", corrects: r.int64(i, "corrects")))
                     if let problem = ChainCheck.check(event, previousSeq: previous.seq, previousHash: previous.hash) { return problem }
                     previous = HubChain.Head(seq: event.seq, hash: event.hash)
                 }

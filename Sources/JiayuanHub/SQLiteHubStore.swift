@@ -66,6 +66,41 @@ public struct SQLiteHubStore: HubStore {
                     );
                     """)
         }
+        // Issue 17: corrections (`outcome` void, `corrects` = the voided check-in's seq). SQLite cannot change a
+        // CHECK, so the table is rebuilt once with the same rows.
+        migrator.registerMigration("v2: corrections") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_new (
+                      kiosk TEXT NOT NULL REFERENCES kiosk(id),
+                      seq INTEGER NOT NULL CHECK (seq >= 1),
+                      id TEXT NOT NULL,
+                      at TEXT NOT NULL,
+                      venue TEXT NOT NULL,
+                      member TEXT,
+                      "group" TEXT,
+                      direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+                      outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'denied', 'void')),
+                      reason TEXT,
+                      via TEXT NOT NULL,
+                      prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+                      hash TEXT NOT NULL CHECK (length(hash) = 64),
+                      received_at TEXT NOT NULL,
+                      corrects INTEGER CHECK ((outcome = 'void') = (corrects IS NOT NULL) AND (corrects IS NULL OR corrects < seq)),
+                      PRIMARY KEY (kiosk, seq)
+                    );
+                    INSERT INTO event_new (kiosk, seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash, received_at)
+                      SELECT kiosk, seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash, received_at FROM event;
+                    DROP TABLE event;
+                    ALTER TABLE event_new RENAME TO event;
+                    CREATE INDEX event_at ON event(at);
+                    CREATE UNIQUE INDEX event_corrects ON event(kiosk, corrects) WHERE corrects IS NOT NULL;
+                    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+                      BEGIN SELECT RAISE(ABORT, 'uploaded events are never changed'); END;
+                    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+                      BEGIN SELECT RAISE(ABORT, 'uploaded events are never deleted'); END;
+                    """)
+        }
         // The backlog each kiosk reports with its batches (issue 15); after the other changes' migrations.
         migrator.registerMigration("v4: reported backlog") { db in
             try db.execute(
@@ -149,13 +184,13 @@ public struct SQLiteHubStore: HubStore {
         guard !events.isEmpty else { return }
         let insert = try db.cachedStatement(
             sql: """
-                INSERT INTO event (kiosk, seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (kiosk, seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash, received_at, corrects)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         for e in events {
             try insert.execute(arguments: [
                 kiosk, e.seq, e.id, e.at, e.venue, e.member, e.group, e.direction, e.outcome, e.reason, e.via, e.prevHash, e.hash,
-                receivedAt,
+                receivedAt, e.corrects,
             ])
         }
     }
@@ -172,6 +207,7 @@ public struct SQLiteHubStore: HubStore {
                     SELECT substr(e.at, 1, 13) AS hour, k.centre AS centre, e.venue AS venue, IFNULL(e."group", '') AS grp, COUNT(*) AS n
                     FROM event e JOIN kiosk k ON k.id = e.kiosk
                     WHERE e.at >= ?1 AND e.at < ?2 AND e.outcome = 'accepted' AND e.direction = 'in' AND (?3 IS NULL OR k.centre = ?3)
+                      AND NOT EXISTS (SELECT 1 FROM event v WHERE v.kiosk = e.kiosk AND v.corrects = e.seq)
                     GROUP BY hour, k.centre, e.venue, grp ORDER BY hour
                     """,
                 arguments: [ISOTime.format(from), ISOTime.format(to), centre]
@@ -212,6 +248,6 @@ public struct SQLiteHubStore: HubStore {
             wire: WireEvent(
                 seq: row["seq"], id: row["id"], at: row["at"], venue: row["venue"], member: row["member"], group: row["group"],
                 direction: row["direction"], outcome: row["outcome"], reason: row["reason"], via: row["via"], prevHash: row["prev_hash"],
-                hash: row["hash"]))
+                hash: row["hash"], corrects: row["corrects"]))
     }
 }

@@ -180,8 +180,11 @@ public enum Doctor {
                 if !words.isEmpty { detail += " — " + words.map { "\($0.zh) \($0.en)" }.joined(separator: "; ") }
                 if !status.accepting { detail += " — not accepting jobs" }
                 detail += ", \(waiting)"
-                var zh: [String] = words.map(\.zh)
-                var en: [String] = words.map(\.en)
+                // For the desk: a stopped queue is said once (not again as "paused"), sentences without their full stops.
+                let said = status.state == .stopped ? status.reasons.filter { !$0.hasSuffix("paused") } : status.reasons
+                let deskWords = said.map { CUPSClient.explain(reason: $0) }
+                var zh: [String] = deskWords.map { $0.zh.trimmingCharacters(in: CharacterSet(charactersIn: "。")) }
+                var en: [String] = deskWords.map { $0.en.trimmingCharacters(in: CharacterSet(charactersIn: ".")) }
                 if status.state == .stopped {
                     zh.insert("打印队列已停止", at: 0)
                     en.insert("its queue is stopped", at: 0)

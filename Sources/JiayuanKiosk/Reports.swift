@@ -70,6 +70,8 @@ public enum ReportFormat {
         }
         let autos = r.autoCheckouts.values.reduce(0, +)
         if autos > 0 { out += "自动签退 Automatic check-outs: \(autos)\n" }
+        let voided = r.voided.values.reduce(0, +)
+        if voided > 0 { out += "已更正作废（未计入） Voided by correction (not counted): \(voided)\n" }
         return out
     }
 
@@ -87,6 +89,7 @@ public enum ReportFormat {
                 if let n = r.denials[venue.id]?[reason] { lines.append("\(period),\(id),\(name),denials,\(reason.rawValue),\(n)") }
             }
             if let n = r.autoCheckouts[venue.id] { lines.append("\(period),\(id),\(name),auto_checkouts,,\(n)") }
+            if let n = r.voided[venue.id] { lines.append("\(period),\(id),\(name),voided_checkins,,\(n)") }
         }
         lines.append("\(period),all,全部,unique_members,,\(r.uniqueMembersTotal)")
         return "\u{FEFF}" + lines.joined(separator: "\r\n") + "\r\n"

@@ -234,17 +234,22 @@ extension AppDatabase {
             seq: head.seq + 1, id: makeUUID(&rng), at: decision.at, venue: decision.venue,
             member: decision.member?.id, group: group ?? decision.member?.group, direction: decision.direction,
             outcome: decision.outcome, reason: decision.reason, via: decision.via, prevHash: head.hash)
+        try insertEvent(db, event, codeDigest: codeDigest)
+        return event
+    }
+
+    /// Writes one event already chained to the log's head (the log's only INSERT).
+    static func insertEvent(_ db: Database, _ event: AttendanceEvent, codeDigest: String?) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash, corrects)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             event.seq, event.id, Stamp.text(event.at), event.venue, event.member.map { Int64($0.number) },
             event.group?.rawValue, event.direction.rawValue, event.outcome.rawValue, event.reason?.rawValue,
-            event.via.rawValue, codeDigest, event.prevHash, event.hash,
+            event.via.rawValue, codeDigest, event.prevHash, event.hash, event.corrects,
         ])
-        return event
     }
 
     /// A version-4 UUID from the injected random source.
@@ -306,6 +311,6 @@ extension AppDatabase {
             seq: row["seq"], id: row["id"], at: Stamp.date(row["at"]), venue: row["venue"], member: row.memberID("member"),
             group: (row["group"] as String?).flatMap(MemberGroup.init(rawValue:)), direction: direction, outcome: outcome,
             reason: (row["reason"] as String?).flatMap(DenialReason.init(rawValue:)), via: via, prevHash: row["prev_hash"],
-            hash: row["hash"])
+            corrects: row["corrects"], hash: row["hash"])
     }
 }

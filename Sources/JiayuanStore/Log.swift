@@ -27,6 +27,8 @@ public struct AttendanceReport: Hashable, Sendable {
     public var denials: [String: [DenialReason: Int]] = [:]
     /// Automatic check-outs per venue.
     public var autoCheckouts: [String: Int] = [:]
+    /// Check-ins of the period voided by a correction, per venue (left out of every figure above).
+    public var voided: [String: Int] = [:]
 }
 
 extension AppDatabase {
@@ -95,14 +97,19 @@ extension AppDatabase {
         }
     }
 
-    /// Accepted check-ins per UTC hour for `from <= at < to` (the start of each hour and the count).
+    /// The SQL condition on an `event` row that makes it a visit the figures count: an accepted check-in
+    /// that no correction voided.
+    static let countedVisit =
+        "outcome = 'accepted' AND direction = 'in' AND NOT EXISTS (SELECT 1 FROM event AS v WHERE v.corrects = event.seq)"
+
+    /// Accepted check-ins (not voided) per UTC hour for `from <= at < to` (the start of each hour and the count).
     public func checkInsPerHour(from: Date, to: Date) throws -> [(Date, Int)] {
         try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT substr(at, 1, 13) AS hour, COUNT(*) AS n FROM event
-                    WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in' GROUP BY hour ORDER BY hour
+                    WHERE at >= ? AND at < ? AND \(Self.countedVisit) GROUP BY hour ORDER BY hour
                     """, arguments: [Stamp.text(from), Stamp.text(to)]
             ).map { (Stamp.date((($0["hour"] as String?) ?? "") + ":00:00Z"), $0["n"]) }
         }
@@ -134,7 +141,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT venue, "group", COUNT(*) AS n FROM event
-                    WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in' GROUP BY venue, "group"
+                    WHERE at >= ? AND at < ? AND \(Self.countedVisit) GROUP BY venue, "group"
                     """, arguments: args)
             {
                 if let g = MemberGroup(rawValue: row["group"] ?? "") { r.visits[row["venue"], default: [:]][g] = row["n"] }
@@ -143,7 +150,7 @@ extension AppDatabase {
                 db,
                 sql: """
                     SELECT venue, COUNT(DISTINCT member) AS n FROM event
-                    WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in' GROUP BY venue
+                    WHERE at >= ? AND at < ? AND \(Self.countedVisit) GROUP BY venue
                     """, arguments: args)
             {
                 r.uniqueMembers[row["venue"]] = row["n"]
@@ -151,7 +158,7 @@ extension AppDatabase {
             r.uniqueMembersTotal =
                 try Int.fetchOne(
                     db,
-                    sql: "SELECT COUNT(DISTINCT member) FROM event WHERE at >= ? AND at < ? AND outcome = 'accepted' AND direction = 'in'",
+                    sql: "SELECT COUNT(DISTINCT member) FROM event WHERE at >= ? AND at < ? AND \(Self.countedVisit)",
                     arguments: args) ?? 0
             for row in try Row.fetchAll(
                 db,
@@ -170,6 +177,15 @@ extension AppDatabase {
                     """, arguments: args)
             {
                 r.autoCheckouts[row["venue"]] = row["n"]
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.venue AS venue, COUNT(*) AS n FROM event AS v JOIN event AS o ON o.seq = v.corrects
+                    WHERE o.at >= ? AND o.at < ? GROUP BY o.venue
+                    """, arguments: args)
+            {
+                r.voided[row["venue"]] = row["n"]
             }
             return r
         }

@@ -252,6 +252,44 @@ extension AppDatabase {
         migrator.registerMigration("v8: a member's visits by member") { db in
             try db.execute(sql: "CREATE INDEX event_member ON event(member, seq) WHERE member IS NOT NULL")
         }
+        // Issue 17: a wrong check-in is voided by a correction event (`outcome` void, `corrects` = its seq), never
+        // edited. SQLite cannot change a CHECK, so the log's table is rebuilt once with the same rows; a
+        // day-care fee tied to a voided visit is waived with the reason.
+        migrator.registerMigration("v9-corrections") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE event_new (
+                      seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+                      id TEXT NOT NULL UNIQUE,
+                      at TEXT NOT NULL,
+                      venue TEXT NOT NULL,
+                      member INTEGER,
+                      "group" TEXT,
+                      direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+                      outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'denied', 'void')),
+                      reason TEXT CHECK ((outcome = 'denied') = (reason IS NOT NULL)),
+                      via TEXT NOT NULL CHECK (via IN ('scan', 'auto', 'staff')),
+                      code_digest TEXT,
+                      prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+                      hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+                      corrects INTEGER UNIQUE REFERENCES event(seq)
+                        CHECK ((outcome = 'void') = (corrects IS NOT NULL) AND (corrects IS NULL OR corrects < seq))
+                    );
+                    INSERT INTO event_new (seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash)
+                      SELECT seq, id, at, venue, member, "group", direction, outcome, reason, via, code_digest, prev_hash, hash FROM event;
+                    DROP TABLE event;
+                    ALTER TABLE event_new RENAME TO event;
+                    CREATE INDEX event_code ON event(code_digest, venue, seq) WHERE code_digest IS NOT NULL;
+                    CREATE INDEX event_at ON event(at);
+                    CREATE INDEX event_member ON event(member, seq) WHERE member IS NOT NULL;
+                    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+                      BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
+                    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+                      BEGIN SELECT RAISE(ABORT, 'the attendance log is append-only'); END;
+                    ALTER TABLE daycare_fee ADD COLUMN waived_by INTEGER REFERENCES event(seq);
+                    ALTER TABLE daycare_fee ADD COLUMN waived_reason TEXT;
+                    """)
+        }
         return migrator
     }
 }

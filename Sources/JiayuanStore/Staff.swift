@@ -211,6 +211,12 @@ public struct DaycareFee: Hashable, Sendable {
     public var amountFen: Int
     public var free: Bool
     public var paidAt: Date?
+    /// The correction that voided the visit and waived this fee, and why (nil when the fee stands).
+    public var waivedBy: Int64?
+    public var waivedReason: String?
+
+    /// Nothing is owed: the fee was free, waived or paid.
+    public var settled: Bool { free || waivedBy != nil || paidAt != nil }
 }
 
 extension AppDatabase {
@@ -220,13 +226,15 @@ extension AppDatabase {
             try Row.fetchAll(
                 db, sql: "SELECT * FROM daycare_fee WHERE checkout_at >= ? AND checkout_at < ? ORDER BY checkout_seq",
                 arguments: [Stamp.text(from), Stamp.text(to)]
-            ).map { row in
-                DaycareFee(
-                    checkoutSeq: row["checkout_seq"], member: row.memberID("member")!, venue: row["venue"],
-                    checkoutAt: Stamp.date(row["checkout_at"]), amountFen: row["amount_fen"], free: row["free"] == 1,
-                    paidAt: (row["paid_at"] as String?).map(Stamp.date))
-            }
+            ).map(Self.daycareFee)
         }
+    }
+
+    static func daycareFee(_ row: Row) -> DaycareFee {
+        DaycareFee(
+            checkoutSeq: row["checkout_seq"], member: row.memberID("member")!, venue: row["venue"],
+            checkoutAt: Stamp.date(row["checkout_at"]), amountFen: row["amount_fen"], free: row["free"] == 1,
+            paidAt: (row["paid_at"] as String?).map(Stamp.date), waivedBy: row["waived_by"], waivedReason: row["waived_reason"])
     }
 
     /// Marks a fee paid (audited, once).
@@ -238,9 +246,9 @@ extension AppDatabase {
                 throw StoreError("no day-care fee number \(checkoutSeq)")
             }
             try db.execute(
-                sql: "UPDATE daycare_fee SET paid_at = ? WHERE checkout_seq = ? AND paid_at IS NULL",
+                sql: "UPDATE daycare_fee SET paid_at = ? WHERE checkout_seq = ? AND paid_at IS NULL AND waived_by IS NULL",
                 arguments: [Stamp.text(now), checkoutSeq])
-            guard db.changesCount == 1 else { throw StoreError("fee \(checkoutSeq) is already marked paid") }
+            guard db.changesCount == 1 else { throw StoreError("fee \(checkoutSeq) is already marked paid or was waived") }
             try Self.audit(
                 db, staff: staff, action: "fee.paid", member: MemberID(number: UInt32(member)), detail: "fee \(checkoutSeq)", at: now)
         }

@@ -28,7 +28,7 @@ extension AppDatabase {
         try read { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    SELECT seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash
+                    SELECT seq, id, at, venue, member, "group", direction, outcome, reason, via, prev_hash, hash, corrects
                     FROM event WHERE seq > ? ORDER BY seq LIMIT ?
                     """)
             var out: [WireEvent] = []
@@ -40,7 +40,8 @@ extension AppDatabase {
                     WireEvent(
                         seq: row[0], id: row[1], at: row[2], venue: row[3],
                         member: member.flatMap { MemberID(number: UInt32(truncatingIfNeeded: $0))?.description }, group: row[5],
-                        direction: row[6], outcome: row[7], reason: row[8], via: row[9], prevHash: row[10], hash: row[11]))
+                        direction: row[6], outcome: row[7], reason: row[8], via: row[9], prevHash: row[10], hash: row[11],
+                        corrects: row[12]))
             }
             return out
         }

@@ -4,6 +4,9 @@
 //      "venue":"gym","member":"M000123","group":"elder","direction":"in","outcome":"accepted",
 //      "reason":null,"via":"scan","prev_hash":"…","hash":"…"}, …]}
 //
+// A correction (`"outcome":"void"`) carries one more field, `"corrects":SEQ`, the seq of the accepted
+// check-in it voids; no other event has that field.
+//
 // A strict, allocation-light parser working directly on the UTF-8 bytes, and the matching encoder.
 // No Foundation JSON machinery is involved.
 
@@ -32,13 +35,16 @@ public struct WireEvent: Hashable, Sendable {
     public var outcome: String
     public var reason: String?
     public var via: String
+    /// A correction's voided seq (`outcome` "void"); nil, and absent on the wire, for every other event.
+    public var corrects: Int64?
     /// `prev_hash` on the wire.
     public var prevHash: String
     public var hash: String
 
     public init(
         seq: Int64, id: String, at: String, venue: String, member: String?, group: String?,
-        direction: String, outcome: String, reason: String?, via: String, prevHash: String, hash: String
+        direction: String, outcome: String, reason: String?, via: String, prevHash: String, hash: String,
+        corrects: Int64? = nil
     ) {
         self.seq = seq
         self.id = id
@@ -50,6 +56,7 @@ public struct WireEvent: Hashable, Sendable {
         self.outcome = outcome
         self.reason = reason
         self.via = via
+        self.corrects = corrects
         self.prevHash = prevHash
         self.hash = hash
     }
@@ -152,13 +159,17 @@ private let closeBracket: UInt8 = 0x5D
 /// Names in wire order; the index is the field number used by the parser.
 private let eventFieldNames: [StaticString] = [
     "seq", "id", "at", "venue", "member", "group", "direction", "outcome", "reason", "via", "prev_hash", "hash",
+    "corrects",
 ]
 private let topFieldNames: [StaticString] = ["kiosk", "centre", "events"]
 
 private enum EventField {
     static let seq = 0, id = 1, at = 2, venue = 3, member = 4, group = 5, direction = 6
     static let outcome = 7, reason = 8, via = 9, prevHash = 10, hash = 11
-    static let all: UInt16 = (1 << 12) - 1
+    /// Optional: only a correction carries it.
+    static let corrects = 12
+    /// The fields every event must have.
+    static let required: UInt16 = (1 << 12) - 1
 }
 
 @inline(__always)
@@ -187,6 +198,8 @@ private func eventFieldNumber(_ k: UnsafeBufferPointer<UInt8>) -> Int {
         if equals(k, "reason") { return EventField.reason }
     case 7:
         if equals(k, "outcome") { return EventField.outcome }
+    case 8:
+        if equals(k, "corrects") { return EventField.corrects }
     case 9:
         if equals(k, "direction") { return EventField.direction }
         if equals(k, "prev_hash") { return EventField.prevHash }
@@ -379,6 +392,7 @@ private struct WireParser {
         var seq: Int64 = 0
         var id = "", at_ = "", venue = "", direction = "", outcome = "", via = "", prevHash = "", hash = ""
         var member: String? = nil, group: String? = nil, reason: String? = nil
+        var corrects: Int64? = nil
         if at(closeBrace) {
             pos += 1
         } else {
@@ -391,7 +405,7 @@ private struct WireParser {
                 seen |= bit
                 try expectColon(after: name)
                 switch field {
-                case EventField.seq: seq = try readSeq()
+                case EventField.seq: seq = try readSeq("seq")
                 case EventField.id: id = try readRequiredString(name)
                 case EventField.at: at_ = try readRequiredString(name)
                 case EventField.venue: venue = try readRequiredString(name)
@@ -402,36 +416,37 @@ private struct WireParser {
                 case EventField.reason: reason = try readOptionalString(name)
                 case EventField.via: via = try readRequiredString(name)
                 case EventField.prevHash: prevHash = try readRequiredString(name)
+                case EventField.corrects: corrects = try readOptionalSeq(name)
                 default: hash = try readRequiredString(name)
                 }
                 if try !afterValue(of: name) { break }
             }
         }
-        if seen != EventField.all {
+        if seen & EventField.required != EventField.required {
             let missing = (0..<12).first { seen & (1 << $0) == 0 }!
             throw fail("missing field \"\(eventFieldNames[missing])\"", at: pos - 1)
         }
         return WireEvent(
             seq: seq, id: id, at: at_, venue: venue, member: member, group: group, direction: direction,
-            outcome: outcome, reason: reason, via: via, prevHash: prevHash, hash: hash)
+            outcome: outcome, reason: reason, via: via, prevHash: prevHash, hash: hash, corrects: corrects)
     }
 
     // MARK: Values
 
-    mutating func readSeq() throws(WireError) -> Int64 {
+    mutating func readSeq(_ name: StaticString) throws(WireError) -> Int64 {
         let start = pos
-        let rangeMessage = "\"seq\" must be between 1 and \(Int64.max)"
-        guard pos < end else { throw fail("\"seq\" must be a whole number" + found(at: pos), at: pos) }
+        let rangeMessage = "\"\(name)\" must be between 1 and \(Int64.max)"
+        guard pos < end else { throw fail("\"\(name)\" must be a whole number" + found(at: pos), at: pos) }
         var b = base[pos]
         if b == UInt8(ascii: "-") {
             if pos + 1 < end, base[pos + 1] &- 0x30 < 10 { throw fail(rangeMessage, at: start) }
-            throw fail("\"seq\" must be a whole number, found \(describe(at: pos))", at: start)
+            throw fail("\"\(name)\" must be a whole number, found \(describe(at: pos))", at: start)
         }
         guard b &- 0x30 < 10 else {
-            throw fail("\"seq\" must be a whole number, found \(describe(at: pos))", at: start)
+            throw fail("\"\(name)\" must be a whole number, found \(describe(at: pos))", at: start)
         }
         if b == UInt8(ascii: "0") && pos + 1 < end && base[pos + 1] &- 0x30 < 10 {
-            throw fail("\"seq\" must not have leading zeros", at: start)
+            throw fail("\"\(name)\" must not have leading zeros", at: start)
         }
         var value: Int64 = 0
         var overflow = false
@@ -447,7 +462,7 @@ private struct WireParser {
         if pos < end {
             b = base[pos]
             if b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
-                throw fail("\"seq\" must be a whole number", at: start)
+                throw fail("\"\(name)\" must be a whole number", at: start)
             }
         }
         if overflow || value < 1 { throw fail(rangeMessage, at: start) }
@@ -461,6 +476,17 @@ private struct WireParser {
     }
 
     @inline(__always)
+    /// A positive whole number, or `null` (the same as leaving the field out).
+    mutating func readOptionalSeq(_ name: StaticString) throws(WireError) -> Int64? {
+        if pos + 4 <= end && base[pos] == UInt8(ascii: "n") && base[pos + 1] == UInt8(ascii: "u")
+            && base[pos + 2] == UInt8(ascii: "l") && base[pos + 3] == UInt8(ascii: "l")
+        {
+            pos += 4
+            return nil
+        }
+        return try readSeq(name)
+    }
+
     mutating func readOptionalString(_ name: StaticString) throws(WireError) -> String? {
         if at(quote) { return try readString(name) }
         if pos + 4 <= end && base[pos] == UInt8(ascii: "n") && base[pos + 1] == UInt8(ascii: "u")
@@ -753,6 +779,10 @@ extension UploadBatch {
             WireJSON.appendString(event.outcome, to: &out)
             WireJSON.append(",\"reason\":", to: &out)
             WireJSON.appendOptional(event.reason, to: &out)
+            if let corrects = event.corrects {
+                WireJSON.append(",\"corrects\":", to: &out)
+                WireJSON.appendInt(corrects, to: &out)
+            }
             WireJSON.append(",\"via\":", to: &out)
             WireJSON.appendString(event.via, to: &out)
             WireJSON.append(",\"prev_hash\":", to: &out)
@@ -780,6 +810,7 @@ extension UploadBatch {
             size += e.id.utf8.count + e.at.utf8.count + e.venue.utf8.count + e.direction.utf8.count
             size += e.outcome.utf8.count + e.via.utf8.count + e.prevHash.utf8.count + e.hash.utf8.count
             size += (e.member?.utf8.count ?? 2) + (e.group?.utf8.count ?? 2) + (e.reason?.utf8.count ?? 2)
+            if e.corrects != nil { size += 32 }
         }
         return size
     }

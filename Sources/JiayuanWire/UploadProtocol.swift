@@ -11,7 +11,7 @@ extension WireEvent {
         self.init(
             seq: e.seq, id: e.id, at: ISOTime.format(e.at), venue: e.venue, member: e.member?.description,
             group: e.group?.rawValue, direction: e.direction.rawValue, outcome: e.outcome.rawValue,
-            reason: e.reason?.rawValue, via: e.via.rawValue, prevHash: e.prevHash, hash: e.hash)
+            reason: e.reason?.rawValue, via: e.via.rawValue, prevHash: e.prevHash, hash: e.hash, corrects: e.corrects)
     }
 }
 
@@ -36,6 +36,17 @@ extension WireEvent {
         guard Outcome(rawValue: outcome) != nil else { throw bad("outcome", outcome) }
         if let r = reason, DenialReason(rawValue: r) == nil { throw bad("reason", r) }
         guard Via(rawValue: via) != nil else { throw bad("via", via) }
+        // A correction names an earlier accepted check-in; only a correction names one.
+        if outcome == Outcome.void.rawValue {
+            guard let corrects, corrects < seq else {
+                throw WireError(message: "event seq \(seq): a correction (\"outcome\":\"void\") must name an earlier seq in \"corrects\"")
+            }
+            guard direction == Direction.in.rawValue, reason == nil, via == Via.staff.rawValue else {
+                throw WireError(message: "event seq \(seq): a correction must be \"direction\":\"in\", \"reason\":null, \"via\":\"staff\"")
+            }
+        } else if corrects != nil {
+            throw WireError(message: "event seq \(seq): only a correction (\"outcome\":\"void\") may carry \"corrects\"")
+        }
         guard AttendanceEvent.isHash(prevHash) else { throw bad("prev_hash", prevHash) }
         guard AttendanceEvent.isHash(hash) else { throw bad("hash", hash) }
         guard !id.isEmpty, id.utf8.count <= 64 else { throw bad("id", id) }
@@ -69,6 +80,10 @@ extension WireEvent {
         out.reserveCapacity(256)
         WireJSON.append("{\"at\":", to: &out)
         WireJSON.appendString(at, to: &out)
+        if let corrects {
+            WireJSON.append(",\"corrects\":", to: &out)
+            WireJSON.appendInt(corrects, to: &out)
+        }
         WireJSON.append(",\"direction\":", to: &out)
         WireJSON.appendString(direction, to: &out)
         WireJSON.append(",\"group\":", to: &out)
@@ -109,7 +124,7 @@ extension AttendanceEvent {
             member: w.member.flatMap(MemberID.init),
             group: w.group.flatMap(MemberGroup.init(rawValue:)), direction: Direction(rawValue: w.direction)!,
             outcome: Outcome(rawValue: w.outcome)!, reason: w.reason.flatMap(DenialReason.init(rawValue:)), via: Via(rawValue: w.via)!,
-            prevHash: w.prevHash, hash: w.hash)
+            prevHash: w.prevHash, corrects: w.corrects, hash: w.hash)
     }
 
     /// 64 lower-case hexadecimal digits.

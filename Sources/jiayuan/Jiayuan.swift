@@ -54,7 +54,7 @@ struct Jiayuan: AsyncParsableCommand {
             Init.self, Serve.self, MemberCommand.self, CardCommand.self, CheckIn.self, Report.self, Sweep.self, Verify.self, Doctor.self,
             PrintCommand.self,
             SlipCommand.self, StaffCommand.self, ConsoleCommand.self, Upload.self, BackupCommand.self, RestoreCommand.self,
-            Bench.self,
+            Correct.self, Bench.self,
         ])
 
     /// The command the arguments name; usage mistakes and --help end the process here (exit 64 / 0).

@@ -32,6 +32,7 @@ struct ApplianceTests {
             "usr/lib/systemd/system/jiayuan-backup.service", "usr/lib/systemd/system/jiayuan-backup.timer",
             "usr/lib/sysusers.d/jiayuan.conf", "usr/lib/tmpfiles.d/jiayuan.conf", "etc/udev/rules.d/70-jiayuan-scanners.rules",
             "var/lib/jiayuan/jiayuan.toml", "var/lib/jiayuan/jiayuan.sqlite", "var/lib/jiayuan/keys/card-signing.key",
+            "usr/share/doc/jiayuan/install.md", "usr/share/doc/jiayuan/staff-guide.md", "usr/share/doc/jiayuan/screenshots/staff-home.png",
         ] {
             #expect(FileManager.default.fileExists(atPath: dest + "/" + file), "\(file) installed")
         }
@@ -186,7 +187,8 @@ struct ApplianceTests {
         let contents = try Run.program("/usr/bin/dpkg-deb", ["-c", deb]).stdout
         for path in [
             "./usr/bin/jiayuan", "./usr/lib/systemd/system/jiayuan.service", "./usr/lib/sysusers.d/jiayuan.conf",
-            "./usr/lib/jiayuan/scanner-rules", "./usr/share/jiayuan/assets/index.html",
+            "./usr/lib/jiayuan/scanner-rules", "./usr/share/jiayuan/assets/index.html", "./usr/share/doc/jiayuan/install.md",
+            "./usr/share/doc/jiayuan/staff-guide.md", "./usr/share/doc/jiayuan/screenshots/staff-floor.png",
         ] {
             #expect(contents.contains(path), "\(path) in the package")
         }

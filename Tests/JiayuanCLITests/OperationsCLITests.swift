@@ -205,6 +205,8 @@ struct OperationsCLITests {
             ["member", "show", "X12"], ["member", "deactivate", "M12"], ["card", "issue", "123456"], ["card", "revoke", "m00000x"],
             ["member", "add", "--name", "A", "--group", "child", "--guardian", "nobody"],
             ["checkin", "M000001", "--venue", "gym", "--at", "yesterday"], ["staff", "add", "", "--role", "desk", "--pin-stdin"],
+            ["correct", "0", "--reason", "wrong venue"], ["correct", "1", "--reason", "  "], ["correct", "1"],
+            ["correct", "x", "--reason", "r"],
         ] {
             let r = try kiosk.run(args)
             #expect(r.status == 64, "\(args): \(r.status) \(r.stderr)")

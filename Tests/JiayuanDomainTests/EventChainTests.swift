@@ -21,6 +21,21 @@ struct EventChainTests {
         )
     }
 
+    @Test("a correction's canonical JSON has \"corrects\" after \"at\"; no other event has the key, so old hashes stand")
+    func correctionCanonical() {
+        let visit = Self.event(41, prev: AttendanceEvent.genesisHash)
+        let void = AttendanceEvent(
+            seq: 42, id: "00000000-0000-4000-8000-0000000000042", at: Fixtures.at("2026-11-28 08:05"), venue: "gym",
+            member: MemberID("M000123"), group: .elder, direction: .in, outcome: .void, reason: nil, via: .staff, prevHash: visit.hash,
+            corrects: 41)
+        #expect(
+            void.canonicalJSON
+                == #"{"at":"2026-11-28T00:05:00Z","corrects":41,"direction":"in","group":"elder","id":"00000000-0000-4000-8000-0000000000042","member":"M000123","outcome":"void","reason":null,"seq":42,"venue":"gym","via":"staff"}"#
+        )
+        #expect(!visit.canonicalJSON.contains("corrects"))
+        #expect(ChainCheck.check(void, previousSeq: 41, previousHash: visit.hash) == nil)
+    }
+
     @Test("hash is SHA-256 of prev_hash then the canonical JSON, lower-case hex")
     func hash() throws {
         let e = Self.event(1, prev: AttendanceEvent.genesisHash)

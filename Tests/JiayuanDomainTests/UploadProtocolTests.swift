@@ -101,6 +101,41 @@ struct UploadProtocolTests {
         #expect(throws: WireError.self) { try AttendanceEvent(wire: w) }
     }
 
+    @Test("a correction travels with \"corrects\", reads back with its hash; corrects on any other event is refused")
+    func correctionOnTheWire() throws {
+        let visit = events(1)[0]
+        let void = AttendanceEvent(
+            seq: 2, id: "id-void", at: visit.at.addingTimeInterval(120), venue: "gym", member: visit.member, group: visit.group,
+            direction: .in, outcome: .void, reason: nil, via: .staff, prevHash: visit.hash, corrects: 1)
+        let wire = WireEvent(void)
+        #expect(wire.corrects == 1 && wire.outcome == "void")
+        let body = UploadBatch(kiosk: "K", centre: "C", events: [WireEvent(visit), wire]).json()
+        #expect(String(decoding: body, as: UTF8.self).contains(#""reason":null,"corrects":1,"via":"staff""#))
+        let parsed = try UploadBatch(json: body)
+        #expect(parsed.events[0].corrects == nil)
+        let back = try AttendanceEvent(wire: parsed.events[1])
+        #expect(back == void && back.hash == back.computedHash && wire.computedHash == void.hash)
+        #expect(HubChain.plan(batch: parsed.events, head: .empty) { _ in nil }.verdict == .acknowledged(through: 2))
+
+        func refused(_ change: (inout WireEvent) -> Void) -> Bool {
+            var w = wire
+            change(&w)
+            do {
+                _ = try AttendanceEvent(wire: w)
+                return false
+            } catch { return true }
+        }
+        #expect(refused { $0.corrects = nil }, "a correction must name a check-in")
+        #expect(refused { $0.corrects = 2 }, "only an earlier one")
+        #expect(refused { $0.via = "scan" })
+        #expect(refused { $0.direction = "out" })
+        #expect(refused { $0.reason = "closed" })
+        #expect(refused { $0.outcome = "accepted" }, "only a correction carries corrects")
+        var plain = WireEvent(visit)
+        plain.corrects = 1
+        #expect(throws: WireError.self) { try AttendanceEvent(wire: plain) }
+    }
+
     @Test("back-off doubles up to the cap with jitter, never below a tenth, and resets after a success")
     func backoff() {
         var b = Backoff(base: 1, cap: 20)

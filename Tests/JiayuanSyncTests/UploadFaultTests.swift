@@ -237,6 +237,42 @@ struct UploadFaultTests {
     }
 
     @Test(
+        "a check-in voided with `jiayuan correct` reaches the hub as a correction and the hub's figures leave it out",
+        arguments: Backend.available)
+    func correctedVisitNotCounted(backend: Backend) throws {
+        let rig = try UploadRig("corrected-\(backend)", backend: backend)
+        let (data, _) = try rig.kiosk("kiosk-c", centre: "centre-c", events: 600, batch: 100)
+        // Upload part of the log first, so the hub holds the check-in before the correction arrives.
+        #expect(waitForExit(try rig.startUpload(data)) == 0)
+        let database = try DataDirectory(path: data).openDatabase()
+        let (visits, target) = try database.writer.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE outcome = 'accepted' AND direction = 'in'") ?? -1,
+                try Int64.fetchOne(
+                    db, sql: "SELECT seq FROM event WHERE outcome = 'accepted' AND direction = 'in' ORDER BY seq LIMIT 1 OFFSET 7")
+            )
+        }
+        let seq = try #require(target)
+        func total() throws -> Int? {
+            let r = try Run.program("/usr/bin/curl", ["-sf", rig.hub.url + "/v1/stats?centre=centre-c"])
+            return (try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])?["total"] as? Int
+        }
+        #expect(try total() == visits)
+        let corrected = try Run.jiayuan(["correct", String(seq), "--reason", "选错场所 wrong venue", "--data", data])
+        #expect(corrected.status == 0, "\(corrected.stderr)")
+        #expect(corrected.stdout.contains("voided by event 601"))
+        #expect(waitForExit(try rig.startUpload(data)) == 0)
+        try rig.expectExactlyOnce(kiosk: "kiosk-c", events: 601)
+        #expect(try total() == visits - 1, "the voided visit is left out of the hub's figures")
+        // The reason stays on the kiosk: the hub's copy of the log has only which check-in was voided.
+        let stored = try rig.store()
+        #expect(try stored.verifyChain(kiosk: "kiosk-c") == nil)
+        // A second correction of the same check-in is refused, and nothing new is uploaded.
+        let again = try Run.jiayuan(["correct", String(seq), "--reason", "again", "--data", data])
+        #expect(again.status == 1 && again.stderr.contains("already voided by event 601"))
+    }
+
+    @Test(
         "a tampered local event is refused with 409; nothing after it is accepted; uploads stop with an alert", arguments: Backend.available
     )
     func tamperedEventRefused(backend: Backend) throws {

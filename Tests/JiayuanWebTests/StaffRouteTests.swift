@@ -349,6 +349,50 @@ struct StaffRouteTests {
         #expect(actions.contains("member.add") && actions.filter { $0 == "card.issue" }.count == 2 && actions.contains("member.deactivate"))
     }
 
+    @Test("a wrong check-in is voided from the member's page with a reason: off the floor, out of the figures, audited; never another's")
+    func correctFromMemberPage() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        try addStaff(h, "李强", .desk)
+        let (member, card) = h.demo.first { $0.0.group == .elder }!
+        let other = h.demo.first { $0.0.group == .resident }!.0
+        let wrong = try lobby(h, card.code, "library")
+        let seq = try #require(wrong.seq)
+        #expect(wrong.accepted && wrong.direction == .in)
+        let app = liveApp(h)
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let page = String(
+                buffer: try await client.execute(
+                    uri: "/staff/members/\(member.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"]
+                )
+                .body)
+            #expect(page.contains("name=\"seq\" value=\"\(seq)\""), "the check-in has its void form")
+            let csrf = try #require(csrfToken(in: page))
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            func post(_ path: String, _ fields: [String: String]) async throws -> TestResponse {
+                try await client.execute(uri: path, method: .post, headers: headers, body: form(fields))
+            }
+            let elsewhere = try await post("/staff/members/\(other.id)/correct", ["csrf": csrf, "seq": "\(seq)", "reason": "wrong person"])
+            #expect(elsewhere.status == .badRequest && String(buffer: elsewhere.body).contains("is another member"))
+            let noReason = try await post("/staff/members/\(member.id)/correct", ["csrf": csrf, "seq": "\(seq)", "reason": " "])
+            #expect(noReason.status == .badRequest && String(buffer: noReason.body).contains("Give a reason"))
+            let ok = try await post("/staff/members/\(member.id)/correct", ["csrf": csrf, "seq": "\(seq)", "reason": "选错场所 wrong venue"])
+            let body = String(buffer: ok.body)
+            #expect(ok.status == .ok && body.contains("voided") && body.contains("Taken off the floor"))
+            #expect(body.contains("in (voided)") && !body.contains("name=\"seq\" value=\"\(seq)\""), "listed as voided, no second form")
+            let twice = try await post("/staff/members/\(member.id)/correct", ["csrf": csrf, "seq": "\(seq)", "reason": "again"])
+            #expect(twice.status == .badRequest && String(buffer: twice.body).contains("already voided"))
+        }
+        #expect(
+            try h.kiosk.database.inside(venue: h.kiosk.venue("library"), at: h.kiosk.clock(), policy: h.kiosk.engine.policy).isEmpty)
+        let today = h.kiosk.today()
+        #expect(try h.kiosk.report(.day(today)).voided["library"] == 1)
+        #expect(try h.kiosk.report(.day(today)).visits["library"] == nil)
+        let audit = try h.kiosk.database.auditLog().filter { $0.action == "event.correct" }
+        #expect(audit.count == 1 && audit.first?.staff == "李强" && audit.first?.member == member.id)
+    }
+
     @Test("slips: preview records nothing, print takes the day's number and queues it, mistakes are explained, reprint; audited")
     func slips() async throws {
         let h = try ServerHarness()

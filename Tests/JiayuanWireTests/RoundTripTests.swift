@@ -39,6 +39,24 @@ struct RoundTripTests {
         #expect(text == #"{"kiosk":"a\"b\\c\u0000\u001f\u000a\u007f/活动室😀","centre":"","events":[]}"#)
     }
 
+    @Test("\"corrects\" is optional: a positive whole number or null, at most once")
+    func correctsField() throws {
+        func body(_ extra: String) -> [UInt8] {
+            bytes(
+                """
+                {"kiosk":"K","centre":"C","events":[{"seq":2,"id":"i","at":"2026-11-29T02:45:32Z","venue":"gym","member":null,\
+                "group":null,"direction":"in","outcome":"void","reason":null,"via":"staff","prev_hash":"\(Fixtures.hash0)",\
+                "hash":"\(Fixtures.hash1)"\(extra)}]}
+                """)
+        }
+        #expect(try UploadBatch(json: body(#","corrects":1"#)).events[0].corrects == 1)
+        #expect(try UploadBatch(json: body("")).events[0].corrects == nil)
+        #expect(try UploadBatch(json: body(#","corrects":null"#)).events[0].corrects == nil)
+        for bad in [#","corrects":0"#, #","corrects":-1"#, #","corrects":"1""#, #","corrects":1.5"#, #","corrects":1,"corrects":1"#] {
+            #expect(throws: WireError.self, "\(bad)") { try UploadBatch(json: body(bad)) }
+        }
+    }
+
     @Test("an empty events array round-trips")
     func emptyEvents() throws {
         let batch = UploadBatch(kiosk: "K", centre: "C", events: [])

@@ -8,7 +8,8 @@ docs/staff-guide.md, "Screenshots"):
 
 Shots (1366×768): staff-slips-preview.png (a queue ticket previewed, from the top of the page);
 staff-floor-kids.png (the children's club on the floor page: a child inside with the pickup-code box);
-staff-floor-fees.png (today's day-care fees with "mark paid"); with --printer-alert, staff-alert-printer.png
+staff-floor-fees.png (today's day-care fees with "mark paid"); staff-member-visits.png (the visits list of
+the member named by --member, with a check-in's "void" form); with --printer-alert, staff-alert-printer.png
 (the floor page's alert that says the printer is stopped, with the "start the printer again" button: waits
 up to 60 s for it).
 """
@@ -59,6 +60,7 @@ def main():
     p.add_argument("--name", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--printer-alert", action="store_true")
+    p.add_argument("--member", default="M000001")
     p.add_argument("--chromium", default="/usr/bin/chromium")
     p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = p.parse_args()
@@ -92,6 +94,8 @@ def main():
         d.get(args.url + "/staff/floor")
         part_shot(d, args.out, "staff-floor-kids.png", "#venue-kids")
         part_shot(d, args.out, "staff-floor-fees.png", "section[aria-labelledby=fees-h]")
+        d.get(args.url + "/staff/members/" + args.member)
+        part_shot(d, args.out, "staff-member-visits.png", "section[aria-labelledby=visits-h]")
     finally:
         d.quit()
 

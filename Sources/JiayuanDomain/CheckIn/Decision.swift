@@ -15,9 +15,12 @@ public enum DenialReason: String, CaseIterable, Sendable, Codable {
     case guardianCodeRequired = "guardian_code_required"
 }
 
-/// Whether a decision let the member through.
+/// Whether a decision let the member through, or (`void`) a staff correction of an earlier check-in.
 public enum Outcome: String, Sendable, Codable {
     case accepted, denied
+    /// A correction: the accepted check-in named by the event's `corrects` did not happen (wrong venue or
+    /// wrong person). It is never a visit, and the visit it names no longer counts.
+    case void
 }
 
 /// Into or out of a venue.

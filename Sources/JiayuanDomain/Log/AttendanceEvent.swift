@@ -16,6 +16,10 @@ public struct AttendanceEvent: Hashable, Sendable {
     public var outcome: Outcome
     public var reason: DenialReason?
     public var via: Via
+    /// For a correction (`outcome` void): the seq of the accepted check-in it voids. Nil for every other
+    /// event, and then absent from the canonical JSON, so logs written before corrections existed keep
+    /// their hashes.
+    public var corrects: Int64?
     /// The previous event's hash (64 zeros for the first event).
     public var prevHash: String
     public var hash: String
@@ -27,7 +31,7 @@ public struct AttendanceEvent: Hashable, Sendable {
     public init(
         seq: Int64, id: String, at: Date, venue: String, member: MemberID?, group: MemberGroup?,
         direction: Direction, outcome: Outcome, reason: DenialReason?, via: Via, prevHash: String,
-        hash: String? = nil
+        corrects: Int64? = nil, hash: String? = nil
     ) {
         self.seq = seq
         self.id = id
@@ -39,6 +43,7 @@ public struct AttendanceEvent: Hashable, Sendable {
         self.outcome = outcome
         self.reason = reason
         self.via = via
+        self.corrects = corrects
         self.prevHash = prevHash
         self.hash = ""
         self.hash = hash ?? computedHash
@@ -46,10 +51,12 @@ public struct AttendanceEvent: Hashable, Sendable {
 
     /// The canonical JSON of the event: keys sorted, no white space, no `prev_hash`/`hash`.
     /// `{"at":"…","direction":"in","group":"elder","id":"…","member":"M000123","outcome":"accepted","reason":null,"seq":42,"venue":"gym","via":"scan"}`
+    /// A correction has one more key, `"corrects":SEQ`, after `at`; other events never carry it.
     public var canonicalJSON: String {
         var w = JSONWriter()
         w.object { o in
             o.field("at", ISOTime.format(at))
+            if let corrects { o.field("corrects", corrects) }
             o.field("direction", direction.rawValue)
             o.field("group", group?.rawValue)
             o.field("id", id)

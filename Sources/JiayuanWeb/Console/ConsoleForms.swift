@@ -102,6 +102,12 @@ struct EditForm: Decodable, Sendable, MemberFlagFields {
     var flag_hard_of_hearing: String?
 }
 
+/// `/staff/members/{id}/correct`: which check-in, and why.
+struct CorrectForm: Decodable, Sendable {
+    var seq: String?
+    var reason: String?
+}
+
 /// `/staff/members/{id}/legacy`.
 struct LegacyForm: Decodable, Sendable {
     var number: String?

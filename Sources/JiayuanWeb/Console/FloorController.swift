@@ -242,7 +242,8 @@ struct FloorLive {
             Fee(
                 seq: f.checkoutSeq, member: f.member.description, out: env.clock(f.checkoutAt),
                 amount: f.free ? "免费 free" : "¥" + formatYuan(fen: f.amountFen),
-                paid: f.paidAt.map { "已付 paid \(env.clock($0))" }, payable: f.paidAt == nil && !f.free && f.amountFen > 0, csrf: csrf)
+                paid: f.waivedBy.map { "已免收（更正第 \($0) 号）waived by correction \($0)" } ?? f.paidAt.map { "已付 paid \(env.clock($0))" },
+                payable: !f.settled && f.amountFen > 0, csrf: csrf)
         }
         return FloorLive(
             venues: venues, fees: fees, alerts: try Alerts.current(env, csrf: csrf), updated: env.clock(now), hasFees: !fees.isEmpty)

@@ -21,6 +21,7 @@ struct MembersController: Sendable {
         group.post("members/{id}/reactivate", use: reactivate)
         group.post("members/{id}/edit", use: edit)
         group.post("members/{id}/legacy", use: legacy)
+        group.post("members/{id}/correct", use: correct)
     }
 
     // MARK: Finding
@@ -123,6 +124,27 @@ struct MembersController: Sendable {
         return try await action(request, context) { staff, id in
             try desk.reactivate(member: id, staff: staff)
             return "已恢复。旧卡仍然无效，请补发新卡。Reactivated. Old cards stay void: issue a new card."
+        }
+    }
+
+    /// Voids one of the member's check-ins (wrong venue or person) with a correction event; audited.
+    @Sendable func correct(_ request: Request, context: ConsoleContext) async throws -> Response {
+        let form = try await decodeForm(CorrectForm.self, request, context)
+        let kiosk = env.kiosk
+        return try await action(request, context) { staff, id in
+            guard let seq = form.seq.flatMap({ Int64($0.trimmingCharacters(in: .whitespaces)) }) else {
+                throw CorrectionError.noSuchEvent(seq: 0)
+            }
+            let c = try kiosk.correct(seq: seq, of: id, reason: form.reason ?? "", staff: staff.id)
+            var message = "第 \(seq) 号签到已作废，不计入统计。Check-in \(seq) is voided and left out of the figures."
+            if c.wasInside { message += " 已从场内名单移除。Taken off the floor." }
+            if let fee = c.waivedFee {
+                message +=
+                    fee.paidAt == nil
+                    ? " 日间照料费已免收。The day-care fee is waived."
+                    : " 日间照料费已付，请退款 ¥\(formatYuan(fen: fee.amountFen))。The fee was paid: refund it."
+            }
+            return message
         }
     }
 
