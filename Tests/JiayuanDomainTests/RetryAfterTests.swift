@@ -2,12 +2,6 @@ import Foundation
 import JiayuanWire
 import Testing
 
-/// A generator that always draws the same fraction of the range (0: the bottom, `UInt64.max`: the top).
-private struct FixedGenerator: RandomNumberGenerator {
-    var value: UInt64
-    mutating func next() -> UInt64 { value }
-}
-
 /// A deterministic generator for many draws.
 private struct SplitMix: RandomNumberGenerator {
     var state: UInt64
@@ -38,32 +32,38 @@ struct RetryAfterTests {
         }
     }
 
-    @Test("a busy answer waits at least what the hub asked and at least the back-off, plus jitter")
+    @Test("a busy answer waits at least what the hub asked and at least the back-off, plus up to half again")
     func waitIsTheLongerPlusJitter() {
-        // The lowest draws: the back-off's floor (a tenth of 1 s) loses to Retry-After 5; no jitter.
-        var low = FixedGenerator(value: 0)
+        // (A generator that always returns one value would hang Double.random(in: a...b): it rejects and draws again.)
+        var rng = SplitMix(state: 1)
+        // The first busy answer: the back-off (0.1–1 s) loses to Retry-After 5; jitter up to 2.5 s.
+        let first = (0..<2000).map { _ in
+            var b = Backoff(base: 1, cap: 60)
+            return b.next(retryAfter: 5, using: &rng)
+        }
+        #expect(first.allSatisfy { $0 >= 5 && $0 <= 7.5 })
+        #expect(first.min()! < 5.1 && first.max()! > 7.4)
+        // Many busy answers in a row: the back-off (now up to the cap) outgrows Retry-After 1.
         var b = Backoff(base: 1, cap: 60)
-        #expect(b.next(retryAfter: 5, using: &low) == 5)
-        // The highest draws: half of it again on top.
-        var high = FixedGenerator(value: .max)
-        b = Backoff(base: 1, cap: 60)
-        #expect(abs(b.next(retryAfter: 5, using: &high) - 7.5) < 0.001)
-        // After many busy answers in a row the back-off (up to the cap) is longer than Retry-After.
-        b = Backoff(base: 1, cap: 60)
-        for _ in 0..<8 { _ = b.next(retryAfter: 1, using: &low) }
-        #expect(b.next(retryAfter: 1, using: &high) > 60)
-        // Without Retry-After, the back-off alone (plus its jitter).
-        b = Backoff(base: 1, cap: 60)
-        #expect(b.next(retryAfter: nil, using: &high) == 2)
+        for _ in 0..<8 { _ = b.next(retryAfter: 1, using: &rng) }
+        #expect(b.next(retryAfter: 1, using: &rng) >= 6)
+        // Without Retry-After: the back-off alone, plus its jitter (at least up to a second).
+        let plain = (0..<2000).map { _ in
+            var b = Backoff(base: 1, cap: 60)
+            return b.next(retryAfter: nil, using: &rng)
+        }
+        #expect(plain.allSatisfy { $0 >= 0.1 && $0 <= 2 })
     }
 
     @Test("a hub cannot park a kiosk: Retry-After counts up to the cap, and the whole wait is at most 1.5 × cap")
     func capped() {
-        var high = FixedGenerator(value: .max)
-        var b = Backoff(base: 1, cap: 60)
-        #expect(b.next(retryAfter: 86_400, using: &high) <= 90)
         var rng = SplitMix(state: 7)
-        b = Backoff(base: 1, cap: 60)
+        for _ in 0..<1000 {
+            var fresh = Backoff(base: 1, cap: 60)
+            let wait = fresh.next(retryAfter: 86_400, using: &rng)
+            #expect(wait >= 60 && wait <= 90)
+        }
+        var b = Backoff(base: 1, cap: 60)
         for _ in 0..<1000 {
             let wait = b.next(retryAfter: Double.random(in: 0...100_000, using: &rng), using: &rng)
             #expect(wait >= 0 && wait <= 90)
