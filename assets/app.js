@@ -32,7 +32,8 @@
     venues: [],       // [{id, name:{zh,en}, hours, open, inside, capacity}] from /api/state + events
     oos: null,        // the server's out_of_service object, or null
     netDown: false,   // the screen itself has lost the server for NET_DOWN_MS
-    screen: 'idle',   // idle | choose | result (oos is drawn over whichever this is)
+    screen: 'idle',   // idle | choose | kids | result (oos is drawn over whichever this is)
+    kids: null,       // the children event being answered on the kids screen: {token, children, ticked:Set}
     scan: null,       // the scan event being answered on the choose screen
     busy: false,      // a choice has been sent and not answered yet
     result: null,     // {key, at, voiced, shownAt} of the result on screen
@@ -218,7 +219,7 @@
   function render() {
     const oos = currentOos();
     const name = oos ? 'oos' : S.screen;
-    for (const s of ['idle', 'choose', 'result', 'oos']) $('s-' + s).hidden = s !== name;
+    for (const s of ['idle', 'choose', 'kids', 'result', 'oos']) $('s-' + s).hidden = s !== name;
     if (oos) {
       $('oos-code').textContent = oos.code || '—';
       const m = $('oos-msg');
@@ -238,6 +239,7 @@
     stopTimers();
     S.screen = screen;
     if (screen !== 'choose') { S.scan = null; S.busy = false; }
+    if (screen !== 'kids') S.kids = null;
     if (screen !== 'result') S.result = null;
     render();
   }
@@ -355,6 +357,8 @@
       });
       const d = await r.json().catch(() => null);
       if (d && d.outcome) showResult(d);
+      else if (d && Array.isArray(d.decisions)) showHousehold(d);
+      else if (d && d.choose_children) { /* the children event brings the token and the list */ }
       else if (S.screen === 'choose') showResult(localFailure(T.chooseFailed));
     } catch (e) {
       if (S.screen === 'choose') showResult(localFailure(T.chooseFailed));
@@ -380,9 +384,164 @@
       drawCountdown();
     }, 1000);
   }
-  function drawCountdown() { setBi($('countdown'), T.countdown, { s: chooseLeft }); }
+  function drawCountdown() {
+    setBi($('countdown'), T.countdown, { s: chooseLeft });
+    setBi($('kids-countdown'), T.countdown, { s: chooseLeft });
+  }
   function extendTime() {
-    if (S.screen === 'choose' && !currentOos() && chooseLeft < CHOOSE_SECONDS) startCountdown();
+    if ((S.screen === 'choose' || S.screen === 'kids') && !currentOos() && chooseLeft < CHOOSE_SECONDS) startCountdown();
+  }
+
+  // ---- (2b) Children: a guardian's card at a guardian-code venue -------------------------------------
+  // Every child who may come in now is a big ticked toggle; children who cannot (inside already, closed,
+  // full, not enrolled) are listed with the reason in words. Confirm sends the ticked ones.
+  function onChildren(d) {
+    if (currentOos() || !d || !d.guardian || !Array.isArray(d.children)) return;
+    stopSounds();
+    const offered = d.children.filter((c) => c.eligible);
+    const inside = d.children.filter((c) => c.inside);
+    S.kids = { token: d.token, ticked: new Set(offered.map((c) => c.id)), busy: false, code: '' };
+    setBi($('kids-h'), T.hello, { name: d.guardian.display_name || '' });
+    const items = d.children.map((c) => (c.eligible ? kidItem(c) : kidOff(c)));
+    $('kids-list').replaceChildren(...items);
+    $('kids-msg').replaceChildren();
+    $('kids-p').hidden = !offered.length;
+    $('kids-ok').hidden = !offered.length;
+    $('kids-list').hidden = false;
+    $('kids-pad').hidden = true;
+    $('pad-ok').hidden = true;
+    $('kids-collect').hidden = !inside.length;
+    if (!offered.length && !inside.length) setBi($('kids-msg'), T.kidsNoneAllowed);
+    go('kids');
+    startCountdown();
+    focusHeading('kids-h');
+    announce(tr(T.hello, { name: d.guardian.display_name || '' }), offered.length ? T.kidsChoose : T.kidsNoneAllowed);
+    if (d.voice) playVoice(d.voice);
+  }
+
+  const TICK_SVG = '<svg viewBox="0 0 64 64" aria-hidden="true" focusable="false"><rect x="4" y="4" width="56" height="56" rx="10" fill="none" stroke="currentColor" stroke-width="6"/><path class="tick" d="M16 33l11 11 21-24" fill="none" stroke="currentColor" stroke-width="7" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+
+  // One child as a toggle button: ticked (pressed) or not, the masked name, the state in words.
+  function kidItem(c) {
+    const li = el('li');
+    const b = el('button', 'btn kid');
+    b.type = 'button';
+    b.dataset.child = c.id;
+    b.insertAdjacentHTML('afterbegin', TICK_SVG);
+    const text = el('span', 'vtext');
+    text.append(el('span', 'name', c.display_name || c.id));
+    const state = el('span', 'state');
+    text.append(state);
+    b.append(text);
+    const draw = () => {
+      const on = S.kids && S.kids.ticked.has(c.id);
+      b.setAttribute('aria-pressed', on ? 'true' : 'false');
+      state.replaceChildren(bi(on ? T.kidsTicked : T.kidsNotTicked));
+    };
+    b.addEventListener('click', () => {
+      if (!S.kids || S.kids.busy) return;
+      if (S.kids.ticked.has(c.id)) S.kids.ticked.delete(c.id); else S.kids.ticked.add(c.id);
+      $('kids-msg').replaceChildren();
+      draw();
+    });
+    draw();
+    li.append(b);
+    return li;
+  }
+
+  // A child who cannot come in now: the name and why, in words (no button).
+  function kidOff(c) {
+    const li = el('li', 'off');
+    li.dataset.child = c.id;
+    const why = c.inside ? T.kidsInside : (T.reasons[c.reason] || (c.message && (c.message.zh || c.message.en) ? c.message : T.reasons.other));
+    li.append(el('strong', null, c.display_name || c.id), ' ', bi(why));
+    return li;
+  }
+
+  // ---- Collecting children: the guardian types the pickup code on the pad ----------------------------
+  const CODE_KEYS = 'ACDEFGHJKMNPQRTUVWXY34679';
+
+  function buildPad() {
+    const keys = CODE_KEYS.split('').map((k) => {
+      const b = el('button', 'btn key', k);
+      b.type = 'button';
+      b.dataset.key = k;
+      b.addEventListener('click', () => padKey(k));
+      return b;
+    });
+    const del = el('button', 'btn del');
+    del.type = 'button';
+    del.append(bi(T.padDelete));
+    del.addEventListener('click', () => padKey(null));
+    $('pad-keys').replaceChildren(...keys, del);
+  }
+
+  function showPad() {
+    if (!S.kids) return;
+    S.kids.code = '';
+    $('kids-list').hidden = true;
+    $('kids-p').hidden = true;
+    $('kids-ok').hidden = true;
+    $('kids-collect').hidden = true;
+    $('kids-pad').hidden = false;
+    $('pad-ok').hidden = false;
+    $('kids-msg').replaceChildren();
+    drawPad();
+    focusHeading('pad-h');
+    announce(T.padTitle);
+  }
+
+  // A key of the pad: a character added (at most 8), or the last one deleted (null).
+  function padKey(k) {
+    if (!S.kids || S.kids.busy) return;
+    S.kids.code = k ? (S.kids.code + k).slice(0, 8) : S.kids.code.slice(0, -1);
+    $('kids-msg').replaceChildren();
+    drawPad();
+  }
+  function drawPad() { $('pad-code').textContent = (S.kids && S.kids.code) || ''; }
+
+  async function collectKids() {
+    if (!S.kids || S.kids.busy) return;
+    if (!S.kids.code) { setBi($('kids-msg'), T.padEmpty); announce(T.padEmpty); return; }
+    S.kids.busy = true;
+    try {
+      const r = await fetch('/api/pickup', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: S.kids.token, code: S.kids.code }),
+      });
+      const d = await r.json().catch(() => null);
+      if (d && Array.isArray(d.decisions)) showHousehold(d);
+      else if (r.status === 429) { /* the invalid event (pickup_locked) tells the guardian to ask staff */ }
+      else if (S.screen === 'kids') showResult(localFailure(T.chooseFailed));
+    } catch (e) {
+      if (S.screen === 'kids') showResult(localFailure(T.chooseFailed));
+    } finally {
+      if (S.kids) S.kids.busy = false;
+    }
+  }
+
+  async function confirmKids() {
+    if (!S.kids || S.kids.busy) return;
+    const children = Array.from(S.kids.ticked);
+    if (!children.length) { setBi($('kids-msg'), T.kidsNone); announce(T.kidsNone); return; }
+    S.kids.busy = true;
+    $('kids-list').setAttribute('aria-busy', 'true');
+    try {
+      const r = await fetch('/api/children', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token: S.kids.token, children }),
+      });
+      const d = await r.json().catch(() => null);
+      if (d && Array.isArray(d.decisions)) showHousehold(d);
+      else if (S.screen === 'kids') showResult(localFailure(T.chooseFailed));
+    } catch (e) {
+      if (S.screen === 'kids') showResult(localFailure(T.chooseFailed));
+    } finally {
+      $('kids-list').removeAttribute('aria-busy');
+      if (S.kids) S.kids.busy = false;
+    }
   }
 
   // ---- (3) Result ----------------------------------------------------------------------------------
@@ -435,6 +594,7 @@
     setBi($('result-msg'), msg);
 
     const code = ok ? pickupCode(d) : '';
+    $('result-kids').hidden = true;
     $('pickup').hidden = !code;
     setBi($('pickup-label'), T.pickup);
     $('pickup-code').textContent = code;
@@ -457,6 +617,63 @@
     announce(title, msg, code ? tr({ zh: T.pickup.zh + ' {c}', en: T.pickup.en + ' {c}' }, { c: code.split('').join(' ') }) : null,
       help.hidden ? null : T.helpDesk);
 
+    if (d.voice) playVoice(d.voice);
+    else toneTimer = setTimeout(() => { if (S.result && !S.result.voiced) play(ok ? sounds.ok : sounds.bad); }, TONE_DELAY_MS);
+    screenTimer = setTimeout(resultDone, RESULT_MS);
+  }
+
+  // A drop-off or pick-up: one result for the household, every child listed with its own outcome, the
+  // shared pickup code in the big box. A code that named no child shows as a single denial.
+  function showHousehold(d) {
+    if (currentOos() || !d || !Array.isArray(d.decisions) || !d.decisions.length) return;
+    const moved = d.decisions.filter((x) => x.outcome === 'accepted' && !x.repeat);
+    if (!moved.length && d.decisions.length === 1) {
+      showResult(Object.assign({}, d.decisions[0], d.voice ? { voice: d.voice } : {}));
+      return;
+    }
+    const key = 'household|' + d.decisions.map((x) => x.seq + ':' + (x.member && x.member.id)).join(',');
+    const now = Date.now();
+    if (S.screen === 'result' && S.result && S.result.key === key && now - S.result.at < DEDUPE_MS) {
+      if (d.voice && !S.result.voiced) { S.result.voiced = true; playVoice(d.voice); }
+      return;
+    }
+    stopSounds();
+    const out = moved.some((x) => x.direction === 'out');
+    const repeats = d.decisions.every((x) => x.repeat);
+    const ok = moved.length > 0 || repeats;
+    const sec = $('s-result');
+    sec.classList.toggle('ok', ok);
+    sec.classList.toggle('bad', !ok);
+    $('result-mark').setAttribute('d', ok ? MARK_OK : MARK_NO);
+    $('result-icon-t').textContent = plain(ok ? T.iconOk : T.iconNo);
+    const first = d.decisions.find((x) => x.outcome === 'denied') || d.decisions[0];
+    const title = moved.length ? (out ? T.goodbye : T.welcome) : repeats ? T.already : deniedTitle(first.reason);
+    setBi($('result-h'), title);
+    const msg = moved.length ? tr(out ? T.kidsOut : T.kidsIn, { n: moved.length }) : first.message || T.seeDesk;
+    setBi($('result-msg'), msg);
+    const code = !out && d.pickup_code ? String(d.pickup_code) : '';
+    $('pickup').hidden = !code;
+    setBi($('pickup-label'), T.pickup);
+    $('pickup-code').textContent = code;
+    const list = $('result-kids');
+    list.replaceChildren(...d.decisions.map((x) => {
+      const li = el('li', x.outcome === 'accepted' ? 'in' : 'no');
+      li.dataset.child = (x.member && x.member.id) || '';
+      const good = x.outcome === 'accepted';
+      li.append(el('span', null, (good ? '✔ ' : '✘ ') + ((x.member && x.member.display_name) || '') + ' '),
+        bi(good && !x.repeat ? (x.direction === 'out' ? T.kidsOutMark : T.kidsInMark) : x.message || T.seeDesk));
+      return li;
+    }));
+    list.hidden = false;
+    $('result-help').hidden = true;
+    $('result-occ').hidden = true;
+    const last = d.decisions[d.decisions.length - 1];
+    if (d.venue && last.occupancy) mergeVenues([{ id: d.venue, inside: last.occupancy.inside, capacity: last.occupancy.capacity }], false);
+    go('result');
+    S.result = { key, at: now, voiced: !!d.voice, shownAt: now };
+    focusHeading('result-h');
+    announce(title, msg, code ? tr({ zh: T.pickup.zh + ' {c}', en: T.pickup.en + ' {c}' }, { c: code.split('').join(' ') }) : null,
+      ...d.decisions.map((x) => tr({ zh: '{n}：{m}', en: '{n}: {m}' }, { n: (x.member && x.member.display_name) || '', m: x.message || '' })));
     if (d.voice) playVoice(d.voice);
     else toneTimer = setTimeout(() => { if (S.result && !S.result.voiced) play(ok ? sounds.ok : sounds.bad); }, TONE_DELAY_MS);
     screenTimer = setTimeout(resultDone, RESULT_MS);
@@ -545,6 +762,8 @@
     };
     listen(es, 'scan', onScan);
     listen(es, 'decision', showResult);
+    listen(es, 'children', onChildren);
+    listen(es, 'household', showHousehold);
     listen(es, 'occupancy', (d) => mergeVenues((d && d.venues) || [], false));
     listen(es, 'service', (d) => setService(d ? d.out_of_service : null));
     listen(es, 'invalid', (d) => showResult({
@@ -581,6 +800,11 @@
 
     $('lang').addEventListener('click', () => setLang(S.lang === 'zh' ? 'en' : 'zh'));
     $('cancel').addEventListener('click', () => goIdle(true));
+    $('kids-cancel').addEventListener('click', () => goIdle(true));
+    $('kids-ok').addEventListener('click', confirmKids);
+    $('kids-collect').addEventListener('click', showPad);
+    $('pad-ok').addEventListener('click', collectKids);
+    buildPad();
     $('more').addEventListener('click', extendTime);
     $('done').addEventListener('click', () => goIdle(true));
     $('demo').addEventListener('click', demoScan);

@@ -54,6 +54,24 @@ window.I18N = {
   chooseFailed: { zh: '没有办成，请再扫一次会员卡', en: 'That did not go through. Please scan your card again' },
   backToStart: { zh: '已回到首页', en: 'Back at the start' },
 
+  // (2b) Children (household check-in at a guardian-code venue)
+  kidsChoose: { zh: '请选择要签到的孩子，然后按确认', en: 'Choose the children to check in, then press Confirm' },
+  kidsConfirm: { zh: '确认签到', en: 'Confirm' },
+  kidsTicked: { zh: '已选', en: 'Chosen' },
+  kidsNotTicked: { zh: '未选', en: 'Not chosen' },
+  kidsInside: { zh: '已在场内', en: 'Already inside' },
+  kidsNone: { zh: '请至少选择一位孩子', en: 'Please choose at least one child' },
+  kidsNoneAllowed: { zh: '现在没有可以签到的孩子，请到前台', en: 'No child can be checked in now. Please see the front desk' },
+  kidsIn: { zh: '已为 {n} 位孩子签到，请取接送条', en: '{n} checked in. Please take the pickup slip' },
+  kidsOut: { zh: '已接走 {n} 位孩子', en: '{n} collected' },
+  kidsInMark: { zh: '已签到', en: 'Checked in' },
+  kidsOutMark: { zh: '已接走', en: 'Collected' },
+  kidsCollect: { zh: '接孩子（输入接送码）', en: 'Collect children (type the code)' },
+  padTitle: { zh: '请输入接送条上的接送码', en: 'Type the pickup code from the slip' },
+  padDelete: { zh: '删除', en: 'Delete' },
+  padCollect: { zh: '确认接走', en: 'Collect' },
+  padEmpty: { zh: '请先输入接送码', en: 'Please type the pickup code first' },
+
   // (3) Result — titles; the sentence itself is decision.message from the server
   welcome: { zh: '欢迎', en: 'Welcome' },
   goodbye: { zh: '再见', en: 'Goodbye' },

@@ -91,6 +91,26 @@ public enum Documents {
         return PrintDocument(kind: "pickup-slip", blocks: blocks + footer(config))
     }
 
+    /// The pickup slip of a household drop-off: every child let in (names masked), one code, one QR.
+    public static func householdSlip(_ h: HouseholdDecision, code: String, venue: Venue, config: KioskConfig) -> PrintDocument {
+        let zone = config.policy.zone(for: venue)
+        let children = h.moved.filter { $0.direction == .in }
+        var blocks = header(config)
+        blocks.append(.text("接送条 Pickup slip", align: .center, bold: true))
+        for (i, d) in children.enumerated() {
+            blocks.append(.row(label: i == 0 ? "儿童 Children" : "", value: d.member?.displayName ?? "-"))
+        }
+        blocks += [
+            .row(label: "场所 Venue", value: venue.name.zh),
+            .row(label: "入场 In", value: wallClock(children.first?.at ?? Date(), zone)),
+            .text("接送码 Pickup code", align: .center),
+            .big(code),
+            .qr(ScanReading.pickupPrefix + code, caption: nil),
+            .text("请家长凭此条或接送码接孩子。Show this slip or the code to collect the children.", align: .center),
+        ]
+        return PrintDocument(kind: "pickup-slip", blocks: blocks + footer(config))
+    }
+
     /// A membership card: name, group, member id, valid until and the card QR.
     public static func memberCard(_ m: Member, card: IssuedCard, config: KioskConfig) -> PrintDocument {
         var blocks = header(config)

@@ -57,7 +57,8 @@ extension AppDatabase {
 
     /// Reads everything the engine needs for one scan at one venue (inside the caller's transaction).
     static func gatherFacts(
-        _ db: Database, _ reading: ScanReading, codeDigest: String, venue: Venue, at now: Date, engine: CheckInEngine
+        _ db: Database, _ reading: ScanReading, codeDigest: String, venue: Venue, at now: Date, engine: CheckInEngine,
+        member override: MemberID? = nil
     ) throws -> (CheckInFacts, ChainHead, String, Presence?) {
         var stale: Presence?
         let zone = engine.policy.zone(for: venue)
@@ -84,6 +85,8 @@ extension AppDatabase {
         case .unreadable:
             break
         }
+        // A household check-in reads each child's facts under the guardian's card or the drop-off's code.
+        if let override { memberID = override }
 
         // The venue and the log in one read: occupancy, the chain's head, an earlier scan of this code.
         var facts = CheckInFacts()

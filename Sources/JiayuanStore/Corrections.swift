@@ -10,7 +10,7 @@ public enum CorrectionError: PlainWordsError, Equatable, Sendable {
     case notACheckIn(seq: Int64)
     /// The check-in was already voided by correction `by`.
     case alreadyCorrected(seq: Int64, by: Int64)
-    /// The reason is empty, longer than `CorrectionReason.maxLength` or holds control characters.
+    /// The reason is empty, longer than `StaffReason.maxLength` or holds control characters.
     case badReason
     /// The check-in is another member's than the one the staff member was looking at.
     case otherMember(seq: Int64)
@@ -26,13 +26,14 @@ public enum CorrectionError: PlainWordsError, Equatable, Sendable {
         case .otherMember(let seq):
             "第 \(seq) 号签到不是这位会员的。Check-in \(seq) is another member's: open that member's page."
         case .badReason:
-            "请写明更正原因（1 到 \(CorrectionReason.maxLength) 个字）。Give a reason of 1 to \(CorrectionReason.maxLength) characters."
+            "请写明更正原因（1 到 \(StaffReason.maxLength) 个字）。Give a reason of 1 to \(StaffReason.maxLength) characters."
         }
     }
 }
 
-/// The reason staff give for a correction: kept on the kiosk (audit log, waived fee), never uploaded.
-public enum CorrectionReason {
+/// The reason staff give for an exceptional action (a correction, a child released without the code): kept on
+/// the kiosk (audit log, waived fee), never uploaded.
+public enum StaffReason {
     /// The longest reason accepted, in characters.
     public static let maxLength = 200
 
@@ -70,7 +71,7 @@ extension AppDatabase {
     public func correct(
         seq: Int64, of member: MemberID?, reason: String, at now: Date, staff: Int64?, rng: inout some RandomNumberGenerator
     ) throws -> Correction {
-        guard let reason = CorrectionReason.validated(reason) else { throw CorrectionError.badReason }
+        guard let reason = StaffReason.validated(reason) else { throw CorrectionError.badReason }
         return try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM event WHERE seq = ?", arguments: [seq]) else {
                 throw CorrectionError.noSuchEvent(seq: seq)

@@ -290,6 +290,42 @@ extension AppDatabase {
                     ALTER TABLE daycare_fee ADD COLUMN waived_reason TEXT;
                     """)
         }
+        // Issue 16: a guardian's drop-off brings several children in under one pickup code. Each child keeps its
+        // own pickup_code row (so every check-out path settles it as before), tied to its drop-off; a code
+        // without a drop-off still names one child only.
+        migrator.registerMigration("v10-household") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE dropoff (
+                      id INTEGER PRIMARY KEY,
+                      day TEXT NOT NULL,
+                      code TEXT NOT NULL CHECK (length(code) BETWEEN 3 AND 8),
+                      venue TEXT NOT NULL,
+                      guardian INTEGER NOT NULL,
+                      at TEXT NOT NULL,
+                      via TEXT NOT NULL CHECK (via IN ('scan', 'staff')),
+                      UNIQUE (day, code)
+                    );
+                    CREATE TABLE pickup_code_new (
+                      day TEXT NOT NULL,
+                      code TEXT NOT NULL CHECK (length(code) BETWEEN 3 AND 8),
+                      venue TEXT NOT NULL,
+                      member INTEGER NOT NULL,
+                      checkin_seq INTEGER NOT NULL REFERENCES event(seq),
+                      checkout_seq INTEGER REFERENCES event(seq),
+                      dropoff INTEGER REFERENCES dropoff(id),
+                      collected_by INTEGER,
+                      PRIMARY KEY (day, code, member)
+                    );
+                    INSERT INTO pickup_code_new (day, code, venue, member, checkin_seq, checkout_seq)
+                      SELECT day, code, venue, member, checkin_seq, checkout_seq FROM pickup_code;
+                    DROP TABLE pickup_code;
+                    ALTER TABLE pickup_code_new RENAME TO pickup_code;
+                    CREATE UNIQUE INDEX pickup_code_one_child ON pickup_code(day, code) WHERE dropoff IS NULL;
+                    CREATE INDEX pickup_code_checkin ON pickup_code(checkin_seq);
+                    CREATE INDEX pickup_code_dropoff ON pickup_code(dropoff) WHERE dropoff IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

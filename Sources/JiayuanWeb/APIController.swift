@@ -17,8 +17,10 @@ struct APIController {
         var code: String
         var venue: String
         var guardianCode: String?
+        /// Household check-in: `"all"` or member ids.
+        var children: ChildrenField?
         enum CodingKeys: String, CodingKey {
-            case code, venue
+            case code, venue, children
             case guardianCode = "guardian_code"
         }
     }
@@ -31,6 +33,8 @@ struct APIController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/api/checkin", use: checkIn)
         router.post("/api/choose", use: choose)
+        router.post("/api/children", use: chooseChildren)
+        router.post("/api/pickup", use: collectChildren)
         router.get("/api/state", use: state)
         router.get("/api/occupancy", use: occupancy)
         router.get("/api/stream", use: stream)
@@ -51,8 +55,10 @@ struct APIController {
             return errorResponse("unknown venue \"\(body.venue)\"", status: .notFound)
         }
         do {
-            let d = try await coordinator.checkIn(code: body.code, venue: body.venue, source: "api", guardianCode: body.guardianCode)
-            return jsonResponse(d.json)
+            let children = try body.children?.selection()
+            let answer = try await coordinator.submit(
+                code: body.code, venue: body.venue, source: "api", children: children, guardianCode: body.guardianCode)
+            return jsonResponse(answer.json)
         } catch let error as KioskError {
             return errorResponse(error.message, status: .badRequest)
         } catch let locked as PickupLocked {
@@ -151,6 +157,84 @@ struct APIController {
             let members = try database.members(limit: 400).filter(\.active)
             guard let m = members.randomElement() else { return nil }
             return try database.cards(of: m.id).first { !$0.revoked }?.code
+        }
+    }
+}
+
+/// Household check-in on the resident door (issue 16).
+extension APIController {
+    /// `"children": "all"` or `["M000123", …]`.
+    enum ChildrenField: Decodable {
+        case all
+        case ids([String])
+
+        init(from decoder: any Decoder) throws {
+            let value = try decoder.singleValueContainer()
+            if let text = try? value.decode(String.self) {
+                self = text.lowercased() == "all" ? .all : .ids([text])
+            } else {
+                let list = try value.decode([String].self)
+                self = list.count == 1 && list[0].lowercased() == "all" ? .all : .ids(list)
+            }
+        }
+
+        /// The selection, or a plain error naming what is wrong.
+        func selection() throws -> ChildSelection {
+            switch self {
+            case .all: return .all
+            case .ids(let texts):
+                let ids = texts.compactMap(MemberID.init)
+                guard !ids.isEmpty, ids.count == texts.count else {
+                    throw KioskError("\"children\" takes \"all\" or member ids like [\"M000123\", \"M000124\"]")
+                }
+                return .only(ids)
+            }
+        }
+    }
+
+    struct PickupBody: Decodable {
+        var token: String
+        var code: String
+    }
+
+    /// The guardian typed the pickup code on the screen's pad.
+    @Sendable func collectChildren(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let body = try? await request.decode(as: PickupBody.self, context: context), body.code.count <= 32 else {
+            return errorResponse("send JSON like {\"token\": \"…\", \"code\": \"K7QM3A\"}", status: .badRequest)
+        }
+        do {
+            return jsonResponse(try await coordinator.collectChildren(token: body.token, code: body.code).json)
+        } catch let error as KioskError {
+            return errorResponse(error.message, status: .gone)
+        } catch let locked as PickupLocked {
+            var response = errorResponse("collecting children by code is stopped for now; please ask staff", status: .tooManyRequests)
+            response.headers[.retryAfter] = String(locked.secondsLeft(at: kiosk.clock()))
+            return response
+        } catch {
+            return errorResponse("the kiosk cannot record check-ins right now", status: .serviceUnavailable)
+        }
+    }
+
+    struct ChildrenBody: Decodable {
+        var token: String
+        var children: [String]
+    }
+
+    /// The guardian confirmed the ticked children on screen.
+    @Sendable func chooseChildren(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let body = try? await request.decode(as: ChildrenBody.self, context: context), body.children.count <= 64 else {
+            return errorResponse("send JSON like {\"token\": \"…\", \"children\": [\"M000123\"]}", status: .badRequest)
+        }
+        let ids = body.children.compactMap(MemberID.init)
+        guard ids.count == body.children.count else { return errorResponse("children are member ids like M000123", status: .badRequest) }
+        do {
+            return jsonResponse(try await coordinator.confirmChildren(token: body.token, children: ids).json)
+        } catch let error as KioskError {
+            return errorResponse(error.message, status: .gone)
+        } catch is PickupLocked {
+            return errorResponse("collecting children by code is stopped for now; please ask staff", status: .tooManyRequests)
+        } catch {
+            return errorResponse("the kiosk cannot record check-ins right now", status: .serviceUnavailable)
         }
     }
 }

@@ -38,6 +38,8 @@ public actor ScanCoordinator {
     let voice: VoiceCache?
     let logger: Logger
     private var pending: [String: (code: String, expires: Date, scanner: String)] = [:]
+    /// Guardians' cards waiting for the children to be ticked, by token (household check-in).
+    var households: [String: (code: String, venue: String, expires: Date, scanner: String)] = [:]
     public private(set) var outOfService: OutOfService?
 
     /// A coordinator for `kiosk`.
@@ -52,7 +54,7 @@ public actor ScanCoordinator {
     /// A scanned text from scanner `scanner`, bound to `venue` or not.
     public func scan(_ code: String, scanner: String, venue: String?) async {
         if let venue {
-            _ = try? await checkIn(code: code, venue: venue, source: scanner)
+            _ = try? await submit(code: code, venue: venue, source: scanner)
             return
         }
         let reading = service.reader.read(code)
@@ -65,7 +67,7 @@ public actor ScanCoordinator {
                 try kiosk.database.pickupVenue(code: slip, venues: kiosk.config.venues, at: now, policy: kiosk.config.policy)
             }
             let venue = found ?? kiosk.config.venues.first(where: \.guardianCode)?.id ?? kiosk.config.venues[0].id
-            _ = try? await checkIn(code: code, venue: venue, source: scanner)
+            _ = try? await submit(code: code, venue: venue, source: scanner)
             return
         }
         if case .unreadable(let error) = reading {
@@ -74,18 +76,23 @@ public actor ScanCoordinator {
             return
         }
         let now = kiosk.clock()
-        let previews: [Decision]
+        var previews: [Decision]
+        let household: Set<String>
         let blind: Bool
         do {
             let venues = kiosk.config.venues
             let engine = kiosk.engine
             let database = kiosk.database
-            // One trip to the database lane: the previews, and whether their member needs the voice.
-            (previews, blind) = try await offload {
+            // One trip to the database lane: the previews, whether their member needs the voice, and where a
+            // guardian (whose card is good: refused only as no child) may go on to choose the children.
+            (previews, blind, household) = try await offload {
                 let previews = try database.previewCheckIn(reading, venues: venues, at: now, engine: engine)
                 let member = previews.lazy.compactMap(\.member).first
-                return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false)
+                let household = try Self.householdVenues(reading, database: database, venues: venues)
+                    .intersection(previews.filter { $0.reason == .notEligible }.map(\.venue))
+                return (previews, member.flatMap { try? database.member($0.id) }??.flags.contains(.blind) ?? false, household)
             }
+            previews = previews.map { household.contains($0.venue) ? Self.allowed($0) : $0 }
         } catch {
             await fail(error)
             return
@@ -99,7 +106,7 @@ public actor ScanCoordinator {
             return
         }
         if possible.count == 1 {
-            _ = try? await checkIn(code: code, venue: possible[0].venue, source: scanner)
+            _ = try? await submit(code: code, venue: possible[0].venue, source: scanner)
             return
         }
         pruneExpired(now)
@@ -115,6 +122,7 @@ public actor ScanCoordinator {
                 "inside": insideNow, "capacity": venue.capacity,
                 "allowed": preview.accepted || preview.direction == .out, "direction": preview.direction.rawValue,
             ]
+            if household.contains(venue.id) { item["household"] = true }
             if let reason = preview.reason {
                 item["reason"] = reason.rawValue
                 item["message"] = ["zh": preview.message.zh, "en": preview.message.en]
@@ -129,12 +137,12 @@ public actor ScanCoordinator {
     }
 
     /// The member chose `venue` on screen after the scan that issued `token`.
-    public func choose(token: String, venue: String) async throws -> Decision {
+    public func choose(token: String, venue: String) async throws -> ScanAnswer {
         pruneExpired(kiosk.clock())
         guard let entry = pending.removeValue(forKey: token) else {
             throw KioskError("this choice has expired; please scan the card again")
         }
-        return try await checkIn(code: entry.code, venue: venue, source: entry.scanner)
+        return try await submit(code: entry.code, venue: venue, source: entry.scanner)
     }
 
     /// Decides and records one check-in, then tells the screen, speaks, and queues receipts.
@@ -252,6 +260,7 @@ public actor ScanCoordinator {
 
     func pruneExpired(_ now: Date) {
         pending = pending.filter { $0.value.expires > now }
+        households = households.filter { $0.value.expires > now }
     }
 
     static func json(_ object: Any) -> String { JSONWriter.serialize(object) }

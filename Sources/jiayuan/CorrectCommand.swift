@@ -16,12 +16,12 @@ struct Correct: ParsableCommand {
             """)
     @OptionGroup var data: DataOption
     @Argument(help: "The check-in's number (seq), e.g. 1042.") var seq: Int64
-    @Option(help: "Why, in a few words (1 to \(CorrectionReason.maxLength) characters), e.g. \"wrong venue\".") var reason: String
+    @Option(help: "Why, in a few words (1 to \(StaffReason.maxLength) characters), e.g. \"wrong venue\".") var reason: String
 
     func validate() throws {
         guard seq >= 1 else { throw ValidationError("SEQ is a check-in's number, 1 or more") }
-        guard CorrectionReason.validated(reason) != nil else {
-            throw ValidationError("--reason must be 1 to \(CorrectionReason.maxLength) characters of plain text")
+        guard StaffReason.validated(reason) != nil else {
+            throw ValidationError("--reason must be 1 to \(StaffReason.maxLength) characters of plain text")
         }
     }
 

@@ -152,6 +152,8 @@ struct CheckIn: ParsableCommand {
     @Option(help: "The venue id.") var venue: String
     @Option(help: "When it happened (ISO 8601; default now).") var at: String?
     @Option(help: "The guardian's pickup code, to collect a child.") var guardianCode: String?
+    @Option(help: "A guardian's card at a guardian-code venue: the children to bring in or collect, all or M000123,M000124.")
+    var children: String?
     @Flag(help: "Print the decision object as JSON.") var json = false
     @Flag(help: "Print a receipt at venues that ask (receipt = \"ask\").") var receipt = false
     @OptionGroup var target: PrinterOption
@@ -164,6 +166,10 @@ struct CheckIn: ParsableCommand {
             text = String(decoding: input, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         }
         let service = try CheckInService(kiosk: kiosk)
+        if let answer = try household(service, code: text) {
+            try report(answer, kiosk: kiosk)
+            return
+        }
         let decision = try service.checkIn(
             code: text, venue: venue, at: try parseInstant(at, zone: kiosk.config.timeZone), guardianCode: guardianCode,
             receipts: CheckInService.Receipts(requested: receipt, printer: target.printer))

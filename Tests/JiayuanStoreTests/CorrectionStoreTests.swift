@@ -87,7 +87,7 @@ struct CorrectionStoreTests {
         #expect(throws: CorrectionError.notACheckIn(seq: closed.seq!)) { try correct(closed.seq) }
         #expect(throws: CorrectionError.notACheckIn(seq: out.seq!)) { try correct(out.seq) }
         #expect(throws: CorrectionError.otherMember(seq: seqIn)) { try correct(seqIn, of: b.id) }
-        for reason in ["", "   ", String(repeating: "错", count: CorrectionReason.maxLength + 1), "bad\u{0007}reason"] {
+        for reason in ["", "   ", String(repeating: "错", count: StaffReason.maxLength + 1), "bad\u{0007}reason"] {
             #expect(throws: CorrectionError.badReason) { try correct(seqIn, reason: reason) }
         }
         #expect(try h.eventCount() == 3, "nothing recorded by a refused correction")

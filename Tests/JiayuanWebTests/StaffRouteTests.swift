@@ -508,4 +508,53 @@ struct StaffRouteTests {
             try h.kiosk.database.inside(venue: Fixtures.venue("kids"), at: Fixtures.at("2026-11-28 10:00"), policy: h.kiosk.config.policy)
                 .isEmpty)
     }
+
+    @Test(
+        "no slip and no code: staff hand a child to a registered guardian after checking ID, with a reason, audited; never to anyone else"
+    )
+    func releaseWithoutCode() async throws {
+        let h = try ServerHarness()
+        defer { h.remove() }
+        try addStaff(h, "李强", .desk)
+        let child = h.demo.first { $0.0.group == .child }!.0
+        let card = try #require(try h.kiosk.database.cards(of: child.id).first { !$0.revoked })
+        let guardian = try #require(child.guardians.first)
+        let stranger = h.demo.first { $0.0.group == .resident && !child.guardians.contains($0.0.id) }!.0
+        let visit = try CheckInService(kiosk: h.kiosk).checkIn(code: card.code, venue: "kids", at: Fixtures.at("2026-11-28 09:00"))
+        #expect(visit.accepted && visit.pickupCode != nil)
+        let app = liveApp(h)
+        try await app.test(.live) { client in
+            let session = try await logIn(client, name: "李强", pin: "204719")
+            let floor = String(
+                buffer: try await client.execute(uri: "/staff/floor", method: .get, headers: [.cookie: "jy_staff=\(session)"]).body)
+            #expect(floor.contains("/staff/members/\(child.id)#release"), "the floor links a child inside to the release form")
+            let page = String(
+                buffer: try await client.execute(uri: "/staff/members/\(child.id)", method: .get, headers: [.cookie: "jy_staff=\(session)"])
+                    .body)
+            #expect(page.contains("action=\"/staff/members/\(child.id)/release\"") && page.contains("value=\"\(guardian)\""))
+            #expect(!page.contains(visit.pickupCode!), "the code on record is never shown")
+            let csrf = try #require(csrfToken(in: page))
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .cookie: "jy_staff=\(session)"]
+            func release(_ adult: MemberID, _ reason: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/staff/members/\(child.id)/release", method: .post, headers: headers,
+                    body: form(["csrf": csrf, "venue": "kids", "guardian": adult.description, "reason": reason]))
+            }
+            let toStranger = try await release(stranger.id, "says she is the aunt")
+            #expect(toStranger.status == .badRequest && String(buffer: toStranger.body).contains("is not a registered guardian"))
+            let noReason = try await release(guardian, "  ")
+            #expect(noReason.status == .badRequest && String(buffer: noReason.body).contains("Say what happened"))
+            #expect(
+                try h.kiosk.database.inside(venue: Fixtures.venue("kids"), at: h.kiosk.clock(), policy: h.kiosk.config.policy).count == 1,
+                "refused releases leave the child inside")
+            let ok = try await release(guardian, "接送条丢失，已核对身份证 slip lost, ID card checked")
+            #expect(ok.status == .ok && String(buffer: ok.body).contains("went home with guardian \(guardian)"))
+        }
+        #expect(try h.kiosk.database.inside(venue: Fixtures.venue("kids"), at: h.kiosk.clock(), policy: h.kiosk.config.policy).isEmpty)
+        let last = try #require(try h.kiosk.database.lastEvent())
+        #expect(last.direction == .out && last.via == .staff && last.member == child.id && last.outcome == .accepted)
+        let audit = try h.kiosk.database.auditLog().filter { $0.action == "floor.release" }
+        #expect(audit.count == 1 && audit[0].staff == "李强" && audit[0].detail.contains("to guardian \(guardian)"))
+        #expect(audit[0].detail.contains("slip lost"))
+    }
 }

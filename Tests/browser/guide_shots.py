@@ -7,7 +7,8 @@ docs/staff-guide.md, "Screenshots"):
     JIAYUAN_E2E_PIN=246810 python guide_shots.py --url http://127.0.0.1:CONSOLE --name 前台 --out DIR
 
 Shots (1366×768): staff-slips-preview.png (a queue ticket previewed, from the top of the page);
-staff-floor-kids.png (the children's club on the floor page: a child inside with the pickup-code box);
+staff-floor-kids.png (the children's club on the floor page: a child inside with the pickup-code box, and a household
+drop-off grouped with one "Check all out" form);
 staff-floor-fees.png (today's day-care fees with "mark paid"); staff-member-visits.png (the visits list of
 the member named by --member, with a check-in's "void" form); with --printer-alert, staff-alert-printer.png
 (the floor page's alert that says the printer is stopped, with the "start the printer again" button: waits

@@ -20,8 +20,14 @@ ci M000001 gym 10:00
 
 "${FT[@]}" $bin correct "$(sqlite3 $JIAYUAN_DATA/jiayuan.sqlite "select max(seq) from event where member=1")" --reason "场所选错 wrong venue" >/dev/null
 ci M000001 library 10:05
-child=$(sqlite3 $JIAYUAN_DATA/jiayuan.sqlite "select printf('M%06d', id) from member where \"group\"='child' and born >= 2016 limit 1")
+# (a child of a guardian with one child: the guardian of two brings both as a household below)
+child=$(sqlite3 $JIAYUAN_DATA/jiayuan.sqlite "select printf('M%06d', id) from member where \"group\"='child' and born >= 2016
+  and id not in (select child from guardian where guardian in (select guardian from guardian group by guardian having count(*) >= 2)) limit 1")
 ci "$child" kids 09:30
+# A household drop-off (issue 16): a guardian of two or more children brings them all; the floor groups them.
+guardian=$(sqlite3 $JIAYUAN_DATA/jiayuan.sqlite "select printf('M%06d', g.guardian) from guardian g join member c on c.id = g.child
+  where c.active = 1 group by g.guardian having count(*) >= 2 limit 1")
+"${FT[@]}" $bin checkin "$(card "$guardian")" --venue kids --children all --at "2026-12-07T09:40:00+08:00" >/dev/null || true
 elders=($(sqlite3 $JIAYUAN_DATA/jiayuan.sqlite "select printf('M%06d', id) from member where \"group\"='elder' limit 5"))
 for e in "${elders[@]}"; do ci $e daycare 08:00; done
 ci ${elders[0]} daycare 10:40; ci ${elders[1]} daycare 11:00; ci ${elders[2]} daycare 11:10

@@ -25,6 +25,10 @@ public enum Messages {
         Bilingual(zh: m.zh + "。接送码：\(code)", en: m.en + ". Pickup code: \(code)")
     }
 
+    /// A child the card holder is not a registered guardian of (household check-in).
+    public static let notYourChild = Bilingual(
+        zh: "您不是这位儿童登记的监护人，请到前台咨询", en: "You are not a registered guardian of this child. Please see the front desk")
+
     /// A second scan within the minimum stay.
     public static func alreadyInside(_ name: String, venue: Venue) -> Bilingual {
         Bilingual(zh: "\(name)，您已在\(venue.name.zh)签到", en: "You are already checked in at the \(venue.name.en)")

@@ -108,6 +108,13 @@ struct CorrectForm: Decodable, Sendable {
     var reason: String?
 }
 
+/// `/staff/members/{id}/release`: a child to a registered guardian without the code.
+struct ReleaseForm: Decodable, Sendable {
+    var venue: String?
+    var guardian: String?
+    var reason: String?
+}
+
 /// `/staff/members/{id}/legacy`.
 struct LegacyForm: Decodable, Sendable {
     var number: String?

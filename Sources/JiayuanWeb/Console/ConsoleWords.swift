@@ -93,6 +93,7 @@ struct AuditRow {
         case "member.deactivate": "停用会员 Deactivated a member"
         case "member.reactivate": "恢复会员 Reactivated a member"
         case "event.correct": "更正作废一次签到 Voided a wrong check-in"
+        case "floor.release": "核对身份后交给监护人（无接送码） Released a child to a guardian without the code"
         case "card.issue": "发新卡 Issued a card"
         case "card.print": "重印会员卡 Printed a card again"
         case "card.legacy": "登记旧证件 Registered a legacy card"

@@ -15,6 +15,7 @@ struct FloorController: Sendable {
         group.get("floor/live", use: live)
         group.post("floor/checkin", use: checkIn)
         group.post("floor/paid", use: paid)
+        group.post("floor/household", use: collectHousehold)
         group.post("printer/resume", use: resumePrinter)
     }
 
@@ -200,6 +201,8 @@ struct FloorLive {
         let capacity: Int
         let people: [Person]
         let hasPeople: Bool
+        /// Children grouped by drop-off (household check-in); they are not in `people`.
+        var households: [Household] = []
     }
     struct Fee {
         let seq: Int64
@@ -220,8 +223,13 @@ struct FloorLive {
         let kiosk = env.kiosk
         let now = kiosk.clock()
         var venues: [VenueBlock] = []
+        let dropOffs = try Household.load(env, csrf: csrf, at: now)
         for venue in kiosk.config.venues {
-            let people = try kiosk.database.inside(venue: venue, at: now, policy: kiosk.config.policy).map { p in
+            let households = dropOffs.filter { $0.venue == venue.id }
+            let grouped = Set(households.flatMap { $0.children.map(\.member) })
+            let people = try kiosk.database.inside(venue: venue, at: now, policy: kiosk.config.policy).filter {
+                !grouped.contains($0.member.description)
+            }.map { p in
                 let m = try kiosk.database.member(p.member)
                 return Person(
                     member: p.member.description, name: m?.name ?? "", group: "\(p.group.zh) \(p.group.en)", since: env.clock(p.since),
@@ -230,8 +238,8 @@ struct FloorLive {
             }
             venues.append(
                 VenueBlock(
-                    id: venue.id, zh: venue.name.zh, en: venue.name.en, count: people.count, capacity: venue.capacity, people: people,
-                    hasPeople: !people.isEmpty))
+                    id: venue.id, zh: venue.name.zh, en: venue.name.en, count: people.count + grouped.count, capacity: venue.capacity,
+                    people: people, hasPeople: !people.isEmpty, households: households))
         }
         let today = kiosk.today()
         let zone = kiosk.config.timeZone

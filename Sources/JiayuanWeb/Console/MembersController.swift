@@ -22,6 +22,7 @@ struct MembersController: Sendable {
         group.post("members/{id}/edit", use: edit)
         group.post("members/{id}/legacy", use: legacy)
         group.post("members/{id}/correct", use: correct)
+        group.post("members/{id}/release", use: release)
     }
 
     // MARK: Finding
@@ -73,7 +74,20 @@ struct MembersController: Sendable {
                     Documents.memberCard(m, card: $0, config: kiosk.config), paper: PrintService(kiosk: kiosk).paper, inlineStyles: false)
             }
             let visits = try kiosk.visits(of: id, days: 30, limit: 50)
-            return MemberPage(member: m, cards: cards, preview: preview, visits: visits, csrf: context.csrf)
+            var page = MemberPage(member: m, cards: cards, preview: preview, visits: visits, csrf: context.csrf)
+            // A child inside a venue that hands children over by code: the desk's way to release them without it.
+            for venue in kiosk.config.venues where venue.guardianCode && !m.guardians.isEmpty {
+                guard
+                    let visit = try kiosk.database.inside(venue: venue, at: kiosk.clock(), policy: kiosk.config.policy)
+                        .first(where: { $0.member == id })
+                else { continue }
+                let guardians = try m.guardians.compactMap { try kiosk.database.member($0) }.filter(\.active)
+                page.release.append(
+                    MemberPage.Release(
+                        venue: venue.id, zh: venue.name.zh, en: venue.name.en, since: env.clock(visit.since),
+                        guardians: guardians.map { MemberPage.Release.Guardian(id: $0.id.description, name: $0.name) }))
+            }
+            return page
         }
         guard let model else { throw ConsoleError.notFound }
         return try env.page("member", title: "\(model.name) \(model.id)", context: context, status: status, flash: flash, model)
@@ -145,6 +159,20 @@ struct MembersController: Sendable {
                     : " 日间照料费已付，请退款 ¥\(formatYuan(fen: fee.amountFen))。The fee was paid: refund it."
             }
             return message
+        }
+    }
+
+    /// Releases a child to a registered guardian without the slip or code, after staff checked the adult's ID.
+    @Sendable func release(_ request: Request, context: ConsoleContext) async throws -> Response {
+        let form = try await decodeForm(ReleaseForm.self, request, context)
+        let desk = env.desk
+        return try await action(request, context) { staff, id in
+            guard let guardian = form.guardian.flatMap({ MemberID($0.trimmingCharacters(in: .whitespaces)) }) else {
+                throw KioskError("请选择来接孩子的监护人。Choose the guardian who is collecting.")
+            }
+            let d = try desk.releaseChild(id, venue: form.venue ?? "", to: guardian, reason: form.reason ?? "", staff: staff)
+            guard d.accepted else { throw KioskError(d.message.zh + " " + d.message.en) }
+            return "\(id) 已交给监护人 \(guardian)（已记录）。\(id) went home with guardian \(guardian) (recorded)."
         }
     }
 
@@ -245,6 +273,19 @@ struct MemberPage {
     let bornValue: String
     /// The last 30 days' check-ins, check-outs and refusals, newest first (at most 50).
     let visits: [VisitLine]
+    /// A child inside a venue that hands children over by code: who may collect them without it.
+    struct Release {
+        struct Guardian {
+            let id: String
+            let name: String
+        }
+        let venue: String
+        let zh: String
+        let en: String
+        let since: String
+        let guardians: [Guardian]
+    }
+    var release: [Release] = []
     let hasVisits: Bool
     let csrf: String
 
