@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", exact: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", exact: "1.7.4"),
+        // The hub's /metrics: Prometheus' text format (it brings swift-metrics and swift-atomics, pinned below).
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         // Not used by our targets directly, but pinned too: everything the build compiles is named here, at one
         // version (Package.resolved stays out of the repository). Raise one on purpose, then regenerate the
         // appliance's order file (kiosk/dev/order-file.sh) and check the memory budget (docs/memory.md).
@@ -132,6 +134,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 

@@ -111,7 +111,7 @@ enum HubDashboard {
         return escape(s.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")
     }
 
-    static func page(stats: HubStats, kiosks: [HubKiosk], now: Date) -> String {
+    static func page(stats: HubStats, kiosks: [HubKiosk], now: Date, operations: String = "") -> String {
         let days = stats.perDay
         let peak = max(1, days.map(\.1).max() ?? 1)
         let barWidth = 24
@@ -130,11 +130,7 @@ enum HubDashboard {
         for r in stats.rows {
             table += "<tr><td>\(r.day)</td><td>\(escape(r.venue))</td><td>\(escape(r.group))</td><td class=\"n\">\(r.visits)</td></tr>\n"
         }
-        var kioskRows = ""
-        for k in kiosks {
-            let last = k.lastUploadAt.map(ISOTime.format) ?? "—"
-            kioskRows += "<tr><td>\(escape(k.id))</td><td>\(escape(k.centre))</td><td class=\"n\">\(k.lastSeq)</td><td>\(last)</td></tr>\n"
-        }
+        let kioskRows = HubLagView.kioskRows(kiosks, now: now)
         let centre = escape(stats.centre ?? "")
         return """
             <!doctype html>
@@ -143,7 +139,7 @@ enum HubDashboard {
             <style>
             body{font:18px/1.5 "Noto Sans CJK SC",sans-serif;margin:2rem;color:#111;background:#fff}
             table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #888;padding:.3rem .8rem;text-align:left}
-            .n{text-align:right}label{margin-right:1rem}input,button{font-size:18px;padding:.3rem}
+            .n{text-align:right}.warn{color:#a00;font-weight:bold}label{margin-right:1rem}input,button{font-size:18px;padding:.3rem}
             </style></head><body>
             <h1>到访统计 <small>District visits</small></h1>
             <form method="get" action="/">
@@ -158,8 +154,9 @@ enum HubDashboard {
             <table><thead><tr><th>日期 Day</th><th>场馆 Venue</th><th>人群 Group</th><th>到访 Visits</th></tr></thead><tbody>
             \(table)</tbody></table>
             <h2>终端 Kiosks</h2>
-            <table><thead><tr><th>终端 Kiosk</th><th>中心 Centre</th><th>已收到 Last seq</th><th>最近上传 Last upload (UTC)</th></tr></thead><tbody>
+            <table><thead><tr>\(HubLagView.kioskHead)</tr></thead><tbody>
             \(kioskRows)</tbody></table>
+            \(operations)
             <p>JSON: <a href="/v1/stats?from=\(stats.from)&amp;to=\(stats.to)\(stats.centre.map { "&amp;centre=" + queryValue($0) } ?? "")">/v1/stats</a> · \(ISOTime.format(now))</p>
             </body></html>
             """

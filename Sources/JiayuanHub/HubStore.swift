@@ -11,14 +11,34 @@ public struct HubKiosk: Hashable, Sendable {
     public var lastSeq: Int64
     public var lastUploadAt: Date?
     public var createdAt: Date
+    /// The events the kiosk said it still had to send (its `Jiayuan-Backlog` header), and when it said so.
+    public var reportedBacklog: Int64?
+    public var backlogReportedAt: Date?
 
     /// Creates a record.
-    public init(id: String, centre: String, lastSeq: Int64, lastUploadAt: Date?, createdAt: Date) {
+    public init(
+        id: String, centre: String, lastSeq: Int64, lastUploadAt: Date?, createdAt: Date, reportedBacklog: Int64? = nil,
+        backlogReportedAt: Date? = nil
+    ) {
         self.id = id
         self.centre = centre
         self.lastSeq = lastSeq
         self.lastUploadAt = lastUploadAt
         self.createdAt = createdAt
+        self.reportedBacklog = reportedBacklog
+        self.backlogReportedAt = backlogReportedAt
+    }
+}
+
+/// What the store did with a batch: the answer, and how many of its events were new (stored now).
+public struct HubReceipt: Hashable, Sendable {
+    public var verdict: HubChain.Verdict
+    public var stored: Int
+
+    /// A receipt.
+    public init(verdict: HubChain.Verdict, stored: Int) {
+        self.verdict = verdict
+        self.stored = stored
     }
 }
 
@@ -66,7 +86,10 @@ public protocol HubStore: Sendable {
 
     /// Checks a batch (ascending, consecutive seqs, each event validated) against what is held for `kiosk` and stores the new
     /// events in one transaction, answering per `HubChain.plan`. Resends are acknowledged again.
-    func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict
+    func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubReceipt
+
+    /// Records the backlog a kiosk reported with a batch (for the dashboard and `/metrics`).
+    func recordBacklog(kiosk: String, backlog: Int64, at: Date) throws
 
     /// Accepted check-ins per UTC hour, centre, venue and group, for `from <= at < to`.
     func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits]
@@ -106,18 +129,19 @@ public enum HubToken {
 }
 
 /// Opens the store a `--database` value names: nothing (the SQLite file `hub.sqlite` in `dataDirectory`),
-/// `sqlite:PATH` or a path, or `postgres://…` / `postgresql://…`. `zone` is the district's zone for the
-/// PostgreSQL rollup's days (a different zone than the rollup's rebuilds it); nil keeps the rollup's.
-public func openHubStore(database: String?, dataDirectory: String, zone: TimeZone? = nil) throws -> any HubStore {
+/// `sqlite:PATH` or a path, or `postgres://…` / `postgresql://…`. `connections` bounds the database
+/// connections: PostgreSQL's pool, or SQLite's readers (SQLite has one writer). `zone` is the district's zone
+/// for the PostgreSQL rollup's days (a different zone than the rollup's rebuilds it); nil keeps the rollup's.
+public func openHubStore(database: String?, dataDirectory: String, connections: Int = 4, zone: TimeZone? = nil) throws -> any HubStore {
     guard let database, !database.isEmpty else {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        return try SQLiteHubStore(path: dataDirectory + "/hub.sqlite")
+        return try SQLiteHubStore(path: dataDirectory + "/hub.sqlite", readers: connections)
     }
     if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
-        return try PostgresHubStore(url: database, zone: zone)
+        return try PostgresHubStore(url: database, connections: connections, zone: zone)
     }
     let path = database.hasPrefix("sqlite:") ? String(database.dropFirst("sqlite:".count)) : database
-    return try SQLiteHubStore(path: path)
+    return try SQLiteHubStore(path: path, readers: connections)
 }
 
 /// Database addresses given to the hub.

@@ -115,6 +115,14 @@ public final class PostgresHubStore: HubStore {
             """
         ),
         (3, PostgresSchema.partitionedEvents),
+        // The backlog each kiosk reports with its batches (issue 15). Numbered 4: 2 and 3 are other changes'.
+        (
+            4,
+            """
+            ALTER TABLE hub_kiosk ADD COLUMN reported_backlog bigint CHECK (reported_backlog >= 0);
+            ALTER TABLE hub_kiosk ADD COLUMN backlog_reported_at timestamptz;
+            """
+        ),
     ]
 
     /// Applies the migrations not yet applied (shipped ones are never edited), under an advisory lock so
@@ -165,7 +173,9 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    static let kioskColumns = "id, centre, last_seq, \(utc("last_upload_at")) AS last_upload_at, \(utc("created_at")) AS created_at"
+    static let kioskColumns =
+        "id, centre, last_seq, \(utc("last_upload_at")) AS last_upload_at, \(utc("created_at")) AS created_at, reported_backlog, "
+        + "\(utc("backlog_reported_at")) AS backlog_reported_at"
 
     static func kiosks(_ r: PGResult) -> [HubKiosk] {
         (0..<r.count).map { i in
@@ -173,7 +183,9 @@ public final class PostgresHubStore: HubStore {
                 id: r.string(i, "id") ?? "", centre: r.string(i, "centre") ?? "", lastSeq: r.int64(i, "last_seq") ?? 0,
                 lastUploadAt: r.string(i, "last_upload_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) },
                 createdAt: r.string(i, "created_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) }
-                    ?? Date(timeIntervalSince1970: 0))
+                    ?? Date(timeIntervalSince1970: 0),
+                reportedBacklog: r.int64(i, "reported_backlog"),
+                backlogReportedAt: r.string(i, "backlog_reported_at").flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) })
         }
     }
 
@@ -199,7 +211,7 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+    public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubReceipt {
         try ensurePartitions(now: at, events: events)
         // Two kiosks of one centre may lock rollup rows in different orders: PostgreSQL then aborts one
         // transaction (deadlock), which is simply run again.
@@ -214,7 +226,7 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    func receiveOnce(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+    func receiveOnce(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubReceipt {
         try pool.withConnection { c in
             try c.transaction { c in
                 let head = try c.execute("SELECT last_seq, last_hash, centre FROM hub_kiosk WHERE id = $1 FOR UPDATE", [kiosk])
@@ -251,8 +263,16 @@ public final class PostgresHubStore: HubStore {
                         String(plan.newHead.seq), plan.newHead.hash, now, kiosk, plan.insert.isEmpty ? "false" : "true", idempotencyKey,
                         String(events.first?.seq ?? 0), String(events.last?.seq ?? 0),
                     ])
-                return plan.verdict
+                return HubReceipt(verdict: plan.verdict, stored: plan.insert.count)
             }
+        }
+    }
+
+    public func recordBacklog(kiosk: String, backlog: Int64, at: Date) throws {
+        try pool.withConnection { c in
+            _ = try c.execute(
+                "UPDATE hub_kiosk SET reported_backlog = $1, backlog_reported_at = $2 WHERE id = $3",
+                [String(max(0, backlog)), ISOTime.format(at), kiosk])
         }
     }
 

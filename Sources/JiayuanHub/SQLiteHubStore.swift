@@ -8,9 +8,11 @@ public struct SQLiteHubStore: HubStore {
     public var kind: String { "sqlite" }
     let writer: any DatabaseWriter
 
-    /// Opens (creating and migrating) the hub database at `path`.
-    public init(path: String) throws {
+    /// Opens (creating and migrating) the hub database at `path`, with at most `readers` reading connections
+    /// (besides the one writer).
+    public init(path: String, readers: Int = 4) throws {
         var config = Configuration()
+        config.maximumReaderCount = max(1, readers)
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -99,6 +101,14 @@ public struct SQLiteHubStore: HubStore {
                       BEGIN SELECT RAISE(ABORT, 'uploaded events are never deleted'); END;
                     """)
         }
+        // The backlog each kiosk reports with its batches (issue 15); after the other changes' migrations.
+        migrator.registerMigration("v4: reported backlog") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE kiosk ADD COLUMN reported_backlog INTEGER CHECK (reported_backlog >= 0);
+                    ALTER TABLE kiosk ADD COLUMN backlog_reported_at TEXT;
+                    """)
+        }
         return migrator
     }
 
@@ -132,10 +142,12 @@ public struct SQLiteHubStore: HubStore {
         HubKiosk(
             id: row["id"], centre: row["centre"], lastSeq: row["last_seq"],
             lastUploadAt: (row["last_upload_at"] as String?).flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) },
-            createdAt: ISOTime.parse(row["created_at"], defaultZone: ISOTime.utc) ?? Date(timeIntervalSince1970: 0))
+            createdAt: ISOTime.parse(row["created_at"], defaultZone: ISOTime.utc) ?? Date(timeIntervalSince1970: 0),
+            reportedBacklog: row["reported_backlog"],
+            backlogReportedAt: (row["backlog_reported_at"] as String?).flatMap { ISOTime.parse($0, defaultZone: ISOTime.utc) })
     }
 
-    public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubChain.Verdict {
+    public func receive(kiosk: String, events: [WireEvent], idempotencyKey: String?, at: Date) throws -> HubReceipt {
         try writer.write { db in
             guard let head = try Row.fetchOne(db, sql: "SELECT last_seq, last_hash FROM kiosk WHERE id = ?", arguments: [kiosk]) else {
                 throw HubError("unknown kiosk \(kiosk)")
@@ -156,7 +168,15 @@ public struct SQLiteHubStore: HubStore {
                     sql: "INSERT OR IGNORE INTO batch (kiosk, idempotency_key, first_seq, last_seq, received_at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [kiosk, key, first.seq, last.seq, now])
             }
-            return plan.verdict
+            return HubReceipt(verdict: plan.verdict, stored: plan.insert.count)
+        }
+    }
+
+    public func recordBacklog(kiosk: String, backlog: Int64, at: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE kiosk SET reported_backlog = ?, backlog_reported_at = ? WHERE id = ?",
+                arguments: [max(0, backlog), ISOTime.format(at), kiosk])
         }
     }
 

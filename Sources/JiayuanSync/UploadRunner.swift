@@ -24,6 +24,8 @@ public struct UploadRunner: Sendable {
         case stopped(seq: Int64)
         /// A failure; the next try is in `retryIn` seconds.
         case failed(message: String, retryIn: Double)
+        /// The hub is busy (`503`); the next try is in `retryIn` seconds (its `Retry-After` with jitter).
+        case busy(retryIn: Double)
     }
 
     /// How a drain ended.
@@ -42,15 +44,18 @@ public struct UploadRunner: Sendable {
     /// The longest wait between retries, in seconds.
     public var maxRetryWait: Double
     private let sleep: @Sendable (Duration) async throws -> Void
+    private let lane: DispatchQueue
     private static let lane = DispatchQueue(label: "jiayuan.upload")
 
-    /// A runner for `uploader`; `sleep` is injected so tests need no real waiting.
+    /// A runner for `uploader`; `sleep` is injected so tests need no real waiting. The uploader's blocking
+    /// steps run on `lane` (one shared serial queue unless given: a kiosk has one uploader).
     public init(
-        uploader: Uploader, maxRetryWait: Double? = nil,
+        uploader: Uploader, maxRetryWait: Double? = nil, lane: DispatchQueue? = nil,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.uploader = uploader
         self.maxRetryWait = maxRetryWait ?? uploader.settings.retryMax
+        self.lane = lane ?? Self.lane
         self.sleep = sleep
     }
 
@@ -63,7 +68,7 @@ public struct UploadRunner: Sendable {
         while !Task.isCancelled {
             let step: Uploader.Step
             do {
-                step = try await Self.offload { [uploader] in try uploader.step() }
+                step = try await Self.offload(on: lane) { [uploader] in try uploader.step() }
             } catch {
                 step = .failed(KioskError.describe(error))
             }
@@ -91,6 +96,11 @@ public struct UploadRunner: Sendable {
                 let wait = backoff.next(using: &rng)
                 progress(.failed(message: message, retryIn: wait))
                 try await sleep(.milliseconds(Int64(wait * 1000)))
+            case .busy(let retryAfter):
+                // Asked to come back later: every mode waits (it is no failure), longer each time in a row.
+                let wait = backoff.next(retryAfter: retryAfter, using: &rng)
+                progress(.busy(retryIn: wait))
+                try await sleep(.milliseconds(Int64(wait * 1000)))
             case .failed(let message):
                 if case .drain(retry: false) = mode { return .failed(message) }
                 let wait = backoff.next(using: &rng)
@@ -113,7 +123,7 @@ public struct UploadRunner: Sendable {
     }
 
     /// Runs the uploader's blocking step on the upload lane, never on the cooperative pool.
-    private static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    private static func offload<T: Sendable>(on lane: DispatchQueue, _ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             lane.async { continuation.resume(with: Result { try work() }) }
         }

@@ -83,6 +83,9 @@ public final class Uploader: Sendable {
         /// The hub refused the kiosk (token, centre, a malformed batch): retrying will not help until
         /// someone fixes the configuration.
         case refused(String)
+        /// The hub is saturated (`503`): nothing is wrong, come back after `retryAfter` seconds (its
+        /// `Retry-After`, nil when it gave none). Not recorded as a failure: staff are not alarmed.
+        case busy(retryAfter: Double?)
     }
 
     public let database: AppDatabase
@@ -172,6 +175,8 @@ public final class Uploader: Sendable {
                 headers: [
                     ("Authorization", "Bearer \(settings.token)"), ("Content-Type", "application/json"),
                     ("Content-Encoding", "gzip"), ("Idempotency-Key", batch.key),
+                    // What is left after this batch, for the district's view of each kiosk's lag.
+                    (Self.backlogHeader, String(max(0, state.lastSeq - batch.last))),
                 ],
                 body: batch.body)
         } catch {
@@ -206,6 +211,8 @@ public final class Uploader: Sendable {
             let through = max(state.acknowledgedThrough, min(answered, seq - 1, batch.last))
             try database.recordUploadConflict(seq: seq, reason: reason, acknowledgedThrough: through, at: clock())
             return .conflict(seq: seq, reason: reason)
+        case 503:
+            return .busy(retryAfter: reply.headers["retry-after"].flatMap { RetryAfter.seconds($0, now: clock()) })
         case 401, 403:
             try database.recordUploadFailure("the hub refused this kiosk (HTTP \(reply.status): \(reason))", at: clock())
             return .refused("the hub refused this kiosk (HTTP \(reply.status): \(reason))")
@@ -216,6 +223,9 @@ public final class Uploader: Sendable {
             return try failed("the hub answered HTTP \(reply.status): \(reason)")
         }
     }
+
+    /// The request header that carries the events not yet acknowledged after the batch it comes with.
+    public static let backlogHeader = "Jiayuan-Backlog"
 
     private func failed(_ message: String) throws -> Step {
         try database.recordUploadFailure(message, at: clock())

@@ -118,6 +118,8 @@ struct UploadService: Service, CustomStringConvertible {
                     logger.error("uploads stopped: the hub refused the chain", metadata: ["upload.seq": "\(seq)"])
                 case .failed(let message, let wait):
                     logger.warning("upload failed", metadata: ["error": "\(message)", "upload.retry_seconds": "\(Int(wait))"])
+                case .busy(let wait):
+                    logger.info("the hub is busy", metadata: ["upload.retry_seconds": "\(Int(wait))"])
                 }
             }
         }

@@ -263,8 +263,49 @@ public struct Backoff: Sendable, Equatable {
         return Double.random(in: (ceiling / 10)...ceiling, using: &rng)
     }
 
+    /// Records a "hub busy" answer (`503`) and returns how long to wait (seconds): the longer of what the hub
+    /// asked (`retryAfter`, at most `cap`, so a hub cannot park a kiosk for a day) and the back-off, plus a
+    /// random part of up to half of that (at least up to a second), so kiosks told the same `Retry-After` do
+    /// not all come back in the same instant. Never more than 1.5 × `cap`.
+    public mutating func next(retryAfter: Double?, using rng: inout some RandomNumberGenerator) -> Double {
+        let backoff = next(using: &rng)
+        let asked = min(max(retryAfter ?? 0, 0), cap)
+        let wait = max(asked, backoff)
+        return wait + Double.random(in: 0...max(min(1, cap), wait / 2), using: &rng)
+    }
+
     /// Records a success.
     public mutating func reset() { failures = 0 }
+}
+
+/// The `Retry-After` header of an HTTP answer (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
+public enum RetryAfter {
+    /// Seconds to wait from `now`: a whole number of seconds, or an IMF-fixdate such as
+    /// `Sun, 06 Dec 2026 10:00:00 GMT` (a date already past is 0). Nil when the value is neither.
+    public static func seconds(_ value: String, now: Date) -> Double? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if !text.isEmpty, text.utf8.count <= 10, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return Double(text) }
+        guard let date = httpDate(text) else { return nil }
+        return max(0, date.timeIntervalSince(now))
+    }
+
+    /// Parses an IMF-fixdate (the one form servers must send).
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: text)
+    }
+
+    /// The IMF-fixdate of `date`, as a server writes it.
+    public static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
 }
 
 /// The `Idempotency-Key` of a batch: the same events always give the same key (also after a restart).

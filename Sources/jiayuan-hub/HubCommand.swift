@@ -49,10 +49,11 @@ struct HubStoreOptions: ParsableArguments {
         }
     }
 
-    func open(zone: TimeZone? = nil) throws -> any HubStore {
+    func open(connections: Int = 4, zone: TimeZone? = nil) throws -> any HubStore {
         let environment = ProcessInfo.processInfo.environment
         let dir = data ?? environment["JIAYUAN_HUB_DATA"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/jiayuan-hub"
-        return try openHubStore(database: database ?? environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir, zone: zone)
+        return try openHubStore(
+            database: database ?? environment["JIAYUAN_HUB_DATABASE"], dataDirectory: dir, connections: connections, zone: zone)
     }
 }
 
@@ -74,6 +75,19 @@ struct HubServe: AsyncParsableCommand {
     @Option(help: "Listen address.") var host = "127.0.0.1"
     @Option(help: "Port.") var port = 8090
     @OptionGroup var zone: ZoneOption
+    @Option(help: "Database connections (PostgreSQL's pool; SQLite's readers).") var dbConnections = 4
+    @Option(help: "Batches worked on at once, each on a worker thread of its own.") var maxInFlight = 8
+    @Option(help: "Batches that may wait for a turn; beyond them the hub answers 503 with Retry-After.") var maxWaiting = 64
+    @Option(help: "The Retry-After of a 503, in seconds.") var retryAfter = 5
+
+    func validate() throws {
+        guard (1...256).contains(dbConnections), (1...1024).contains(maxInFlight), (0...100_000).contains(maxWaiting),
+            (1...3600).contains(retryAfter)
+        else {
+            throw ValidationError(
+                "--db-connections 1…256, --max-in-flight 1…1024, --max-waiting 0…100000, --retry-after 1…3600 seconds")
+        }
+    }
 
     func run() async throws {
         var logger = Logger(label: "jiayuan-hub")
@@ -82,7 +96,12 @@ struct HubServe: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.zone = zone.timeZone
-        try await runHub(store: try store.open(zone: options.zone), options: options, logger: logger)
+        options.databaseConnections = dbConnections
+        options.maxInFlight = maxInFlight
+        options.maxWaiting = maxWaiting
+        options.retryAfterSeconds = retryAfter
+        options.metricsToken = ProcessInfo.processInfo.environment["JIAYUAN_HUB_METRICS_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        try await runHub(store: try store.open(connections: dbConnections, zone: options.zone), options: options, logger: logger)
     }
 }
 

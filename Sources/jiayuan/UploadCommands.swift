@@ -49,6 +49,8 @@ struct Upload: AsyncParsableCommand {
             case .failed(let message, let wait):
                 let left = (try? kiosk.database.uploadState().backlog) ?? 0
                 bar.note(String(format: "%@; trying again in %.0f s (%lld left)", message, wait, left))
+            case .busy(let wait):
+                bar.note(String(format: "the hub is busy; trying again in %.0f s", wait))
             }
         }
         bar.finish()

@@ -164,15 +164,23 @@ public final class HubProcess: @unchecked Sendable {
     public let logPath: String
     /// Extra environment for the process (`NOTIFY_SOCKET`, `WATCHDOG_USEC`).
     public let environment: [String: String]
+    /// Extra `serve` arguments (`--max-in-flight 4` …).
+    public let serveArguments: [String]
     private var process: Process?
+
+    /// The process id while it runs.
+    public var pid: Int32? { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }
 
     /// The hub's base address.
     public var url: String { "http://127.0.0.1:\(port)" }
 
     /// Starts a hub with its data in `data` (and `database`, a PostgreSQL URL, when given).
-    public init(data: String, database: String?, port: Int = Loopback.freePort(), environment: [String: String] = [:]) throws {
+    public init(
+        data: String, database: String?, port: Int = Loopback.freePort(), environment: [String: String] = [:], serveArguments: [String] = []
+    ) throws {
         self.port = port
         self.environment = environment
+        self.serveArguments = serveArguments
         self.data = data
         self.database = database
         logPath = data + "/hub-\(port).log"
@@ -187,7 +195,8 @@ public final class HubProcess: @unchecked Sendable {
     public func start() throws {
         let health = url + "/healthz"
         process = try Run.startJiayuan(
-            ["serve", "--port", String(port)] + storeArguments, log: logPath, environment: environment, poll: 0.05, binary: Run.hubBinary
+            ["serve", "--port", String(port)] + storeArguments + serveArguments, log: logPath, environment: environment, poll: 0.05,
+            binary: Run.hubBinary
         ) {
             (try? Run.program("/usr/bin/curl", ["-sf", "-o", "/dev/null", health]).status) == 0
         }
