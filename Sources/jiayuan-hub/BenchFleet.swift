@@ -24,6 +24,8 @@ struct BenchFleet: ParsableCommand {
     @Option(help: "hub instances (jiayuan-hub serve processes).") var instances = 2
     @Option(help: "Events per batch.") var batch = 500
     @Option(help: "Kiosks per centre.") var perCentre = 2
+    @Option(help: "Each instance's --max-waiting (default: all the kiosks, so that none is told to come back later).")
+    var maxWaiting: Int?
     @Option(help: "Directory for the instances' logs (default: a new temporary one).") var dir: String?
 
     func validate() throws {
@@ -54,7 +56,9 @@ struct BenchFleet: ParsableCommand {
             for h in hubs { h.waitUntilExit() }
         }
         for (i, port) in ports.enumerated() {
-            hubs.append(try BenchUpload().startHub(data: root + "/hub-\(i)", database: postgres, port: port))
+            hubs.append(
+                try BenchUpload().startHub(
+                    data: root + "/hub-\(i)", database: postgres, port: port, extra: ["--max-waiting", String(maxWaiting ?? kiosks)]))
         }
         let outcome = FleetOutcome()
         let group = DispatchGroup()

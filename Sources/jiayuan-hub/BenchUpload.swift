@@ -99,10 +99,10 @@ struct BenchUpload: ParsableCommand {
         return try SQLiteHubStore(path: path)
     }
 
-    func startHub(data: String, database: String?, port: Int) throws -> Process {
+    func startHub(data: String, database: String?, port: Int, extra: [String] = []) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        p.arguments = ["serve", "--data", data, "--port", String(port)] + (database.map { ["--database", $0] } ?? [])
+        p.arguments = ["serve", "--data", data, "--port", String(port)] + (database.map { ["--database", $0] } ?? []) + extra
         var env = ProcessInfo.processInfo.environment
         env["LOG_LEVEL"] = "warning"
         p.environment = env
