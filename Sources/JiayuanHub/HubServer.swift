@@ -36,7 +36,7 @@ public struct HubOptions: Sendable {
     /// Batches this instance works on at once, each on one of its worker threads (`--max-in-flight`).
     public var maxInFlight = 8
     /// Batches that may wait for a turn, their bodies unread (`--max-waiting`); more are answered 503.
-    public var maxWaiting = 64
+    public var maxWaiting = 512
     /// The `Retry-After` of a 503, in seconds (`--retry-after`); kiosks add their own jitter.
     public var retryAfterSeconds = 5
     /// A token that lets a scraper read `/metrics` from any address (`$JIAYUAN_HUB_METRICS_TOKEN`); without

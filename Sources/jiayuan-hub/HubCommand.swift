@@ -77,7 +77,7 @@ struct HubServe: AsyncParsableCommand {
     @OptionGroup var zone: ZoneOption
     @Option(help: "Database connections (PostgreSQL's pool; SQLite's readers).") var dbConnections = 4
     @Option(help: "Batches worked on at once, each on a worker thread of its own.") var maxInFlight = 8
-    @Option(help: "Batches that may wait for a turn; beyond them the hub answers 503 with Retry-After.") var maxWaiting = 64
+    @Option(help: "Batches that may wait for a turn; beyond them the hub answers 503 with Retry-After.") var maxWaiting = 512
     @Option(help: "The Retry-After of a 503, in seconds.") var retryAfter = 5
 
     func validate() throws {
