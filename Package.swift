@@ -69,6 +69,8 @@ let package = Package(
         .target(name: "JiayuanPostgres", dependencies: ["CLibPQ"]),
         // systemd's sd_notify (READY, WATCHDOG, STOPPING) without libsystemd: one datagram; the kiosk and the hub.
         .target(name: "JiayuanSystemd"),
+        // Starting programs with posix_spawn (Foundation's Process.run can crash on Linux with many descriptors open).
+        .target(name: "JiayuanProcess"),
 
         // MARK: The kiosk's parts.
         // The kiosk's SQLite database (GRDB, WAL, migrations, the attendance log); the only target that sees GRDB's writer.
@@ -98,7 +100,7 @@ let package = Package(
             name: "JiayuanWeb",
             dependencies: [
                 "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanCUPS", "JiayuanScanning", "JiayuanPrinting", "JiayuanSync",
-                "JiayuanSystemd",
+                "JiayuanSystemd", "JiayuanProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -117,7 +119,7 @@ let package = Package(
         .target(
             name: "JiayuanBench",
             dependencies: [
-                "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanWeb", "JiayuanPrinting", "JiayuanCUPS",
+                "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanWeb", "JiayuanPrinting", "JiayuanCUPS", "JiayuanProcess",
                 // Only for the bare-SQLite baseline the check-in bench measures the kiosk against.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -144,7 +146,7 @@ let package = Package(
             name: "jiayuan",
             dependencies: [
                 "JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanCUPS", "JiayuanPrinting", "JiayuanSync", "JiayuanWeb",
-                "JiayuanBench",
+                "JiayuanBench", "JiayuanProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -154,7 +156,7 @@ let package = Package(
             name: "jiayuan-hub",
             dependencies: [
                 "JiayuanDomain", "JiayuanWire", "JiayuanHub", "JiayuanHTTP", "JiayuanStore", "JiayuanKiosk", "JiayuanSync", "JiayuanBench",
-                "JiayuanGzip",
+                "JiayuanGzip", "JiayuanProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -172,7 +174,7 @@ let package = Package(
         // MARK: Tests.
         .target(
             name: "JiayuanTestSupport",
-            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanPrinting", "JiayuanBench"],
+            dependencies: ["JiayuanDomain", "JiayuanStore", "JiayuanKiosk", "JiayuanPrinting", "JiayuanBench", "JiayuanProcess"],
             path: "Tests/JiayuanTestSupport"
         ),
         .testTarget(

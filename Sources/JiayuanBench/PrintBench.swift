@@ -2,6 +2,7 @@ import Foundation
 import JiayuanCUPS
 import JiayuanDomain
 import JiayuanPrinting
+import JiayuanProcess
 
 /// `jiayuan bench print`: encoding speed against python-escpos, and CUPS latency against `lp -o raw`.
 public enum PrintBench {
@@ -53,7 +54,7 @@ public enum PrintBench {
 
     /// Runs the Python side with `python` (a venv with python-escpos); returns receipts per second.
     public static func python(_ python: String, script: String, doc: PrintDocument, paper: PaperWidth, count: Int) throws -> Double {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, String(count)]
         let input = Pipe(), output = Pipe()
@@ -91,34 +92,6 @@ public enum PrintBench {
         }
         times.sort()
         return times[times.count / 2]
-    }
-}
-
-/// Starts programs with posix_spawn (Foundation's `Process` adds tens of milliseconds on Linux, which would
-/// swamp the latencies the benchmarks measure).
-public enum Spawn {
-    /// Starts `path` with `arguments`, stdout and stderr discarded; returns its process id.
-    public static func start(_ path: String, _ arguments: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw KioskError("cannot run \(path): \(String(cString: strerror(rc)))") }
-        return pid
-    }
-
-    /// Runs `path` with `arguments` and waits for it; returns the exit status.
-    @discardableResult
-    public static func run(_ path: String, _ arguments: [String]) throws -> Int32 {
-        let pid = try start(path, arguments)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        return (status >> 8) & 0xFF
     }
 }
 

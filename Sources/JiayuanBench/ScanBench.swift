@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanDomain
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanStore
 
 #if canImport(Glibc)

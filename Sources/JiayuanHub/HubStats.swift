@@ -26,22 +26,6 @@ public struct HubStats: Hashable, Sendable {
         (LocalTime.instant(date: from, minute: 0, in: zone), LocalTime.instant(date: to.adding(days: 1), minute: 0, in: zone))
     }
 
-    /// Folds hourly figures into local days (all centres together unless one was asked for).
-    public init(from: CivilDate, to: CivilDate, centre: String?, hourly: [HourlyVisits], zone: TimeZone) {
-        self.from = from
-        self.to = to
-        self.centre = centre
-        var sums: [Row: Int] = [:]
-        for h in hourly {
-            let key = Row(day: LocalTime(h.hour, in: zone).date, venue: h.venue, group: h.group, visits: 0)
-            sums[key, default: 0] += h.visits
-        }
-        rows = sums.map {
-            var r = $0.key; r.visits = $0.value; return r
-        }
-        .sorted { ($0.day, $0.venue, $0.group) < ($1.day, $1.venue, $1.group) }
-    }
-
     /// The figures of a store's daily rows.
     public init(from: CivilDate, to: CivilDate, centre: String?, daily: [DailyVisits]) {
         self.from = from

@@ -42,25 +42,6 @@ public struct HubReceipt: Hashable, Sendable {
     }
 }
 
-/// Accepted check-ins in one UTC hour for one venue and group (the hub turns hours into local days).
-public struct HourlyVisits: Hashable, Sendable {
-    /// The start of the UTC hour.
-    public var hour: Date
-    public var centre: String
-    public var venue: String
-    public var group: String
-    public var visits: Int
-
-    /// Creates a row.
-    public init(hour: Date, centre: String, venue: String, group: String, visits: Int) {
-        self.hour = hour
-        self.centre = centre
-        self.venue = venue
-        self.group = group
-        self.visits = visits
-    }
-}
-
 /// A hub error in plain words.
 public struct HubError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
@@ -90,9 +71,6 @@ public protocol HubStore: Sendable {
 
     /// Records the backlog a kiosk reported with a batch (for the dashboard and `/metrics`).
     func recordBacklog(kiosk: String, backlog: Int64, at: Date) throws
-
-    /// Accepted check-ins per UTC hour, centre, venue and group, for `from <= at < to`.
-    func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits]
 
     /// Visits and distinct members per local day (in `zone`), centre, venue and group for days `from...to`,
     /// all centres added up when `centre` is nil; voided visits are not counted. PostgreSQL answers from its

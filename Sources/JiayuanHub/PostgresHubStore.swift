@@ -284,26 +284,6 @@ public final class PostgresHubStore: HubStore {
         }
     }
 
-    public func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits] {
-        try pool.withConnection { c in
-            let r = try c.execute(
-                """
-                SELECT to_char(date_trunc('hour', e.at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24') AS hour, k.centre AS centre, e.venue AS venue,
-                       COALESCE(e.grp, '') AS grp, count(*) AS n
-                FROM hub_event e JOIN hub_kiosk k ON k.id = e.kiosk
-                WHERE e.at >= $1 AND e.at < $2 AND e.outcome = 'accepted' AND e.direction = 'in' AND ($3::text IS NULL OR k.centre = $3)
-                  AND NOT EXISTS (SELECT 1 FROM hub_event v WHERE v.kiosk = e.kiosk AND v.corrects = e.seq)
-                GROUP BY 1, 2, 3, 4 ORDER BY 1
-                """, [ISOTime.format(from), ISOTime.format(to), centre])
-            return (0..<r.count).map { i in
-                HourlyVisits(
-                    hour: ISOTime.parse((r.string(i, "hour") ?? "") + ":00:00Z", defaultZone: ISOTime.utc) ?? from,
-                    centre: r.string(i, "centre") ?? "",
-                    venue: r.string(i, "venue") ?? "", group: r.string(i, "grp") ?? "", visits: Int(r.int64(i, "n") ?? 0))
-            }
-        }
-    }
-
     public func eventCount(kiosk: String?) throws -> Int64 {
         try pool.withConnection { c in
             let r =

@@ -199,26 +199,6 @@ public struct SQLiteHubStore: HubStore {
         try writer.write { db in try Self.insert(db, kiosk: kiosk, events: events, receivedAt: ISOTime.format(at)) }
     }
 
-    public func hourlyVisits(from: Date, to: Date, centre: String?) throws -> [HourlyVisits] {
-        try writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT substr(e.at, 1, 13) AS hour, k.centre AS centre, e.venue AS venue, IFNULL(e."group", '') AS grp, COUNT(*) AS n
-                    FROM event e JOIN kiosk k ON k.id = e.kiosk
-                    WHERE e.at >= ?1 AND e.at < ?2 AND e.outcome = 'accepted' AND e.direction = 'in' AND (?3 IS NULL OR k.centre = ?3)
-                      AND NOT EXISTS (SELECT 1 FROM event v WHERE v.kiosk = e.kiosk AND v.corrects = e.seq)
-                    GROUP BY hour, k.centre, e.venue, grp ORDER BY hour
-                    """,
-                arguments: [ISOTime.format(from), ISOTime.format(to), centre]
-            ).map { row in
-                HourlyVisits(
-                    hour: ISOTime.parse((row["hour"] as String) + ":00:00Z", defaultZone: ISOTime.utc) ?? from, centre: row["centre"],
-                    venue: row["venue"], group: row["grp"], visits: row["n"])
-            }
-        }
-    }
-
     public func eventCount(kiosk: String?) throws -> Int64 {
         try writer.read { db in
             if let kiosk { return try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE kiosk = ?", arguments: [kiosk]) ?? 0 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JiayuanDomain
+import JiayuanProcess
 
 /// Spoken prompts: each distinct sentence is synthesised once with espeak-ng (Mandarin, slow) and kept
 /// as a WAV file in the data directory's `voice/` folder.
@@ -36,14 +37,10 @@ public final class VoiceCache: @unchecked Sendable {
         guard let text else { return nil }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temp = path + ".\(UUID().uuidString).tmp"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: espeak)
-        process.arguments = ["-v", "cmn", "-s", "120", "-w", temp, "--", text]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw KioskVoiceError.synthesisFailed }
+        // posix_spawn, not Foundation's Process: see `Spawn` (a kiosk has many descriptors open).
+        guard try Spawn.run(espeak, ["-v", "cmn", "-s", "120", "-w", temp, "--", text]) == 0 else {
+            throw KioskVoiceError.synthesisFailed
+        }
         _ = rename(temp, path)
         return FileManager.default.contents(atPath: path)
     }

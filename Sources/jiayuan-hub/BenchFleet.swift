@@ -6,6 +6,7 @@ import JiayuanGzip
 import JiayuanHTTP
 import JiayuanHub
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanWire
 
 #if canImport(Glibc)
@@ -50,7 +51,7 @@ struct BenchFleet: ParsableCommand {
         let store = try PostgresHubStore(url: postgres)
         for k in logs { try store.addKiosk(id: k.id, centre: k.centre, tokenHash: HubToken.hash(k.token), replace: false, at: Date()) }
         let ports = (0..<instances).map { _ in Loopback.freePort() }
-        var hubs: [Process] = []
+        var hubs: [ChildProcess] = []
         defer {
             for h in hubs where h.isRunning { kill(h.processIdentifier, SIGTERM) }
             for h in hubs { h.waitUntilExit() }

@@ -5,6 +5,7 @@ import JiayuanDomain
 import JiayuanHTTP
 import JiayuanHub
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanStore
 import JiayuanSync
 
@@ -99,8 +100,8 @@ struct BenchUpload: ParsableCommand {
         return try SQLiteHubStore(path: path)
     }
 
-    func startHub(data: String, database: String?, port: Int, extra: [String] = []) throws -> Process {
-        let p = Process()
+    func startHub(data: String, database: String?, port: Int, extra: [String] = []) throws -> ChildProcess {
+        let p = ChildProcess()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         p.arguments = ["serve", "--data", data, "--port", String(port)] + (database.map { ["--database", $0] } ?? []) + extra
         var env = ProcessInfo.processInfo.environment

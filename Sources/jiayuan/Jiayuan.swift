@@ -5,6 +5,7 @@ import JiayuanCUPS
 import JiayuanDomain
 import JiayuanKiosk
 import JiayuanPrinting
+import JiayuanProcess
 import JiayuanStore
 import JiayuanWeb
 

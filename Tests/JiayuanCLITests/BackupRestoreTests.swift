@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanBench
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -87,7 +88,7 @@ struct BackupRestoreTests {
 
         // While the kiosk runs, restore waits for it to stop.
         let port = Loopback.freePort()
-        let serve = Process()
+        let serve = ChildProcess()
         serve.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         serve.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners"]
         serve.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

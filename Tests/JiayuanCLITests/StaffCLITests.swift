@@ -1,4 +1,5 @@
 import Foundation
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -44,7 +45,7 @@ struct StaffCLITests {
         #expect(try Run.jiayuan(["staff", "list", "--data", data]).stdout.isEmpty)
 
         // While the command waits for its PIN on standard input, everything `ps` can show of it is read.
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         process.arguments = ["staff", "add", "王芳", "--role", "admin", "--pin-stdin", "--data", data]
         let input = Pipe()

@@ -1,5 +1,6 @@
 import Foundation
 import JiayuanCUPS
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -62,7 +63,7 @@ struct CUPSTestServer {
         .appendingPathComponent("kiosk/dev/cupsd.sh")
 
     func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
         let errors = Pipe()

@@ -1,5 +1,6 @@
 import Foundation
 import JiayuanPostgres
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -371,7 +372,7 @@ struct OwnCluster {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("kiosk/dev/postgres.sh").path
-        let p = Process()
+        let p = ChildProcess()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = [script, command, dir]
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -3,6 +3,7 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHub
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -17,7 +18,7 @@ final class PrivateNginx: @unchecked Sendable {
     let port: Int
     let httpPort: Int
     let certificate: String
-    private let process: Process
+    private let process: ChildProcess
 
     static let binary = "/usr/sbin/nginx"
     static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) }
@@ -163,7 +164,7 @@ struct HubFrontTests {
         #expect(try store.eventCount(kiosk: "kiosk-a") == 0, "nothing crossed an untrusted connection")
 
         // Upload in the background; SIGKILL one instance while the backlog flows.
-        let upload = Process()
+        let upload = ChildProcess()
         upload.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         upload.arguments = ["upload", "--data", data]
         upload.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

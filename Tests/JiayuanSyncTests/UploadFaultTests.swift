@@ -3,6 +3,7 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHub
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -72,8 +73,8 @@ final class UploadRig: @unchecked Sendable {
     }
 
     /// Starts `jiayuan upload` without waiting for it.
-    func startUpload(_ data: String, extra: [String] = []) throws -> Process {
-        let p = Process()
+    func startUpload(_ data: String, extra: [String] = []) throws -> ChildProcess {
+        let p = ChildProcess()
         p.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         p.arguments = ["upload", "--data", data] + extra
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
@@ -106,7 +107,7 @@ final class UploadRig: @unchecked Sendable {
     }
 }
 
-func waitForExit(_ p: Process, timeout: Double = 120) -> Int32? {
+func waitForExit(_ p: ChildProcess, timeout: Double = 120) -> Int32? {
     let deadline = Date().addingTimeInterval(timeout)
     while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     if p.isRunning {
@@ -330,7 +331,7 @@ struct UploadFaultTests {
         let rig = try UploadRig("serve-\(backend)", backend: backend)
         let (data, token) = try rig.kiosk("kiosk-a", events: 1200, batch: 500)
         let port = Loopback.freePort()
-        let serve = Process()
+        let serve = ChildProcess()
         serve.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         serve.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--no-scanners"]
         let log = rig.dir.path + "/serve.log"

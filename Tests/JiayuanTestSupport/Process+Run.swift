@@ -1,4 +1,5 @@
 import Foundation
+import JiayuanProcess
 
 /// The result of running a program.
 public struct ProcessResult: Sendable {
@@ -42,36 +43,15 @@ public enum Run {
     public static func program(
         _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]
     ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "JIAYUAN_DATA")
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        // Read both pipes to the end before waiting, so a chatty child cannot block on a full pipe.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var errData = Data()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
+        // posix_spawn, not Foundation's Process.run, which crashes now and then with many descriptors open
+        // (swift-corelibs-foundation PR #5472): see `Spawn`.
+        let r = try Spawn.capture(executable, arguments, environment: env, stdin: stdin ?? Data())
         return ProcessResult(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self), stdoutData: outData)
+            status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self),
+            stdoutData: r.stdout)
     }
 
     /// Runs the `jiayuan` binary.
@@ -84,8 +64,8 @@ public enum Run {
     public static func startJiayuan(
         _ arguments: [String], log: String, environment: [String: String] = [:], timeout: Double = 20, poll: Double = 0.02,
         binary: String = jiayuanBinary, ready: () -> Bool
-    ) throws -> Process {
-        let p = Process()
+    ) throws -> ChildProcess {
+        let p = ChildProcess()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment

@@ -2,6 +2,7 @@ import Foundation
 import JiayuanBench
 import JiayuanDomain
 import JiayuanKiosk
+import JiayuanProcess
 
 #if canImport(Glibc)
     import Glibc
@@ -166,7 +167,7 @@ public final class HubProcess: @unchecked Sendable {
     public let environment: [String: String]
     /// Extra `serve` arguments (`--max-in-flight 4` …).
     public let serveArguments: [String]
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// The process id while it runs.
     public var pid: Int32? { process.flatMap { $0.isRunning ? $0.processIdentifier : nil } }

@@ -3,6 +3,7 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHTTP
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -19,7 +20,7 @@ final class CappedServe: @unchecked Sendable {
     let notify: Int32
     let log: String
     let cardCode: String
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// A demo kiosk whose veterans' corner (open all day, so no test depends on the hour) prints a receipt
     /// at every check-in, started under at most `descriptors` open files when given.

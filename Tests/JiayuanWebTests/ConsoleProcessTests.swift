@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanBench
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -16,7 +17,7 @@ struct ConsoleProcessTests {
         let data: String
         let port = Loopback.freePort()
         let consolePort = Loopback.freePort()
-        var process: Process!
+        var process: ChildProcess!
         var log: String { dir.path + "/serve.log" }
 
         init(consoleHost: String) throws {

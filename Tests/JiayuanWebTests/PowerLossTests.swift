@@ -4,6 +4,7 @@ import JiayuanBench
 import JiayuanDomain
 import JiayuanHTTP
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import JiayuanWeb
 import Testing
@@ -21,7 +22,7 @@ final class KioskProcess: @unchecked Sendable {
     var environment: [String: String] = [:]
     let port: Int
     let log: String
-    private(set) var process: Process?
+    private(set) var process: ChildProcess?
     let client = HTTPClient(timeout: .seconds(5), connectTimeout: .seconds(1))
 
     init(data: String, port: Int = Loopback.freePort()) {

@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanBench
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -84,7 +85,7 @@ struct ScreenBrowserTests {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try #require(FileHandle(forWritingAtPath: logPath))
         defer { try? log.close() }
-        let serve = Process()
+        let serve = ChildProcess()
         serve.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         serve.arguments = ["serve", "--data", data, "--port", String(port), "--console-port", "0", "--assets", Run.packageRoot + "/assets"]
         var env = ProcessInfo.processInfo.environment

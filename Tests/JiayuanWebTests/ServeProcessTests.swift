@@ -1,6 +1,7 @@
 import Foundation
 import JiayuanBench
 import JiayuanKiosk
+import JiayuanProcess
 import JiayuanTestSupport
 import Testing
 
@@ -57,7 +58,7 @@ struct ServeProcessTests {
         let notifyPath = dir.path + "/notify.sock"
         let notify = Self.notifySocket(notifyPath)
         defer { close(notify) }
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: Run.jiayuanBinary)
         process.arguments = [
             "serve", "--data", data, "--port", String(port), "--console-port", "0", "--assets", Run.packageRoot + "/assets",
@@ -89,7 +90,7 @@ struct ServeProcessTests {
         #expect(!listening.isEmpty && listening.allSatisfy { $0.contains("0100007F:\(hexPort)") })
 
         // Listen to the stream, then scan.
-        let stream = Process()
+        let stream = ChildProcess()
         stream.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         stream.arguments = ["-s", "-N", "--max-time", "6", "http://127.0.0.1:\(port)/api/stream"]
         let streamOut = Pipe()

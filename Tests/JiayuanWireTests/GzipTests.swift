@@ -1,13 +1,14 @@
 import Foundation
 import JiayuanDomain
 import JiayuanGzip
+import JiayuanProcess
 import JiayuanTestSupport
 import JiayuanWire
 import Testing
 
 /// Runs `/bin/gzip` with `arguments`, feeding nothing on stdin; returns stdout and the exit status.
 func runGzip(_ arguments: [String]) throws -> (output: [UInt8], status: Int32) {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: "/bin/gzip")
     process.arguments = arguments
     let pipe = Pipe()
