@@ -233,7 +233,7 @@ struct ApplianceTests {
         defer { _ = try? Run.program("/usr/bin/umount", ["-l", root + "/proc"]) }
         let source = root + "/opt/jiayuan-src"
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
-        for item in ["kiosk", "systemd", "assets", "README.md"] {
+        for item in ["kiosk", "systemd", "assets", "docs", "README.md"] {
             try FileManager.default.copyItem(atPath: Self.root + "/" + item, toPath: source + "/" + item)
         }
         try FileManager.default.copyItem(atPath: try #require(Self.applianceBinary), toPath: root + "/opt/jiayuan")
