@@ -37,6 +37,12 @@ extension ChildChoice {
 }
 
 extension CheckInService {
+    /// Whether `household` can answer anything but nil: only at a venue with a guardian code, or when children
+    /// were named (an unknown venue is left to `household` to refuse in words).
+    public func takesHousehold(venue venueID: String, children: ChildSelection?) -> Bool {
+        children != nil || kiosk.config.venue(venueID)?.guardianCode != false
+    }
+
     /// The household path, when it applies: a guardian's card at a guardian-code venue (or any card sent with a
     /// choice of children there), or a pickup slip of a drop-off. Nil otherwise — the caller takes `checkIn`.
     ///

@@ -27,21 +27,13 @@ extension ScanCoordinator {
         code: String, venue: String, source: String, children: ChildSelection? = nil, guardianCode: String? = nil, via: Via = .scan
     ) async throws -> ScanAnswer {
         let service = self.service
-        let answer: HouseholdAnswer?
-        do {
-            answer = try await offload {
-                try service.household(code: code, venue: venue, children: children, guardianCode: guardianCode, via: via)
-            }
-            await setInService()
-        } catch let error as KioskError {
-            throw error
-        } catch let locked as PickupLocked {
-            logger.debug("pickup code refused: venue locked", metadata: ["scan.venue": "\(venue)", "scan.source": "\(source)"])
-            await publishInvalid(reason: "pickup_locked", message: locked.message)
-            throw locked
-        } catch {
-            await fail(error)
-            throw error
+        // Most scans are at venues without a guardian code: straight to the single check-in, one trip to the
+        // lane and one reading of the card, not a household look first.
+        guard service.takesHousehold(venue: venue, children: children) else {
+            return .decision(try await checkIn(code: code, venue: venue, source: source, guardianCode: guardianCode, via: via))
+        }
+        let answer = try await recordOnLane(venue: venue, source: source) {
+            try service.household(code: code, venue: venue, children: children, guardianCode: guardianCode, via: via)
         }
         switch answer {
         case nil:

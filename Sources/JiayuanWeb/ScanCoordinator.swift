@@ -151,28 +151,11 @@ public actor ScanCoordinator {
     {
         _ = try kiosk.venue(venue)
         let service = self.service
-        let decision: Decision
-        let blind: Bool
-        do {
-            // One trip to the database lane: the decision, and whether the member needs the voice.
-            (decision, blind) = try await offload { [kiosk] in
-                let d = try service.checkIn(
-                    code: code, venue: venue, guardianCode: guardianCode, via: via, receipts: CheckInService.Receipts())
-                let flags = try d.member.flatMap { try kiosk.database.member($0.id)?.flags } ?? []
-                return (d, flags.contains(.blind))
-            }
-            await setInService()
-        } catch let error as KioskError {
-            throw error
-        } catch let locked as PickupLocked {
-            // Nothing was recorded; the screen tells the guardian to ask staff (a log line per refusal would let
-            // a guesser flood the journal, so only at debug).
-            logger.debug("pickup code refused: venue locked", metadata: ["scan.venue": "\(venue)", "scan.source": "\(source)"])
-            await publishInvalid(reason: "pickup_locked", message: locked.message)
-            throw locked
-        } catch {
-            await fail(error)
-            throw error
+        // One trip to the database lane: the decision, and whether the member needs the voice.
+        let (decision, blind) = try await recordOnLane(venue: venue, source: source) { [kiosk] in
+            let d = try service.checkIn(code: code, venue: venue, guardianCode: guardianCode, via: via, receipts: CheckInService.Receipts())
+            let flags = try d.member.flatMap { try kiosk.database.member($0.id)?.flags } ?? []
+            return (d, flags.contains(.blind))
         }
         // Spoken without the masked name (a screen reader would read the asterisks aloud).
         let speak = kiosk.config.voice || blind
@@ -232,6 +215,28 @@ public actor ScanCoordinator {
     }
 
     /// A database or disk failure: out of service until a check succeeds again.
+    /// Runs a recording on the database lane and settles the screen's service state: back in service after it,
+    /// out of service on a storage failure; a refusal in words (`KioskError`) goes to the caller, and a pickup
+    /// code tried while the venue is locked tells the screen to ask staff.
+    func recordOnLane<T: Sendable>(venue: String, source: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        do {
+            let result = try await offload(body)
+            await setInService()
+            return result
+        } catch let error as KioskError {
+            throw error
+        } catch let locked as PickupLocked {
+            // Nothing was recorded; the screen tells the guardian to ask staff (a log line per refusal would let
+            // a guesser flood the journal, so only at debug).
+            logger.debug("pickup code refused: venue locked", metadata: ["scan.venue": "\(venue)", "scan.source": "\(source)"])
+            await publishInvalid(reason: "pickup_locked", message: locked.message)
+            throw locked
+        } catch {
+            await fail(error)
+            throw error
+        }
+    }
+
     func fail(_ error: any Error) async {
         let message = KioskError.describe(error)
         logger.error("check-in failed", metadata: ["error": "\(message)"])
